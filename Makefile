@@ -1,0 +1,48 @@
+# Fairlead: `make run` to try it, `make test` to test it. Needs only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export WEB_PORT := $(PORT)
+
+.PHONY: run setup start test lint format check-deploy clean
+
+run: setup ## Set up (idempotent) and start web, worker and beat; Ctrl-C stops all three
+	@echo ""
+	@echo "  Fairlead is starting at http://127.0.0.1:$(PORT)/"
+	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	@$(BIN)/python manage.py seed_demo --logins-only
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+
+setup: $(VENV)/.installed .env ## Create .venv, install, migrate, load zips and demo data
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_zipcodes
+	$(BIN)/python manage.py seed_demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# Local settings for the embedded set-up; never committed. Real deployments use the environment.
+.env: | $(BIN)/python
+	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "Wrote .env (DEBUG=true and a fresh SECRET_KEY) for local development."
+
+test: $(VENV)/.installed ## The whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var staticfiles artifacts .pytest_cache

@@ -1,0 +1,1 @@
+"""Balances and the ledger, lead pricing, Stripe top-ups and subscriptions, statements."""

@@ -1,0 +1,1 @@
+"""Credit claims, the credit policy, review, appeals and reversals."""

@@ -1,0 +1,1 @@
+"""Quote requests, screening, duplicates, offers, routing, outcomes, reviews, star score."""

@@ -1,0 +1,191 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import services
+from .models import Contractor, Heartbeat, ServiceArea, ServiceCategory, User, ZipCode
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name"]}),
+        (
+            "Permissions",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
+    ]
+
+
+@admin.register(ServiceCategory)
+class ServiceCategoryAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "typical_job_value", "active", "contractor_count"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_contractors=Count("contractors"))
+
+    @admin.display(description="Typical job value", ordering="typical_job_value_cents")
+    def typical_job_value(self, obj):
+        return f"${obj.typical_job_value_cents / 100:,.2f}"
+
+    @admin.display(description="Contractors", ordering="n_contractors")
+    def contractor_count(self, obj):
+        return obj.n_contractors
+
+
+@admin.register(ZipCode)
+class ZipCodeAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "city", "state", "county", "timezone", "kind", "active"]
+    list_filter = ["active", "kind", "state"]
+    search_fields = ["=code", "city", "county"]
+    show_full_result_count = False
+
+
+class ServiceAreaInline(admin.TabularInline):
+    model = ServiceArea
+    extra = 0
+    fields = ["zip_code", "distance_miles"]
+    readonly_fields = ["zip_code", "distance_miles"]
+    can_delete = False
+    max_num = 0
+    show_change_link = False
+    ordering = ["distance_miles", "zip_code"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("zip_code")
+
+
+class ContractorAdminForm(forms.ModelForm):
+    """Ops edits go through the same phone and service-area rules as the contractor's own."""
+
+    website = forms.URLField(required=False, assume_scheme="https")
+
+    class Meta:
+        model = Contractor
+        fields = "__all__"  # noqa: DJ007 - the admin fieldsets choose what is shown
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        try:
+            return services.normalize_phone(phone) if phone else phone
+        except services.DomainError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean(self):
+        data = super().clean()
+        try:
+            if data.get("area_mode") == Contractor.AreaMode.ZIP_LIST:
+                zips = services.parse_zip_list(data.get("service_zip_list", ""))
+                data["service_zip_list"] = " ".join(z.code for z in zips)
+            elif not data.get("base_zip"):
+                self.add_error("base_zip", "A radius needs a base zip code.")
+        except services.DomainError as error:
+            self.add_error("service_zip_list", error.message)
+        return data
+
+
+@admin.register(Contractor)
+class ContractorAdmin(SimpleHistoryAdmin):
+    form = ContractorAdminForm
+    list_display = [
+        "business_name",
+        "email",
+        "phone",
+        "tier",
+        "base_zip",
+        "zip_count",
+        "is_active",
+        "is_paused",
+        "onboarded_at",
+    ]
+    list_filter = ["tier", "is_active", "is_paused", "area_mode", "categories"]
+    search_fields = ["business_name", "user__email", "phone", "base_zip__code", "base_zip__city"]
+    list_select_related = ["user", "base_zip"]
+    raw_id_fields = ["user", "base_zip"]
+    filter_horizontal = ["categories"]
+    readonly_fields = ["onboarded_at", "created_at", "updated_at"]
+    date_hierarchy = "created_at"
+    actions = ["deactivate", "activate"]
+    inlines = [ServiceAreaInline]
+    fieldsets = [
+        (None, {"fields": ["user", "business_name", "phone", "website", "tier", "is_active"]}),
+        (
+            "Service",
+            {
+                "fields": [
+                    "categories",
+                    "base_zip",
+                    "area_mode",
+                    "service_radius_miles",
+                    "service_zip_list",
+                ]
+            },
+        ),
+        (
+            "Availability",
+            {"fields": ["is_paused", "daily_lead_cap", "weekly_lead_cap", "monthly_budget_cents"]},
+        ),
+        (
+            "Notifications",
+            {
+                "fields": [
+                    "notify_email",
+                    "notify_sms",
+                    "notify_in_app",
+                    "quiet_hours_start",
+                    "quiet_hours_end",
+                    "timezone",
+                ]
+            },
+        ),
+        ("Dates", {"fields": ["onboarded_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_zips=Count("service_areas"))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Ops may change the radius, base zip or zip list: keep matching rows in step.
+        try:
+            services.expand_service_area(form.instance)
+        except services.DomainError as error:
+            self.message_user(request, f"Service area not updated: {error.message}", messages.ERROR)
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, obj):
+        return obj.user.email
+
+    @admin.display(description="Zips served", ordering="n_zips")
+    def zip_count(self, obj):
+        return obj.n_zips
+
+    @admin.action(description="Deactivate: stop all offers to the selected contractors")
+    def deactivate(self, request, queryset):
+        changed = sum(services.set_active(c, active=False) for c in queryset)
+        self.message_user(request, f"{changed} contractor(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Activate the selected contractors")
+    def activate(self, request, queryset):
+        changed = sum(services.set_active(c, active=True) for c in queryset)
+        self.message_user(request, f"{changed} contractor(s) activated.", messages.SUCCESS)
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "seen_at"]
+    readonly_fields = ["name", "seen_at"]

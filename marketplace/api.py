@@ -1,0 +1,68 @@
+from django.contrib.auth import authenticate
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import queries
+from .errors import DomainError
+from .models import Contractor
+from .serializers import CategorySerializer, MeSerializer, TokenRequestSerializer, TokenSerializer
+
+
+class InvalidCredentials(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+class ObtainTokenView(APIView):
+    """Exchange an email and password for an API token (`Authorization: Token <key>`)."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # authenticate() goes through django-axes, so repeated failures lock out (429).
+        user = authenticate(
+            request._request,
+            email=data.validated_data["email"].lower(),
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise InvalidCredentials("Unable to log in with this email and password.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class CategoryListView(generics.ListAPIView):
+    """Active service categories with their typical job value."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CategorySerializer
+
+    def get_queryset(self):
+        return queries.active_categories()
+
+
+class MeView(generics.RetrieveAPIView):
+    """The authenticated contractor's profile and settings."""
+
+    serializer_class = MeSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_object(self):
+        contractor = (
+            Contractor.objects.select_related("user")
+            .prefetch_related("categories")
+            .annotate(service_zip_count=Count("service_areas"))
+            .filter(user=self.request.user)
+            .first()
+        )
+        if contractor is None:
+            raise NotFound("This account has no contractor profile.")
+        return contractor

@@ -1,0 +1,135 @@
+"""Demo data with fixed logins, safe to run any number of times."""
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from marketplace import services
+from marketplace.models import Contractor, ServiceCategory, User, ZipCode
+from marketplace.queries import zips_within
+
+DEMO_PASSWORD = "fairlead-demo"
+DEMO_METROS = ["92101", "78701"]  # San Diego, Austin
+DEMO_RADIUS_MILES = 25
+
+DEMO_CONTRACTORS = [
+    # email, business, phone, tier, base zip, metros served, category slugs (None = all)
+    (
+        "elite@fairlead.example",
+        "Summit Home Services",
+        "+16195550101",
+        "elite",
+        "92101",
+        DEMO_METROS,
+        None,
+    ),
+    (
+        "pro@fairlead.example",
+        "Harbor Pro Contractors",
+        "+16195550102",
+        "pro",
+        "92101",
+        DEMO_METROS,
+        None,
+    ),
+    (
+        "base@fairlead.example",
+        "Lone Star Handyworks",
+        "+15125550103",
+        "base",
+        "78701",
+        DEMO_METROS,
+        None,
+    ),
+    (
+        "exclusive@fairlead.example",
+        "Capitol Plumbing Co.",
+        "+15125550104",
+        "pro",
+        "78701",
+        ["78701"],
+        ["plumbing"],
+    ),
+]
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    return [("ops@fairlead.example", "ops, superuser (admin at /admin/)")] + [
+        (email, f"{tier} tier contractor, {name}") for email, name, _, tier, *_ in DEMO_CONTRACTORS
+    ]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo accounts and their profiles (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--logins-only", action="store_true", help="Only print the demo logins."
+        )
+
+    def handle(self, *args, **options):
+        if options["logins_only"]:
+            return self._print_logins()
+        if not ZipCode.objects.filter(code__in=DEMO_METROS).count() == len(DEMO_METROS):
+            raise CommandError("The zip catalog is empty: run `manage.py load_zipcodes` first.")
+        with transaction.atomic():
+            ops = self._user("ops@fairlead.example", staff=True)
+            ops.first_name, ops.last_name = "Olivia", "Ops"
+            ops.save(update_fields=["first_name", "last_name"])
+            for row in DEMO_CONTRACTORS:
+                self._contractor(*row)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self._print_logins()
+
+    def _print_logins(self):
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for email, role in demo_logins():
+            self.stdout.write(f"  {email:<30} {role}")
+
+    def _user(self, email: str, *, staff: bool = False) -> User:
+        user, _ = User.objects.get_or_create(email=email)
+        user.is_staff = user.is_superuser = staff
+        user.is_active = True
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        return user
+
+    def _contractor(self, email, business, phone, tier, base, metros, slugs):
+        user = self._user(email)
+        contractor = services.create_contractor(user)
+        categories = ServiceCategory.objects.filter(active=True)
+        if slugs:
+            categories = categories.filter(slug__in=slugs)
+        zips = []
+        for metro in metros:
+            center = ZipCode.objects.get(code=metro)
+            radius = DEMO_RADIUS_MILES if len(metros) > 1 else 15
+            zips += [z.code for z in zips_within(center, radius)]
+        base_zip = ZipCode.objects.get(code=base)
+        services.save_profile(
+            contractor,
+            changes=services.ProfileChanges(
+                business_name=business,
+                phone=phone,
+                website=f"https://{business.lower().replace(' ', '').replace('.', '')}.example",
+                base_zip=base_zip,
+                categories=list(categories),
+                area_mode=Contractor.AreaMode.ZIP_LIST,
+                service_radius_miles=DEMO_RADIUS_MILES,
+                service_zip_list=" ".join(dict.fromkeys(zips)),
+                tier=tier,
+                is_paused=False,
+                daily_lead_cap=1000,
+                weekly_lead_cap=5000,
+                monthly_budget_cents=10_000_000,
+                notify_email=True,
+                notify_sms=False,
+                notify_in_app=True,
+                quiet_hours_start=None,
+                quiet_hours_end=None,
+                timezone=base_zip.timezone,
+            ),
+        )

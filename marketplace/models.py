@@ -1,0 +1,250 @@
+"""Accounts, the service catalog (categories and zip codes) and contractor profiles.
+
+The zip catalog lives here rather than in territories/ because contractor service areas
+need it and models only depend leftward (marketplace ← billing ← territories ← leads ← credits).
+"""
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit US zip code.")
+
+MIN_RADIUS_MILES = 1
+MAX_RADIUS_MILES = 100
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who logs in: a contractor or a member of staff. The email is the login."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+
+class ServiceCategory(models.Model):
+    """A kind of job homeowners ask for. Its typical value anchors the 1% lead price."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+    typical_job_value_cents = models.PositiveIntegerField(
+        validators=[MinValueValidator(100)],
+        help_text="Typical job value in cents; a lead's estimate starts from it.",
+    )
+    active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "service categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(typical_job_value_cents__gte=100),
+                name="category_typical_value_at_least_one_dollar",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ZipCode(models.Model):
+    """A US zip code from the catalog shipped in the `zipcodes` package."""
+
+    class Kind(models.TextChoices):
+        STANDARD = "STANDARD", "Standard"
+        PO_BOX = "PO BOX", "PO box"
+        UNIQUE = "UNIQUE", "Unique (single organisation)"
+        MILITARY = "MILITARY", "Military"
+
+    code = models.CharField(max_length=5, primary_key=True, validators=[zip_validator])
+    city = models.CharField(max_length=64)
+    state = models.CharField(max_length=2)
+    county = models.CharField(max_length=64, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    timezone = models.CharField(max_length=40, blank=True)
+    area_codes = models.CharField(
+        max_length=80, blank=True, help_text="Telephone area codes, comma-separated."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STANDARD)
+    active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [
+            # queries.zips_within(): bounding box on latitude, then longitude.
+            models.Index(fields=["latitude", "longitude"], name="zip_lat_lon_idx"),
+            # Directory and territory search by city within a state.
+            models.Index(fields=["state", "city"], name="zip_state_city_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.city}, {self.state}"
+
+    @property
+    def place(self) -> str:
+        return f"{self.city}, {self.state}"
+
+
+class Contractor(models.Model):
+    """A contractor's business profile, what they serve and how they want leads."""
+
+    class Tier(models.TextChoices):
+        BASE = "base", "Base"
+        PRO = "pro", "Pro"
+        ELITE = "elite", "Elite"
+
+    class AreaMode(models.TextChoices):
+        RADIUS = "radius", "A radius around my base zip"
+        ZIP_LIST = "zips", "A list of zip codes"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="contractor")
+    business_name = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +16195550100")
+    website = models.URLField(blank=True)
+    base_zip = models.ForeignKey(
+        ZipCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    categories = models.ManyToManyField(ServiceCategory, blank=True, related_name="contractors")
+
+    area_mode = models.CharField(max_length=6, choices=AreaMode.choices, default=AreaMode.RADIUS)
+    service_radius_miles = models.PositiveSmallIntegerField(
+        default=25,
+        validators=[MinValueValidator(MIN_RADIUS_MILES), MaxValueValidator(MAX_RADIUS_MILES)],
+    )
+    # The zips as the contractor typed them (area_mode=zips); ServiceArea holds the expansion.
+    service_zip_list = models.TextField(blank=True)
+
+    tier = models.CharField(max_length=5, choices=Tier.choices, default=Tier.BASE)
+    is_active = models.BooleanField(
+        default=True, help_text="Ops can deactivate a contractor; inactive ones get no leads."
+    )
+    is_paused = models.BooleanField(default=False, help_text="Paused contractors get no offers.")
+    daily_lead_cap = models.PositiveSmallIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    weekly_lead_cap = models.PositiveSmallIntegerField(
+        default=20, validators=[MinValueValidator(1), MaxValueValidator(5000)]
+    )
+    monthly_budget_cents = models.PositiveIntegerField(
+        default=50_000, validators=[MinValueValidator(100), MaxValueValidator(100_000_000)]
+    )
+
+    notify_email = models.BooleanField(default=True)
+    notify_sms = models.BooleanField(default=False)
+    notify_in_app = models.BooleanField(default=True)
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=40, default="America/New_York")
+
+    onboarded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[categories])
+
+    class Meta:
+        ordering = ["business_name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(service_radius_miles__gte=MIN_RADIUS_MILES)
+                & models.Q(service_radius_miles__lte=MAX_RADIUS_MILES),
+                name="contractor_radius_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(daily_lead_cap__gte=1) & models.Q(weekly_lead_cap__gte=1),
+                name="contractor_caps_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | models.Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
+                name="contractor_quiet_hours_both_or_neither",
+            ),
+        ]
+        indexes = [
+            # Marketplace matching filters on these before joining the service area.
+            models.Index(fields=["is_active", "is_paused", "tier"], name="contractor_match_idx"),
+        ]
+
+    def __str__(self):
+        return self.business_name or self.user.email
+
+    @property
+    def is_onboarded(self) -> bool:
+        return self.onboarded_at is not None
+
+
+class ServiceArea(models.Model):
+    """One zip a contractor serves: the expanded service area, so matching is an index lookup."""
+
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.CASCADE, related_name="service_areas"
+    )
+    zip_code = models.ForeignKey(ZipCode, on_delete=models.CASCADE, related_name="service_areas")
+    distance_miles = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Distance from the base zip, when known."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contractor", "zip_code"], name="service_area_unique"),
+        ]
+        indexes = [
+            # Matching: which contractors serve the lead's zip.
+            models.Index(fields=["zip_code", "contractor"], name="service_area_zip_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.contractor} serves {self.zip_code_id}"
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last ran; /health/ reads it to tell whether workers are alive."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

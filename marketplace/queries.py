@@ -1,0 +1,71 @@
+"""Reads shared by views, the API, tasks and other apps."""
+
+import math
+from dataclasses import dataclass
+
+from .models import Contractor, ServiceCategory, ZipCode
+
+EARTH_RADIUS_MILES = 3958.8
+MILES_PER_DEGREE_LATITUDE = 69.05
+
+
+@dataclass(frozen=True)
+class NearbyZip:
+    code: str
+    city: str
+    state: str
+    distance_miles: float
+
+
+def great_circle_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance between two points, in miles."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(a)))
+
+
+def zips_within(center: ZipCode, miles: float) -> list[NearbyZip]:
+    """Active zips within `miles` of `center`, nearest first, the center included.
+
+    The indexed bounding box narrows the candidates in the database; the exact
+    great-circle distance then drops the box's corners.
+    """
+    if center.latitude is None or center.longitude is None:
+        return [NearbyZip(center.code, center.city, center.state, 0.0)]
+    dlat = miles / MILES_PER_DEGREE_LATITUDE
+    cos_lat = max(math.cos(math.radians(center.latitude)), 0.01)
+    dlon = miles / (MILES_PER_DEGREE_LATITUDE * cos_lat)
+    candidates = ZipCode.objects.filter(
+        active=True,
+        latitude__range=(center.latitude - dlat, center.latitude + dlat),
+        longitude__range=(center.longitude - dlon, center.longitude + dlon),
+    ).values_list("code", "city", "state", "latitude", "longitude")
+    found = []
+    for code, city, state, lat, lon in candidates:
+        distance = great_circle_miles(center.latitude, center.longitude, lat, lon)
+        if distance <= miles or code == center.code:
+            found.append(NearbyZip(code, city, state, distance))
+    if not any(z.code == center.code for z in found):
+        found.append(NearbyZip(center.code, center.city, center.state, 0.0))
+    found.sort(key=lambda z: (z.distance_miles, z.code))
+    return found
+
+
+def contractor_for(user) -> Contractor | None:
+    """The contractor profile of a logged-in user, or None (staff, anonymous)."""
+    if not user.is_authenticated:
+        return None
+    return Contractor.objects.select_related("user", "base_zip").filter(user=user).first()
+
+
+def active_categories():
+    return ServiceCategory.objects.filter(active=True).order_by("name")
+
+
+def service_area_summary(contractor: Contractor) -> dict:
+    """How many zips a contractor serves, and in how many cities."""
+    rows = contractor.service_areas.values_list("zip_code__city", "zip_code__state")
+    cities = {f"{city}, {state}" for city, state in rows}
+    return {"zip_count": len(rows), "city_count": len(cities), "cities": sorted(cities)[:8]}

@@ -1,0 +1,17 @@
+"""Housekeeping tasks of the core app."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(ignore_result=False)
+def ping(payload: str) -> str:
+    """Answer through the result backend: proves a worker took a task from the broker."""
+    return f"pong:{payload}"
+
+
+@shared_task
+def record_heartbeat() -> None:
+    """Beat sends this every minute; /health/ reports when a worker last ran it."""
+    services.record_heartbeat("worker")

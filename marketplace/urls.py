@@ -1,0 +1,47 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import api, views
+
+dashboard_urls = (
+    [
+        path("", views.dashboard_home, name="home"),
+        path("welcome/", views.onboarding, name="onboarding"),
+        path("settings/", views.profile_settings, name="settings"),
+        path("offers/", views.section, {"section": "offers"}, name="offers"),
+        path("leads/", views.section, {"section": "leads"}, name="leads"),
+        path("territories/", views.section, {"section": "territories"}, name="territories"),
+        path("billing/", views.section, {"section": "billing"}, name="billing"),
+        path("credits/", views.section, {"section": "credits"}, name="credits"),
+        path("analytics/", views.section, {"section": "analytics"}, name="analytics"),
+        path("zip-lookup/", views.zip_lookup, name="zip-lookup"),
+    ],
+    "dashboard",
+)
+
+api_urls = (
+    [
+        path("auth/token/", api.ObtainTokenView.as_view(), name="token"),
+        path("me/", api.MeView.as_view(), name="me"),
+        path("categories/", api.CategoryListView.as_view(), name="categories"),
+    ],
+    "api",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("robots.txt", views.robots, name="robots"),
+    path("accounts/", include("allauth.urls")),
+    path("dashboard/", include(dashboard_urls)),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+admin.site.site_header = "Fairlead operations"
+admin.site.site_title = "Fairlead ops"
+admin.site.index_title = "Marketplace administration"

@@ -1,0 +1,1 @@
+"""Exclusive zip + category subscriptions, their pricing and the availability map."""

@@ -1,0 +1,122 @@
+import os
+from datetime import UTC, datetime
+from functools import cache
+
+import pytest
+from django.core.cache import cache as django_cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from marketplace.celery import app as celery_app
+from marketplace.models import ZipCode
+
+from .factories import ContractorFactory, ServiceCategoryFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Real zips around the demo metros: enough geography for radius tests without the whole
+# 42,000-row catalog in every test.
+TEST_METROS = {"92101": (32.7194, -117.1628), "78701": (30.2713, -97.7426)}
+
+
+@cache
+def _metro_zip_rows() -> tuple[dict, ...]:
+    import zipcodes
+
+    from marketplace.queries import great_circle_miles
+
+    rows = []
+    for item in zipcodes.list_all():
+        if not item["lat"]:
+            continue
+        lat, lon = float(item["lat"]), float(item["long"])
+        if any(great_circle_miles(lat, lon, *c) <= 60 for c in TEST_METROS.values()):
+            rows.append(
+                dict(
+                    code=item["zip_code"],
+                    city=item["city"],
+                    state=item["state"],
+                    county=item["county"] or "",
+                    latitude=lat,
+                    longitude=lon,
+                    timezone=item["timezone"] or "",
+                    area_codes=",".join(item["area_codes"] or []),
+                    kind=item["zip_code_type"],
+                    active=bool(item["active"]),
+                )
+            )
+    return tuple(rows)
+
+
+@pytest.fixture
+def metro_zips(db):
+    """Real catalog rows within 60 miles of San Diego 92101 and Austin 78701."""
+    ZipCode.objects.bulk_create(
+        [ZipCode(**row) for row in _metro_zip_rows()], ignore_conflicts=True
+    )
+    return ZipCode.objects.filter(code__in=[r["code"] for r in _metro_zip_rows()])
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests render templates without running collectstatic first."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    django_cache.clear()
+    yield
+    django_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Unit tests run tasks in-process; the worker test turns this off to use the broker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to(datetime(2026, 3, 2, 14, 0, tzinfo=UTC), tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def plumbing(db):
+    return ServiceCategoryFactory(name="Plumbing", slug="plumbing", typical_job_value_cents=45_000)
+
+
+@pytest.fixture
+def contractor(db, plumbing):
+    return ContractorFactory(user__email="alice@example.com", business_name="Alice Plumbing")
+
+
+@pytest.fixture
+def other_contractor(db, plumbing):
+    return ContractorFactory(user__email="bob@example.com", business_name="Bob Builders")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def contractor_api(contractor):
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=contractor.user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def contractor_client(client, contractor):
+    client.force_login(contractor.user)
+    return client

@@ -1,0 +1,80 @@
+"""One factory per model, grouped by app."""
+
+import factory
+from allauth.account.models import EmailAddress
+from factory.django import DjangoModelFactory
+
+from marketplace.models import Contractor, ServiceCategory, User, ZipCode
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+# --- marketplace -----------------------------------------------------------------------------
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"pro{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        self.save()
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class ServiceCategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = ServiceCategory
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    typical_job_value_cents = 45_000
+    active = True
+
+
+class ZipCodeFactory(DjangoModelFactory):
+    class Meta:
+        model = ZipCode
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"{90000 + n:05d}")
+    city = factory.Faker("city")
+    state = "CA"
+    county = "Test County"
+    latitude = 32.7
+    longitude = -117.1
+    timezone = "America/Los_Angeles"
+    kind = ZipCode.Kind.STANDARD
+    active = True
+
+
+class ContractorFactory(DjangoModelFactory):
+    """An onboarded contractor serving plumbing in their base zip."""
+
+    class Meta:
+        model = Contractor
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    business_name = factory.Faker("company")
+    phone = factory.Sequence(lambda n: f"+1619555{n % 10000:04d}")
+    base_zip = factory.SubFactory(ZipCodeFactory)
+    tier = Contractor.Tier.BASE
+    onboarded_at = factory.Faker("date_time_this_year", tzinfo=__import__("datetime").UTC)
+    timezone = "America/Los_Angeles"
+
+    @factory.post_generation
+    def categories(self, create, extracted, **kwargs):
+        if not create:
+            return
+        self.categories.set(
+            extracted
+            if extracted is not None
+            else [ServiceCategoryFactory(name="Plumbing", slug="plumbing")]
+        )

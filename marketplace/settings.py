@@ -15,9 +15,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    # Variables already in the environment win over the file.
-    environ.Env.read_env(BASE_DIR / ".env")
+# Local overrides (make run writes one); variables already in the environment win.
+ENV_FILE = Path(env("FAIRLEAD_ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DEBUG", default=False)
 

@@ -1,0 +1,85 @@
+"""Celery: configuration, and a real worker taking a task from the configured broker."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from marketplace.celery import FairleadTask
+from marketplace.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_tasks_are_acked_late_requeued_on_worker_loss_and_json_only():
+    conf = celery_app.conf
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_serializer == "json"
+    assert conf.accept_content == ["json"]
+    assert conf.result_serializer == "json"
+
+
+def test_broker_is_redis_when_configured_and_the_filesystem_otherwise():
+    if os.environ.get("REDIS_URL"):
+        assert celery_app.conf.broker_url.startswith("redis://")
+    else:
+        assert celery_app.conf.broker_url.startswith("filesystem://")
+
+
+def test_tasks_retry_transient_failures_with_backoff():
+    from marketplace.tasks import record_heartbeat
+
+    assert isinstance(record_heartbeat, FairleadTask)
+    assert ConnectionError in record_heartbeat.autoretry_for
+    assert record_heartbeat.retry_backoff and record_heartbeat.retry_jitter
+    assert record_heartbeat.max_retries >= 5
+
+
+def test_beat_schedule_lives_in_settings():
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["worker-heartbeat"]["task"] == "marketplace.tasks.record_heartbeat"
+    assert celery_app.conf.beat_schedule == schedule
+
+
+@pytest.mark.slow
+def test_a_real_worker_runs_a_task_sent_through_the_broker():
+    """Not eager: the message goes through Redis (CI) or the filesystem broker (locally)."""
+    celery_app.conf.task_always_eager = False
+    queue = f"test-{uuid.uuid4().hex[:8]}"  # a private queue: no other worker can take it
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "marketplace",
+            "worker",
+            "--pool=solo",
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        payload = uuid.uuid4().hex
+        result = celery_app.send_task("marketplace.tasks.ping", args=[payload], queue=queue)
+        assert result.get(timeout=60) == f"pong:{payload}"
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0]
+    assert "marketplace.tasks.ping" in output
+    assert "succeeded" in output

@@ -1,0 +1,68 @@
+"""A newcomer signs up, verifies the email, onboards and lands on the dashboard."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from marketplace.models import Contractor
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def phone_page(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_default_timeout(15_000)
+    return page
+
+
+def test_contractor_signs_up_verifies_onboards_and_sees_the_dashboard(
+    live_server, phone_page, metro_zips, plumbing, artifacts
+):
+    page = phone_page
+    page.goto(live_server.url + "/")
+    page.get_by_role("button", name="Join as a pro").first.click()
+
+    page.get_by_label("Email").fill("maria@rivera-plumbing.example")
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+
+    # The verification email, read from the outbox like a person reads their inbox.
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[0].body).group(0)
+    page.goto(live_server.url + "/accounts/" + link.split("/accounts/", 1)[1])
+    page.get_by_role("button", name="Confirm").click()
+
+    # Straight into onboarding; the dashboard asks for it until it is done.
+    expect(page.get_by_role("heading", name="Set up your business")).to_be_visible()
+    page.get_by_label("Business name").fill("Rivera Plumbing")
+    page.get_by_label("Business phone").fill("619-555-0300")
+    page.get_by_label("Base zip code").fill("92101")
+    expect(page.locator("#zip-place")).to_contain_text("San Diego, CA")
+    page.get_by_label("Plumbing").check()
+    page.get_by_label("Radius in miles").fill("101")
+    page.get_by_label("Pro", exact=True).check()
+    page.get_by_role("button", name="Finish setup").click()
+
+    # A radius out of range is shown by its field and what was typed stays.
+    expect(page.locator(".field-error")).to_contain_text("less than or equal to 100")
+    expect(page.get_by_label("Business name")).to_have_value("Rivera Plumbing")
+    page.screenshot(path=str(artifacts / "onboarding-error-phone.png"), full_page=True)
+
+    page.get_by_label("Radius in miles").fill("15")
+    page.get_by_role("button", name="Finish setup").click()
+
+    expect(page.get_by_role("heading", name="Rivera Plumbing")).to_be_visible()
+    expect(page.get_by_text("Pro member")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Dashboard")).to_contain_text("Offers")
+    page.screenshot(path=str(artifacts / "dashboard-phone.png"), full_page=True)
+
+    contractor = Contractor.objects.get(user__email="maria@rivera-plumbing.example")
+    assert contractor.is_onboarded
+    assert contractor.phone == "+16195550300"
+    assert contractor.service_areas.filter(zip_code_id="92101").exists()

@@ -1,0 +1,56 @@
+"""Checks on the files a newcomer and an operator rely on."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CDN = re.compile(
+    r"https?://(cdn\.|unpkg\.com|cdnjs\.|code\.jquery|fonts\.googleapis|ajax\.googleapis|"
+    r"cdn\.jsdelivr)"
+)
+
+
+def test_compose_file_runs_every_service_with_a_healthcheck():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
+    for name in ["postgres", "redis", "web", "worker", "beat"]:
+        assert services[name]["healthcheck"]["test"], name
+    assert "gunicorn" in services["web"]["command"]
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+    env = services["web"]["environment"]
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert env["REDIS_URL"].startswith("redis://")
+
+
+def test_no_page_or_asset_loads_from_a_cdn():
+    tracked = subprocess.run(
+        ["git", "ls-files", "templates", "static", "*/templates"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    files = [ROOT / f for f in tracked if not f.endswith((".png", ".ico", ".woff2"))]
+    assert files
+    offenders = [str(f) for f in files if CDN.search(f.read_text(errors="ignore"))]
+    assert offenders == []
+
+
+def test_vendored_assets_carry_their_licences():
+    for folder in (ROOT / "static" / "vendor").iterdir():
+        names = {p.name for p in folder.iterdir()}
+        assert any(n.startswith("LICENSE") for n in names), folder
+        assert "SOURCE" in names, folder
+
+
+def test_readme_starts_with_the_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    first_commands = re.findall(r"^make (\w+)", readme, flags=re.M)[:2]
+    assert first_commands == ["run", "test"]
+    for login in ["ops@", "elite@", "pro@", "base@", "exclusive@"]:
+        assert login in readme

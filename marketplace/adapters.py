@@ -1,12 +1,36 @@
 """django-allauth and django-axes hooks."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 
 from . import services
+from .tasks import send_email
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        """Render in the request, send from a worker after commit (retried if SMTP fails)."""
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        html = next(
+            (
+                content
+                for content, mime in getattr(message, "alternatives", [])
+                if mime == "text/html"
+            ),
+            None,
+        )
+        send_email.delay_on_commit(
+            subject=message.subject, body=message.body, to=list(message.to), html=html
+        )
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
@@ -29,3 +53,12 @@ def axes_username(request, credentials=None) -> str:
         if value:
             return str(value).strip().lower()
     return ""
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """What a locked-out login sees: JSON for the API, a page for the browser (429 both)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = f"Too many failed log-ins. Try again in {minutes} minutes or reset your password."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"non_field_errors": [message]}, status=429)
+    return render(request, "account/lockout.html", {"cooloff_minutes": minutes}, status=429)

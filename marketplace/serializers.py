@@ -5,7 +5,9 @@ from .models import Contractor, ServiceCategory
 
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    password = serializers.CharField(
+        style={"input_type": "password"}, trim_whitespace=False, max_length=256
+    )
 
 
 class TokenSerializer(serializers.Serializer):

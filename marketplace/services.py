@@ -6,6 +6,8 @@ from datetime import time
 
 import phonenumbers
 import zipcodes
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
@@ -298,3 +300,11 @@ def load_zip_catalog(*, batch_size: int = 2000) -> dict:
 
 def record_heartbeat(name: str) -> None:
     Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+
+
+def deliver_email(*, subject: str, body: str, to: list[str], html: str | None = None) -> None:
+    """Send one email now (called from a Celery task, never from a request)."""
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()

@@ -1,4 +1,6 @@
-"""Housekeeping tasks of the core app."""
+"""Tasks of the core app: email delivery and housekeeping."""
+
+import smtplib
 
 from celery import shared_task
 
@@ -15,3 +17,8 @@ def ping(payload: str) -> str:
 def record_heartbeat() -> None:
     """Beat sends this every minute; /health/ reports when a worker last ran it."""
     services.record_heartbeat("worker")
+
+
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError))
+def send_email(*, subject: str, body: str, to: list[str], html: str | None = None) -> None:
+    services.deliver_email(subject=subject, body=body, to=to, html=html)

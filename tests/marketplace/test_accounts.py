@@ -15,11 +15,18 @@ def link_in(message) -> str:
     return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
 
 
-def test_signup_sends_a_verification_email_and_creates_an_empty_profile(client):
-    response = client.post(
-        reverse("account_signup"),
-        {"email": "New.Pro@Example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run on-commit work (emails are sent by a task after commit) as a real request would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_signup_sends_a_verification_email_and_creates_an_empty_profile(client, committed):
+    with committed():
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "New.Pro@Example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
     assert response.status_code == 302
     user = User.objects.get(email="new.pro@example.com")
     assert not Contractor.objects.get(user=user).is_onboarded
@@ -38,11 +45,12 @@ def test_login_is_refused_until_the_email_is_verified(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_confirming_the_email_logs_in_and_leads_to_onboarding(client):
-    client.post(
-        reverse("account_signup"),
-        {"email": "pro@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+def test_confirming_the_email_logs_in_and_leads_to_onboarding(client, committed):
+    with committed():
+        client.post(
+            reverse("account_signup"),
+            {"email": "pro@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
     confirm_url = link_in(mail.outbox[0])
     response = client.post(confirm_url)
     assert response.status_code == 302
@@ -51,12 +59,13 @@ def test_confirming_the_email_logs_in_and_leads_to_onboarding(client):
     assert response.redirect_chain[-1][0] == reverse("dashboard:onboarding")
 
 
-def test_signup_with_a_taken_email_tells_the_owner_and_reveals_nothing(client):
+def test_signup_with_a_taken_email_tells_the_owner_and_reveals_nothing(client, committed):
     owner = UserFactory(email="taken@example.com")
-    response = client.post(
-        reverse("account_signup"),
-        {"email": "TAKEN@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+    with committed():
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "TAKEN@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
     # Same answer as a fresh signup, so the form cannot be used to test which emails exist.
     assert response.status_code == 302
     assert response.url == reverse("account_email_verification_sent")
@@ -75,9 +84,10 @@ def test_signup_rejects_a_weak_password(client):
     assert not User.objects.filter(email="fresh@example.com").exists()
 
 
-def test_password_reset_sends_a_link_that_sets_a_new_password(client):
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, committed):
     user = UserFactory(email="forgetful@example.com")
-    client.post(reverse("account_reset_password"), {"email": "forgetful@example.com"})
+    with committed():
+        client.post(reverse("account_reset_password"), {"email": "forgetful@example.com"})
     assert len(mail.outbox) == 1
     response = client.get(link_in(mail.outbox[0]), follow=True)
     form_url = response.redirect_chain[-1][0]
@@ -120,3 +130,17 @@ def test_a_lockout_does_not_block_other_accounts(client, contractor, other_contr
         reverse("account_login"), {"login": "bob@example.com", "password": PASSWORD}
     )
     assert response.status_code == 302
+
+
+def test_emails_are_sent_by_a_task_only_after_the_transaction_commits(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(
+            reverse("account_signup"),
+            {"email": "later@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
+    assert mail.outbox == []  # nothing leaves before the signup is committed
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert mail.outbox[0].to == ["later@example.com"]

@@ -43,6 +43,7 @@ def test_token_requests_are_throttled_after_repeated_failures(api_client, contra
         reverse("api:token"), {"email": "alice@example.com", "password": PASSWORD}, format="json"
     )
     assert response.status_code == 429
+    assert "Too many failed log-ins" in response.json()["non_field_errors"][0]
     assert not Token.objects.exists()
 
 

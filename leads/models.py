@@ -1,1 +1,232 @@
-"""Quote requests, screening, duplicates, offers, routing, outcomes, reviews, star score."""
+"""Quote requests (leads), their consent record, screening flags and decisions."""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from marketplace.models import Contractor, ServiceCategory, ZipCode
+
+
+class Lead(models.Model):
+    """A homeowner's quote request, from intake to filled, expired or rejected."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        SCREENING = "screening", "Being checked"
+        OPEN = "open", "Open"
+        FILLED = "filled", "Filled"
+        EXPIRED = "expired", "Expired"
+        REJECTED = "rejected", "Rejected"
+
+    class Timeframe(models.TextChoices):
+        URGENT = "urgent", "Urgent (within days)"
+        WEEKS = "weeks", "Within a few weeks"
+        FLEXIBLE = "flexible", "Flexible"
+
+    class JobSize(models.TextChoices):
+        SMALL = "small", "Small: a repair or a quick job"
+        MEDIUM = "medium", "Medium: a typical job"
+        LARGE = "large", "Large: a replacement or a big project"
+
+    class Ownership(models.TextChoices):
+        OWNER = "owner", "I own the property"
+        RENTER_APPROVED = "renter_approved", "I rent, and the owner approved the work"
+        RENTER = "renter", "I rent"
+
+    class ContactMethod(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+        EMAIL = "email", "Email"
+
+    class RejectReason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        TEST = "test", "Test request"
+        INVALID = "invalid", "Invalid contact details"
+        DUPLICATE = "duplicate", "Duplicate of an open request"
+        OUT_OF_AREA = "out_of_area", "Out of area"
+        NOT_REQUESTED = "not_requested", "Homeowner says they did not make it"
+
+    reference = models.CharField(max_length=12, unique=True)
+    status_token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+
+    category = models.ForeignKey(ServiceCategory, on_delete=models.PROTECT, related_name="leads")
+    zip_code = models.ForeignKey(ZipCode, on_delete=models.PROTECT, related_name="leads")
+    street_address = models.CharField(max_length=200, blank=True)
+    description = models.TextField()
+    timeframe = models.CharField(max_length=8, choices=Timeframe.choices)
+    job_size = models.CharField(max_length=6, choices=JobSize.choices)
+    ownership = models.CharField(max_length=15, choices=Ownership.choices)
+    estimated_value_cents = models.PositiveIntegerField()
+
+    name = models.CharField(max_length=120)
+    phone = models.CharField(max_length=16, help_text="E.164")
+    email = models.EmailField()
+    preferred_contact = models.CharField(max_length=5, choices=ContactMethod.choices)
+    one_pro_only = models.BooleanField(default=False)
+    max_pros = models.PositiveSmallIntegerField(default=3)
+
+    # Where it came from.
+    profile_contractor = models.ForeignKey(
+        Contractor,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="profile_leads",
+        help_text="Sent from this contractor's profile: offered to them only.",
+    )
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    utm_term = models.CharField(max_length=100, blank=True)
+    utm_content = models.CharField(max_length=100, blank=True)
+    referrer = models.CharField(max_length=500, blank=True)
+    landing_page = models.CharField(max_length=500, blank=True)
+    channel = models.CharField(max_length=4, default="web", help_text="web form or api")
+
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    rejection_reason = models.CharField(max_length=15, choices=RejectReason.choices, blank=True)
+    rejection_note = models.CharField(max_length=300, blank=True)
+    homeowner_disputed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The homeowner said they did not make this request."
+    )
+    routed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When routing took the lead; empty means not yet."
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_pros__gte=1) & models.Q(max_pros__lte=10),
+                name="lead_max_pros_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(estimated_value_cents__gte=100),
+                name="lead_estimated_value_at_least_one_dollar",
+            ),
+        ]
+        indexes = [
+            # Screening queue (oldest first) and the routing sweep.
+            models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
+            # Duplicate detection: same phone or email and category within 30 days.
+            models.Index(fields=["phone", "category", "created_at"], name="lead_dup_phone_idx"),
+            models.Index(fields=["email", "category", "created_at"], name="lead_dup_email_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.category} in {self.zip_code_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {self.Status.SUBMITTED, self.Status.SCREENING, self.Status.OPEN}
+
+
+class Consent(models.Model):
+    """The consent the homeowner gave: the exact text shown, when, from where."""
+
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="consent")
+    text = models.TextField()
+    given_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    def __str__(self):
+        return f"Consent for {self.lead.reference} at {self.given_at:%Y-%m-%d %H:%M}"
+
+
+class LeadFlag(models.Model):
+    """Why automatic screening held a lead for a person to check."""
+
+    class Code(models.TextChoices):
+        BLOCKED_CONTACT = "blocked_contact", "Phone or email on the block list"
+        DISPOSABLE_EMAIL = "disposable_email", "Disposable email domain"
+        SHORT_DESCRIPTION = "short_description", "Description too short"
+        SPAMMY_DESCRIPTION = "spammy_description", "Description looks like spam"
+        AREA_CODE_MISMATCH = "area_code_mismatch", "Phone area code far from the zip"
+        RENTER_NO_APPROVAL = "renter_no_approval", "Renter without the owner's approval"
+        DUPLICATE = "duplicate", "Same homeowner and category within 30 days"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(max_length=20, choices=Code.choices)
+    detail = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "code"], name="lead_flag_unique"),
+        ]
+        # Admin filter "flagged for …": by code, then lead.
+        indexes = [models.Index(fields=["code", "lead"], name="lead_flag_code_idx")]
+
+    def __str__(self):
+        return f"{self.get_code_display()}: {self.detail}"
+
+
+class ScreeningDecision(models.Model):
+    """A screener's verify or reject, with what they changed."""
+
+    class Outcome(models.TextChoices):
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screening_decisions"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=15, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="Field: [before, after].")
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} by {self.decided_by} at {self.decided_at:%Y-%m-%d}"
+
+
+class BlockedContact(models.Model):
+    """A phone, email or email domain whose requests are held for screening."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", "Phone (E.164)"
+        EMAIL = "email", "Email address"
+        DOMAIN = "domain", "Email domain"
+
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="blocked_contact_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def save(self, *args, **kwargs):
+        self.value = self.value.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ScreeningLead(Lead):
+    """The screening queue in the admin: leads held by a rule, oldest first."""
+
+    class Meta:
+        proxy = True
+        ordering = ["created_at"]
+        verbose_name = "lead to screen"
+        verbose_name_plural = "screening queue"

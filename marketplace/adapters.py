@@ -7,8 +7,10 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from . import services
+from .celery import enqueue_on_commit
 from .tasks import send_email
 
 
@@ -27,9 +29,15 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             None,
         )
-        send_email.delay_on_commit(
-            subject=message.subject, body=message.body, to=list(message.to), html=html
+        # A broker outage must not turn a saved signup into an error page.
+        enqueue_on_commit(
+            send_email, subject=message.subject, body=message.body, to=list(message.to), html=html
         )
+
+    def set_password(self, user, password):
+        """A new password (change or reset) also revokes the user's API token."""
+        super().set_password(user, password)
+        Token.objects.filter(user=user).delete()
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)

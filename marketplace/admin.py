@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -55,18 +57,25 @@ class ZipCodeAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
 
-class ServiceAreaInline(admin.TabularInline):
-    model = ServiceArea
-    extra = 0
-    fields = ["zip_code", "distance_miles"]
-    readonly_fields = ["zip_code", "distance_miles"]
-    can_delete = False
-    max_num = 0
-    show_change_link = False
-    ordering = ["distance_miles", "zip_code"]
+@admin.register(ServiceArea)
+class ServiceAreaAdmin(admin.ModelAdmin):
+    """Derived from each contractor's radius or zip list; change those, not these rows."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("zip_code")
+    list_display = ["contractor", "zip_code", "distance_miles"]
+    list_select_related = ["contractor", "zip_code"]
+    list_filter = ["zip_code__state"]
+    search_fields = ["=zip_code__code", "zip_code__city", "contractor__business_name"]
+    raw_id_fields = ["contractor", "zip_code"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ContractorAdminForm(forms.ModelForm):
@@ -117,10 +126,9 @@ class ContractorAdmin(SimpleHistoryAdmin):
     list_select_related = ["user", "base_zip"]
     raw_id_fields = ["user", "base_zip"]
     filter_horizontal = ["categories"]
-    readonly_fields = ["onboarded_at", "created_at", "updated_at"]
+    readonly_fields = ["service_area", "onboarded_at", "created_at", "updated_at"]
     date_hierarchy = "created_at"
     actions = ["deactivate", "activate"]
-    inlines = [ServiceAreaInline]
     fieldsets = [
         (None, {"fields": ["user", "business_name", "phone", "website", "tier", "is_active"]}),
         (
@@ -132,6 +140,7 @@ class ContractorAdmin(SimpleHistoryAdmin):
                     "area_mode",
                     "service_radius_miles",
                     "service_zip_list",
+                    "service_area",
                 ]
             },
         ),
@@ -157,6 +166,23 @@ class ContractorAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_zips=Count("service_areas"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # A profile never moves to another login: its leads and money would follow it.
+        return self.readonly_fields + (["user"] if obj else [])
+
+    @admin.display(description="Zips served")
+    def service_area(self, obj):
+        if obj.pk is None:
+            return "—"
+        url = (
+            reverse("admin:marketplace_servicearea_changelist") + f"?contractor__id__exact={obj.pk}"
+        )
+        return format_html('<a href="{}">{} zip codes</a>', url, obj.service_areas.count())
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.mark_onboarded(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -189,3 +215,6 @@ class ContractorAdmin(SimpleHistoryAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "seen_at"]
     readonly_fields = ["name", "seen_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,5 +1,7 @@
+from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate
 from django.db.models import Count
+from django_ratelimit.core import is_ratelimited
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.models import Token
@@ -17,6 +19,10 @@ class InvalidCredentials(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST
 
 
+class TooManyAttempts(DomainError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
 class ObtainTokenView(APIView):
     """Exchange an email and password for an API token (`Authorization: Token <key>`)."""
 
@@ -25,6 +31,12 @@ class ObtainTokenView(APIView):
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
     def post(self, request):
+        # Per email + IP failures lock out through django-axes; this caps one IP trying
+        # many emails.
+        if is_ratelimited(
+            request._request, group="api-token", key="ip", rate="30/h", increment=True
+        ):
+            raise TooManyAttempts("Too many log-in attempts from your network. Try again later.")
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         # authenticate() goes through django-axes, so repeated failures lock out (429).
@@ -35,6 +47,10 @@ class ObtainTokenView(APIView):
         )
         if user is None or not user.is_active:
             raise InvalidCredentials("Unable to log in with this email and password.")
+        if not EmailAddress.objects.filter(user=user, verified=True).exists():
+            raise InvalidCredentials(
+                "Verify your email address first: follow the link we emailed you."
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

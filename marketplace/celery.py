@@ -26,3 +26,22 @@ class FairleadTask(DjangoTask):
 app = Celery("marketplace", task_cls=FairleadTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Send a task once the transaction commits; if the broker is down, log and move on.
+
+    For work a periodic sweep re-sends (routing, notifications): the person who caused it
+    gets their answer, and nothing is lost.
+    """
+    import logging
+
+    from django.db import transaction
+
+    def send():
+        try:
+            task.apply_async(args=args, kwargs=kwargs)
+        except Exception:  # noqa: BLE001 - any publishing failure is left to the sweep
+            logging.getLogger(__name__).exception("Could not enqueue %s%r", task.name, args)
+
+    transaction.on_commit(send)

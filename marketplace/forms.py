@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from .errors import DomainError
 from .formtools import FairleadForm
@@ -92,8 +93,15 @@ class ContractorProfileForm(FairleadForm):
         widget=forms.RadioSelect,
         initial=Contractor.Tier.BASE,
         label="Membership",
-        help_text="Elite members see new leads first, Pro 10 minutes later, Base 20 minutes later.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        elite, pro, base = settings.WAVE_DELAYS_MINUTES
+        self.fields["tier"].help_text = (
+            f"Elite members see new leads {'first' if elite == 0 else f'after {elite} minutes'}, "
+            f"Pro after {pro} minutes, Base after {base} minutes."
+        )
 
     @classmethod
     def initial_for(cls, contractor: Contractor) -> dict:

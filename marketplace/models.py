@@ -4,7 +4,10 @@ The zip catalog lives here rather than in territories/ because contractor servic
 need it and models only depend leftward (marketplace ← billing ← territories ← leads ← credits).
 """
 
+import zoneinfo
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -14,6 +17,11 @@ zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit US zip code.")
 
 MIN_RADIUS_MILES = 1
 MAX_RADIUS_MILES = 100
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value} is not a time zone we know.")
 
 
 class UserManager(BaseUserManager):
@@ -57,6 +65,11 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.email
+
+    def save(self, *args, **kwargs):
+        # However it is created (signup, admin, shell), an email is stored in one case.
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
 
 
 class ServiceCategory(models.Model):
@@ -142,6 +155,9 @@ class Contractor(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="contractor")
     business_name = models.CharField(max_length=120, blank=True)
+    slug = models.SlugField(
+        max_length=140, unique=True, null=True, blank=True, help_text="Public profile address."
+    )
     phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +16195550100")
     website = models.URLField(blank=True)
     base_zip = models.ForeignKey(
@@ -177,7 +193,9 @@ class Contractor(models.Model):
     notify_in_app = models.BooleanField(default=True)
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)
-    timezone = models.CharField(max_length=40, default="America/New_York")
+    timezone = models.CharField(
+        max_length=40, default="America/New_York", validators=[validate_timezone]
+    )
 
     onboarded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -192,15 +210,23 @@ class Contractor(models.Model):
                 condition=models.Q(service_radius_miles__gte=MIN_RADIUS_MILES)
                 & models.Q(service_radius_miles__lte=MAX_RADIUS_MILES),
                 name="contractor_radius_in_range",
+                violation_error_message="The radius must be between 1 and 100 miles.",
             ),
             models.CheckConstraint(
                 condition=models.Q(daily_lead_cap__gte=1) & models.Q(weekly_lead_cap__gte=1),
                 name="contractor_caps_positive",
+                violation_error_message="Lead caps must be at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(daily_lead_cap__lte=models.F("weekly_lead_cap")),
+                name="contractor_daily_cap_within_weekly",
+                violation_error_message="The daily cap cannot be higher than the weekly cap.",
             ),
             models.CheckConstraint(
                 condition=models.Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
                 | models.Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
                 name="contractor_quiet_hours_both_or_neither",
+                violation_error_message="Give both ends of the quiet hours, or neither.",
             ),
         ]
         indexes = [
@@ -214,6 +240,24 @@ class Contractor(models.Model):
     @property
     def is_onboarded(self) -> bool:
         return self.onboarded_at is not None
+
+    def clean(self):
+        """Rules across fields, shown next to the field they concern (forms and admin)."""
+        errors = {}
+        if (
+            self.daily_lead_cap
+            and self.weekly_lead_cap
+            and self.daily_lead_cap > self.weekly_lead_cap
+        ):
+            errors["daily_lead_cap"] = "The daily cap cannot be higher than the weekly cap."
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            errors["quiet_hours_end"] = "Give both ends of your quiet hours, or neither."
+        if self.notify_sms and not self.phone:
+            errors["phone"] = "Add a mobile phone number to get text alerts."
+        if self.area_mode == self.AreaMode.RADIUS and self.base_zip_id is None:
+            errors["base_zip"] = "A service radius needs a base zip code."
+        if errors:
+            raise ValidationError(errors)
 
 
 class ServiceArea(models.Model):
@@ -248,3 +292,25 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ProfileClick(models.Model):
+    """A homeowner's click on a profile's Call or Website link."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", "Phone click"
+        WEBSITE = "website", "Website click"
+
+    contractor = models.ForeignKey(Contractor, on_delete=models.CASCADE, related_name="clicks")
+    kind = models.CharField(max_length=7, choices=Kind.choices)
+    source_page = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Analytics: a contractor's clicks by kind over time.
+            models.Index(fields=["contractor", "kind", "created_at"], name="click_contractor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.contractor} at {self.created_at:%Y-%m-%d}"

@@ -65,7 +65,40 @@ def active_categories():
 
 
 def service_area_summary(contractor: Contractor) -> dict:
-    """How many zips a contractor serves, and in how many cities."""
-    rows = contractor.service_areas.values_list("zip_code__city", "zip_code__state")
-    cities = {f"{city}, {state}" for city, state in rows}
-    return {"zip_count": len(rows), "city_count": len(cities), "cities": sorted(cities)[:8]}
+    """How many zips a contractor serves, and in which cities (two queries, any area size)."""
+    areas = contractor.service_areas.all()
+    cities = list(
+        areas.values_list("zip_code__city", "zip_code__state")
+        .distinct()
+        .order_by("zip_code__state", "zip_code__city")
+    )
+    return {
+        "zip_count": areas.count(),
+        "city_count": len(cities),
+        "cities": [f"{city}, {state}" for city, state in cities[:8]],
+    }
+
+
+def directory_contractors(*, category: ServiceCategory | None = None, zip_code: str = ""):
+    """Active, onboarded pros for the public directory, optionally by category and served zip."""
+    contractors = (
+        Contractor.objects.filter(is_active=True, onboarded_at__isnull=False)
+        .exclude(slug=None)
+        .select_related("base_zip")
+        .prefetch_related("categories")
+        .order_by("business_name", "pk")
+    )
+    if category is not None:
+        contractors = contractors.filter(categories=category)
+    if zip_code:
+        contractors = contractors.filter(service_areas__zip_code_id=zip_code)
+    return contractors.distinct()
+
+
+def public_profile(slug: str) -> Contractor | None:
+    return (
+        Contractor.objects.filter(is_active=True, onboarded_at__isnull=False, slug=slug)
+        .select_related("base_zip")
+        .prefetch_related("categories")
+        .first()
+    )

@@ -7,16 +7,17 @@ from datetime import time
 import phonenumbers
 import zipcodes
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .errors import DomainError
 from .models import (
-    MAX_RADIUS_MILES,
-    MIN_RADIUS_MILES,
     Contractor,
     Heartbeat,
+    ProfileClick,
     ServiceArea,
     ServiceCategory,
     User,
@@ -25,6 +26,8 @@ from .models import (
 from .queries import zips_within
 
 MAX_LISTED_ZIPS = 500
+# The US and its territories on the North American numbering plan.
+US_PHONE_REGIONS = {"US", "PR", "VI", "GU", "AS", "MP"}
 
 
 class InvalidPhone(DomainError):
@@ -50,6 +53,8 @@ def normalize_phone(raw: str, *, region: str = "US") -> str:
         raise InvalidPhone("Enter a valid phone number, e.g. (619) 555-0142.") from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("This phone number does not exist. Check the area code and digits.")
+    if phonenumbers.region_code_for_number(number) not in US_PHONE_REGIONS:
+        raise InvalidPhone("Enter a US phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -131,25 +136,6 @@ def save_profile(contractor: Contractor, *, changes: ProfileChanges) -> Contract
     """
     if not changes.categories:
         raise DomainError("Choose at least one service category.", field="categories")
-    if changes.area_mode == Contractor.AreaMode.RADIUS and not (
-        MIN_RADIUS_MILES <= changes.service_radius_miles <= MAX_RADIUS_MILES
-    ):
-        raise InvalidServiceArea(
-            f"Choose a radius between {MIN_RADIUS_MILES} and {MAX_RADIUS_MILES} miles.",
-            field="service_radius_miles",
-        )
-    if changes.daily_lead_cap > changes.weekly_lead_cap:
-        raise DomainError(
-            "The daily cap cannot be higher than the weekly cap.", field="daily_lead_cap"
-        )
-    if (changes.quiet_hours_start is None) != (changes.quiet_hours_end is None):
-        raise DomainError(
-            "Give both the start and the end of your quiet hours, or neither.",
-            field="quiet_hours_end",
-        )
-    if changes.notify_sms and not changes.phone:
-        raise DomainError("Add a mobile phone number to get text alerts.", field="phone")
-
     # Lock the profile: two saves at once must not interleave their service areas.
     contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
     listed = (
@@ -178,13 +164,39 @@ def save_profile(contractor: Contractor, *, changes: ProfileChanges) -> Contract
     ):
         setattr(contractor, name, getattr(changes, name))
     contractor.service_zip_list = " ".join(z.code for z in listed)
+    if not contractor.slug:
+        contractor.slug = _unique_slug(contractor.business_name)
     if contractor.onboarded_at is None:
         contractor.onboarded_at = timezone.now()
-    contractor.full_clean(exclude=["user"])
+    try:
+        contractor.full_clean(exclude=["user"])
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise DomainError(" ".join(messages), field=None if field == "__all__" else field) from None
     contractor.save()
     contractor.categories.set(changes.categories)
     expand_service_area(contractor)
     return contractor
+
+
+def _unique_slug(business_name: str) -> str:
+    """A public profile address from the business name: harbor-plumbing, harbor-plumbing-2…"""
+    base = slugify(business_name)[:120] or "pro"
+    taken = set(Contractor.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def mark_onboarded(contractor: Contractor) -> None:
+    """A profile completed by ops counts as onboarded, like one the contractor completed."""
+    if contractor.onboarded_at is None and contractor.business_name:
+        if not contractor.slug:
+            contractor.slug = _unique_slug(contractor.business_name)
+        contractor.onboarded_at = timezone.now()
+        contractor.save(update_fields=["onboarded_at", "slug", "updated_at"])
 
 
 @transaction.atomic
@@ -213,12 +225,16 @@ def expand_service_area(contractor: Contractor) -> int:
 
 @transaction.atomic
 def set_active(contractor: Contractor, *, active: bool) -> bool:
-    """Ops switch a contractor on or off; returns whether anything changed."""
-    return bool(
-        Contractor.objects.filter(pk=contractor.pk)
-        .exclude(is_active=active)
-        .update(is_active=active, updated_at=timezone.now())
-    )
+    """Ops switch a contractor on or off; returns whether anything changed.
+
+    Saved (not a bulk update) so the audit history records who did it.
+    """
+    contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+    if contractor.is_active == active:
+        return False
+    contractor.is_active = active
+    contractor.save(update_fields=["is_active", "updated_at"])
+    return True
 
 
 # --- Catalog -------------------------------------------------------------------------------
@@ -308,3 +324,8 @@ def deliver_email(*, subject: str, body: str, to: list[str], html: str | None = 
     if html:
         message.attach_alternative(html, "text/html")
     message.send()
+
+
+def record_click(contractor: Contractor, *, kind: str, source_page: str) -> None:
+    """Count a homeowner's Call or Website click on a public profile."""
+    ProfileClick.objects.create(contractor=contractor, kind=kind, source_page=source_page[:500])

@@ -7,6 +7,7 @@ environment variables; README.md lists them.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -119,10 +120,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
+    # The cache gets its own database, next to the broker's: clearing it (tests, ops)
+    # must never drop queued tasks.
+    _broker = urlsplit(REDIS_URL)
+    _cache_db = int(_broker.path.strip("/") or 0) + 1
+    REDIS_CACHE_URL = env(
+        "REDIS_CACHE_URL", default=urlunsplit(_broker._replace(path=f"/{_cache_db}"))
+    )
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "fairlead",
         }
     }
@@ -170,7 +178,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "marketplace.adapters.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "marketplace.adapters.lockout_response"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "marketplace.http.client_ip"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -242,7 +251,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.record_heartbeat",
         "schedule": timedelta(minutes=1),
     },
+    "route-unrouted-leads": {
+        "task": "leads.tasks.sweep_unrouted_leads",
+        "schedule": timedelta(minutes=1),
+    },
 }
+# When the broker is down, give up publishing quickly: the request is answered and a
+# sweep re-sends the work later, instead of the homeowner waiting on retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -306,3 +328,14 @@ LOGGING = {
 # --- Fairlead -------------------------------------------------------------------------------
 # A heartbeat older than this means no worker or no beat is running (see /health/).
 HEARTBEAT_MAX_AGE = timedelta(minutes=env.int("HEARTBEAT_MAX_AGE_MINUTES", default=5))
+
+# Marketplace waves: minutes after a lead opens that elite, pro and base members see it.
+WAVE_DELAYS_MINUTES = [int(m) for m in env.list("WAVE_DELAYS_MINUTES", default=["0", "10", "20"])]
+
+# Quote requests per IP (django-ratelimit syntax), and the least seconds a person takes.
+INTAKE_RATE_LIMIT = env("INTAKE_RATE_LIMIT", default="20/h")
+INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=3)
+# Open leads that routing has not taken after this long are sent again (broker was down…).
+ROUTING_SWEEP_AFTER = timedelta(minutes=env.int("ROUTING_SWEEP_AFTER_MINUTES", default=2))
+# django-ratelimit keys "ip" on the same client address as django-axes.
+RATELIMIT_IP_META_KEY = "marketplace.http.ratelimit_ip"

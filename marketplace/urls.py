@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from leads import api as leads_api
+
 from . import api, views
 
 dashboard_urls = (
@@ -25,6 +27,7 @@ api_urls = (
         path("auth/token/", api.ObtainTokenView.as_view(), name="token"),
         path("me/", api.MeView.as_view(), name="me"),
         path("categories/", api.CategoryListView.as_view(), name="categories"),
+        path("quote-requests/", leads_api.QuoteRequestCreateView.as_view(), name="quote-requests"),
     ],
     "api",
 )
@@ -34,6 +37,11 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("robots.txt", views.robots, name="robots"),
     path("accounts/", include("allauth.urls")),
+    path("", include("leads.urls")),
+    path("pros/", views.directory, name="directory"),
+    path("pros/<slug:slug>/", views.profile, name="profile"),
+    path("pros/<slug:slug>/call/", views.profile_click, {"kind": "phone"}, name="profile-call"),
+    path("pros/<slug:slug>/website/", views.profile_click, {"kind": "website"}, name="profile-web"),
     path("dashboard/", include(dashboard_urls)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),

@@ -1,19 +1,22 @@
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_ratelimit.core import is_ratelimited
 
 from . import queries, services
 from .celery import app as celery_app
 from .errors import DomainError, add_domain_error
 from .forms import ContractorProfileForm
-from .models import Heartbeat, ZipCode
+from .models import Heartbeat, ProfileClick, ServiceCategory, ZipCode
 
 
 def home(request):
@@ -167,11 +170,16 @@ def health(request):
         checks["broker"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"error: {exc.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
+    healthy = checks["database"] == "ok" and checks["broker"] == "ok"
     beat = None
     if checks["database"] == "ok":
         beat = Heartbeat.objects.filter(name="worker").values_list("seen_at", flat=True).first()
     checks["worker_last_seen"] = beat.isoformat() if beat else None
+    # Reported, not part of the status: a dead worker is not a reason to restart web.
+    if beat is None:
+        checks["worker"] = "unknown"
+    else:
+        checks["worker"] = "ok" if timezone.now() - beat <= settings.HEARTBEAT_MAX_AGE else "stale"
     checks["time"] = timezone.now().isoformat()
     checks["status"] = "ok" if healthy else "error"
     return JsonResponse(checks, status=200 if healthy else 503)
@@ -181,3 +189,60 @@ def robots(request):
     return HttpResponse(
         "User-agent: *\nDisallow: /dashboard/\nDisallow: /admin/\n", content_type="text/plain"
     )
+
+
+# --- Public directory and profiles -----------------------------------------------------------
+
+
+def directory(request):
+    category = ServiceCategory.objects.filter(
+        active=True, slug=request.GET.get("category", "")
+    ).first()
+    zip_code = request.GET.get("zip", "").strip()
+    zip_error = ""
+    if zip_code and not ZipCode.objects.filter(code=zip_code).exists():
+        zip_error = f"{zip_code[:10]} is not a US zip code we know."
+        zip_code = ""
+    contractors = queries.directory_contractors(category=category, zip_code=zip_code)
+    page = Paginator(contractors, 20).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "category": category,
+        "zip_code": zip_code,
+        "zip_error": zip_error,
+        "categories": queries.active_categories(),
+    }
+    template = "directory/partials/_rows.html" if request.htmx else "directory/list.html"
+    return render(request, template, context)
+
+
+def profile(request, slug):
+    contractor = queries.public_profile(slug)
+    if contractor is None:
+        raise Http404("No such pro.")
+    return render(
+        request,
+        "directory/profile.html",
+        {"contractor": contractor, "area": queries.service_area_summary(contractor)},
+    )
+
+
+class ExternalRedirect(HttpResponseRedirect):
+    allowed_schemes = ["http", "https", "tel"]
+
+
+def profile_click(request, slug, kind):
+    """Count a Call or Website click, then send the visitor on."""
+    contractor = queries.public_profile(slug)
+    if contractor is None:
+        raise Http404("No such pro.")
+    target = f"tel:{contractor.phone}" if kind == ProfileClick.Kind.PHONE else contractor.website
+    if not target or target == "tel:":
+        raise Http404("This pro has no such link.")
+    # One visitor hammering a link counts a few times at most, and still gets sent on.
+    if not is_ratelimited(
+        request, group=f"click-{kind}-{contractor.pk}", key="ip", rate="5/h", increment=True
+    ):
+        source = request.META.get("HTTP_REFERER", "") or request.GET.get("from", "")
+        services.record_click(contractor, kind=kind, source_page=source)
+    return ExternalRedirect(target)

@@ -78,3 +78,26 @@ class ContractorFactory(DjangoModelFactory):
             if extracted is not None
             else [ServiceCategoryFactory(name="Plumbing", slug="plumbing")]
         )
+
+
+# --- leads -----------------------------------------------------------------------------------
+
+
+class LeadFactory(DjangoModelFactory):
+    class Meta:
+        model = "leads.Lead"
+
+    reference = factory.Sequence(lambda n: f"FL-T{n:05d}")
+    status_token = factory.Sequence(lambda n: f"token-{n:04d}-{'x' * 32}")
+    status = "open"
+    category = factory.SubFactory(ServiceCategoryFactory, name="Plumbing", slug="plumbing")
+    zip_code = factory.SubFactory(ZipCodeFactory)
+    description = "The kitchen sink drain is clogged and water backs up."
+    timeframe = "weeks"
+    job_size = "medium"
+    ownership = "owner"
+    estimated_value_cents = 45_000
+    name = factory.Faker("name")
+    phone = factory.Sequence(lambda n: f"+1619555{n % 10000:04d}")
+    email = factory.Sequence(lambda n: f"homeowner{n}@example.com")
+    preferred_contact = "phone"

@@ -144,3 +144,38 @@ def test_emails_are_sent_by_a_task_only_after_the_transaction_commits(
     assert len(callbacks) == 1
     callbacks[0]()
     assert mail.outbox[0].to == ["later@example.com"]
+
+
+def test_signup_still_succeeds_when_the_broker_is_down(client, django_capture_on_commit_callbacks):
+    from marketplace.celery import app
+
+    app.conf.task_always_eager = False
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("account_signup"),
+                {"email": "offline@example.com", "password1": PASSWORD, "password2": PASSWORD},
+            )
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 302
+    assert User.objects.filter(email="offline@example.com").exists()
+
+
+def test_a_new_password_revokes_the_api_token(client, contractor):
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.create(user=contractor.user)
+    client.force_login(contractor.user)
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "another-long-secret-9",
+            "password2": "another-long-secret-9",
+        },
+    )
+    assert response.status_code == 302
+    assert not Token.objects.filter(user=contractor.user).exists()

@@ -137,3 +137,77 @@ def test_a_screener_can_view_contractors_but_not_change_them(client, contractor)
     assert client.get(change).status_code == 200
     response = client.post(change, {"business_name": "Hacked"})
     assert response.status_code == 403
+
+
+def test_deactivation_is_kept_in_the_history_with_the_staff_user(client, ops, contractor):
+    client.post(
+        reverse("admin:marketplace_contractor_changelist"),
+        {"action": "deactivate", "_selected_action": [contractor.pk]},
+    )
+    latest = contractor.history.latest()
+    assert latest.is_active is False
+    assert latest.history_user == ops
+
+
+def contractor_post_data(contractor, **overrides):
+    data = {
+        "business_name": contractor.business_name,
+        "phone": contractor.phone,
+        "tier": "base",
+        "is_active": "on",
+        "categories": [c.pk for c in contractor.categories.all()],
+        "base_zip": contractor.base_zip_id,
+        "area_mode": "radius",
+        "service_radius_miles": "5",
+        "daily_lead_cap": "5",
+        "weekly_lead_cap": "20",
+        "monthly_budget_cents": "50000",
+        "timezone": "America/Los_Angeles",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"daily_lead_cap": "900", "weekly_lead_cap": "3"}, "daily_lead_cap", "higher than"),
+        ({"notify_sms": "on", "phone": ""}, "phone", "text alerts"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone", "not a time zone"),
+        ({"quiet_hours_start": "21:00"}, "quiet_hours_end", "both ends"),
+        ({"phone": "+44 20 7946 0958"}, "phone", "US phone"),
+    ],
+)
+def test_admin_applies_the_same_profile_rules_by_the_field(
+    client, ops, contractor, overrides, field, message
+):
+    url = reverse("admin:marketplace_contractor_change", args=[contractor.pk])
+    response = client.post(url, contractor_post_data(contractor, **overrides))
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors[field])
+
+
+def test_a_profile_cannot_be_moved_to_another_login(client, ops, contractor, other_contractor):
+    url = reverse("admin:marketplace_contractor_change", args=[contractor.pk])
+    client.post(url, contractor_post_data(contractor, user=other_contractor.user_id))
+    contractor.refresh_from_db()
+    assert contractor.user.email == "alice@example.com"
+
+
+def test_heartbeats_cannot_be_added_by_hand(client, ops):
+    assert client.get(reverse("admin:marketplace_heartbeat_add")).status_code == 403
+
+
+def test_contractor_changelist_queries_do_not_grow_with_rows(client, ops):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:marketplace_contractor_changelist")
+    counts = []
+    for total in (5, 25):
+        while Contractor.objects.count() < total:
+            ContractorFactory()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

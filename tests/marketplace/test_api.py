@@ -117,3 +117,15 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/").content.decode()
     assert "drf_spectacular_sidecar" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_token_is_refused_until_the_email_is_verified(api_client):
+    UserFactory(email="unverified@example.com", verified=False)
+    response = api_client.post(
+        reverse("api:token"),
+        {"email": "unverified@example.com", "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "Verify your email" in response.json()["non_field_errors"][0]
+    assert not Token.objects.exists()

@@ -38,3 +38,11 @@ def test_heartbeat_task_updates_one_row(clock):
     clock.shift(60)
     record_heartbeat.delay()
     assert Heartbeat.objects.count() == 1
+
+
+def test_a_stale_heartbeat_is_reported_without_failing_web(client, clock):
+    record_heartbeat.delay()
+    clock.shift(60 * 10)
+    body = client.get(reverse("health")).json()
+    assert body["worker"] == "stale"
+    assert body["status"] == "ok"

@@ -1,0 +1,278 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from simple_history.admin import SimpleHistoryAdmin
+
+from marketplace.errors import DomainError
+
+from . import services
+from .models import BlockedContact, Consent, Lead, LeadFlag, ScreeningDecision, ScreeningLead
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ConsentInline(admin.StackedInline):
+    model = Consent
+    can_delete = False
+    readonly_fields = ["text", "given_at", "ip_address", "user_agent"]
+    fields = readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class FlagInline(ReadOnlyInline):
+    model = LeadFlag
+    fields = ["code", "detail", "created_at"]
+    readonly_fields = fields
+
+
+class DecisionInline(ReadOnlyInline):
+    model = ScreeningDecision
+    fields = ["outcome", "decided_by", "decided_at", "reason", "note", "changes"]
+    readonly_fields = fields
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "flag"
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        return LeadFlag.Code.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(flags__code=self.value())
+        return queryset
+
+
+class LeadAdminBase(SimpleHistoryAdmin):
+    list_select_related = ["category", "zip_code"]
+    search_fields = ["=reference", "phone", "email", "name"]
+    inlines = [FlagInline, DecisionInline, ConsentInline]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_flags=Count("flags"))
+
+    @admin.display(description="Place", ordering="zip_code__state")
+    def place(self, lead):
+        return f"{lead.zip_code.city}, {lead.zip_code.state} {lead.zip_code_id}"
+
+    @admin.display(description="Estimate", ordering="estimated_value_cents")
+    def estimate(self, lead):
+        return f"${lead.estimated_value_cents / 100:,.2f}"
+
+    @admin.display(description="Flags", ordering="n_flags")
+    def flag_count(self, lead):
+        return lead.n_flags
+
+    @admin.display(description="Source")
+    def source(self, lead):
+        if lead.profile_contractor_id:
+            return "profile"
+        return lead.utm_source or lead.channel
+
+
+@admin.register(Lead)
+class LeadAdmin(LeadAdminBase):
+    list_display = [
+        "reference",
+        "created_at",
+        "status",
+        "category",
+        "place",
+        "estimate",
+        "flag_count",
+        "source",
+    ]
+    list_filter = [
+        "status",
+        "category",
+        "zip_code__state",
+        "channel",
+        "utm_source",
+        FlaggedFilter,
+        "timeframe",
+        "ownership",
+        "one_pro_only",
+    ]
+    raw_id_fields = ["category", "zip_code", "profile_contractor", "duplicate_of"]
+    readonly_fields = [
+        "reference",
+        "status_token",
+        "status",
+        "rejection_reason",
+        "rejection_note",
+        "routed_at",
+        "homeowner_disputed_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # leads come from homeowners, through the form or the API
+
+
+class ScreeningForm(forms.ModelForm):
+    """Verify (optionally correcting category or value) or reject, with a reason."""
+
+    decision = forms.ChoiceField(
+        choices=[("verify", "Verify: open it for pros"), ("reject", "Reject")],
+        widget=forms.RadioSelect,
+    )
+    reject_reason = forms.ChoiceField(
+        choices=[("", "—")] + Lead.RejectReason.choices, required=False
+    )
+    note = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = ScreeningLead
+        fields = ["category", "estimated_value_cents"]
+        labels = {"estimated_value_cents": "Estimated job value (cents)"}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not data.get("reject_reason"):
+            self.add_error("reject_reason", "Choose why this lead is rejected.")
+        return data
+
+
+@admin.register(ScreeningLead)
+class ScreeningQueueAdmin(LeadAdminBase):
+    form = ScreeningForm
+    list_display = ["reference", "created_at", "category", "place", "estimate", "reasons"]
+    list_filter = ["category", "zip_code__state", FlaggedFilter]
+    actions = ["verify_selected"] + [
+        f"reject_as_{code}" for code in ["spam", "test", "invalid", "out_of_area"]
+    ]
+    fieldsets = [
+        (
+            "Decision",
+            {"fields": ["decision", "reject_reason", "note", "category", "estimated_value_cents"]},
+        ),
+        (
+            "Request",
+            {
+                "fields": [
+                    "reference",
+                    "created_at",
+                    "zip_code",
+                    "street_address",
+                    "description",
+                    "timeframe",
+                    "job_size",
+                    "ownership",
+                    "name",
+                    "phone",
+                    "email",
+                    "preferred_contact",
+                    "one_pro_only",
+                    "profile_contractor",
+                    "duplicate_of",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Lead.Status.SCREENING)
+            .prefetch_related("flags")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for section in self.fieldsets[1:] for f in section[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Why it is held")
+    def reasons(self, lead):
+        return "; ".join(flag.detail for flag in lead.flags.all())
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "verify":
+                services.verify_lead(
+                    obj,
+                    by=request.user,
+                    category=data["category"],
+                    estimated_value_cents=data["estimated_value_cents"],
+                    note=data["note"],
+                )
+            else:
+                services.reject_lead(
+                    obj, by=request.user, reason=data["reject_reason"], note=data["note"]
+                )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service saved everything that changes
+
+    def response_change(self, request, obj):
+        # Back to the queue: the screener's next lead is the oldest one left.
+        self.message_user(request, f"{obj.reference}: decision recorded.", messages.SUCCESS)
+        from django.shortcuts import redirect
+
+        return redirect("admin:leads_screeninglead_changelist")
+
+    def _decide_all(self, request, queryset, decide):
+        done = 0
+        for lead in queryset:
+            try:
+                decide(lead)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+        self.message_user(request, f"{done} lead(s) decided.", messages.SUCCESS)
+
+    @admin.action(description="Verify selected leads (open them for pros)")
+    def verify_selected(self, request, queryset):
+        self._decide_all(
+            request, queryset, lambda lead: services.verify_lead(lead, by=request.user)
+        )
+
+    def _reject_action(reason):
+        def action(self, request, queryset):
+            self._decide_all(
+                request,
+                queryset,
+                lambda lead: services.reject_lead(lead, by=request.user, reason=reason),
+            )
+
+        action.__name__ = f"reject_as_{reason}"
+        return admin.action(description=f"Reject selected: {Lead.RejectReason(reason).label}")(
+            action
+        )
+
+    reject_as_spam = _reject_action("spam")
+    reject_as_test = _reject_action("test")
+    reject_as_invalid = _reject_action("invalid")
+    reject_as_out_of_area = _reject_action("out_of_area")
+    del _reject_action
+
+
+@admin.register(BlockedContact)
+class BlockedContactAdmin(SimpleHistoryAdmin):
+    list_display = ["kind", "value", "reason", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["value", "reason"]

@@ -1,0 +1,46 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketplace.errors import DomainError
+from marketplace.http import client_ip
+
+from . import policy, services
+from .serializers import QuoteRequestInputSerializer, QuoteRequestOutputSerializer
+from .views import RATE_LIMITED_MESSAGE, intake_limited
+
+
+class RateLimited(DomainError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
+class QuoteRequestCreateView(APIView):
+    """A homeowner's quote request: the same rules as the public form. Rate-limited per IP."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=QuoteRequestInputSerializer, responses={201: QuoteRequestOutputSerializer}
+    )
+    def post(self, request):
+        if intake_limited(request._request, increment=True):
+            raise RateLimited(RATE_LIMITED_MESSAGE)
+        data = QuoteRequestInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lead = services.submit_quote_request(
+            data.quote_request(),
+            submission=services.Submission(
+                consent_text=policy.CONSENT_TEXT,
+                ip_address=client_ip(request._request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                referrer=request.META.get("HTTP_REFERER", ""),
+                channel="api",
+                utm={
+                    key: request.query_params.get(f"utm_{key}", "")
+                    for key in ["source", "medium", "campaign", "term", "content"]
+                },
+            ),
+        )
+        return Response(QuoteRequestOutputSerializer(lead).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,48 @@
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+GROUP_PERMISSIONS = {
+    "screeners": [
+        "view_lead",
+        "view_screeninglead",
+        "change_screeninglead",
+        "view_consent",
+        "view_leadflag",
+        "view_screeningdecision",
+        "view_blockedcontact",
+        "add_blockedcontact",
+        "change_blockedcontact",
+    ],
+    "credit reviewers": ["view_lead", "view_consent", "view_leadflag", "view_screeningdecision"],
+    "finance": ["view_lead"],
+}
+
+
+def grant(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="leads", codename__in=codenames)
+        )
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GROUP_PERMISSIONS.items():
+        group = Group.objects.filter(name=name).first()
+        if group:
+            group.permissions.remove(
+                *Permission.objects.filter(content_type__app_label="leads", codename__in=codenames)
+            )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("leads", "0001_initial"), ("marketplace", "0003_staff_groups")]
+    operations = [migrations.RunPython(grant, revoke)]

@@ -1,0 +1,136 @@
+"""Intake and screening rules as data. Services ask these; nothing else decides."""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
+from django.conf import settings
+
+from .models import BlockedContact, Lead, LeadFlag
+
+# The text shown next to the consent checkbox. It is stored word for word with each lead,
+# so changing it here never rewrites what earlier homeowners agreed to.
+CONSENT_TEXT = (
+    "I agree that Fairlead may share my request and contact details with up to three "
+    "local home-service professionals (one if I ask for only one), and that they and "
+    "Fairlead may contact me about this request by phone, text message or email, "
+    "including by automated means. Consent is not a condition of any purchase. "
+    "Reply STOP to opt out of texts."
+)
+
+# Job size answer -> share of the category's typical job value.
+JOB_SIZE_FACTORS = {
+    Lead.JobSize.SMALL: Decimal("0.5"),
+    Lead.JobSize.MEDIUM: Decimal("1"),
+    Lead.JobSize.LARGE: Decimal("2"),
+}
+
+DEFAULT_MAX_PROS = 3
+DUPLICATE_WINDOW = timedelta(days=30)
+
+DESCRIPTION_MIN_CHARS = 15
+DESCRIPTION_MAX_CHARS = 2000
+# Shorter than this (in words) passes validation but is held for a person to read.
+DESCRIPTION_MIN_WORDS = 5
+
+SPAM_PATTERNS = [
+    (re.compile(r"https?://|www\.", re.I), "contains a web link"),
+    (
+        re.compile(
+            r"\b(viagra|casino|crypto|bitcoin|forex|seo services|backlinks?|loan offer|"
+            r"work from home|make money)\b",
+            re.I,
+        ),
+        "contains words typical of spam",
+    ),
+    (re.compile(r"(.)\1{7,}"), "repeats one character many times"),
+    (re.compile(r"^\W*(test|testing|asdf|qwerty|lorem ipsum)\b", re.I), "looks like a test"),
+]
+
+
+def estimate_job_value_cents(typical_value_cents: int, job_size: str) -> int:
+    """The estimated job value from the category's typical value and the size answer."""
+    value = Decimal(typical_value_cents) * JOB_SIZE_FACTORS[job_size]
+    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def max_pros_for(*, one_pro_only: bool) -> int:
+    return 1 if one_pro_only else DEFAULT_MAX_PROS
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    detail: str
+
+
+def screening_flags(lead: Lead) -> list[Flag]:
+    """Every rule that holds this lead for a screener, each with its reason."""
+    flags = []
+    email = lead.email.lower()
+    domain = email.rsplit("@", 1)[-1]
+
+    blocked = BlockedContact.objects.filter(
+        kind__in=[BlockedContact.Kind.PHONE, BlockedContact.Kind.EMAIL, BlockedContact.Kind.DOMAIN],
+        value__in=[lead.phone, email, domain],
+    ).first()
+    if blocked:
+        flags.append(
+            Flag(LeadFlag.Code.BLOCKED_CONTACT, f"{blocked.value} is blocked: {blocked.reason}")
+        )
+
+    if domain in DISPOSABLE_DOMAINS:
+        flags.append(Flag(LeadFlag.Code.DISPOSABLE_EMAIL, f"{domain} is a disposable domain"))
+
+    words = len(lead.description.split())
+    if words < DESCRIPTION_MIN_WORDS:
+        flags.append(
+            Flag(
+                LeadFlag.Code.SHORT_DESCRIPTION,
+                f"{words} word(s); at least {DESCRIPTION_MIN_WORDS} expected",
+            )
+        )
+    spam = [reason for pattern, reason in SPAM_PATTERNS if pattern.search(lead.description)]
+    if spam:
+        flags.append(Flag(LeadFlag.Code.SPAMMY_DESCRIPTION, "Description " + "; ".join(spam)))
+
+    mismatch = area_code_mismatch(lead.phone, lead.zip_code.state)
+    if mismatch:
+        flags.append(Flag(LeadFlag.Code.AREA_CODE_MISMATCH, mismatch))
+
+    if lead.ownership == Lead.Ownership.RENTER:
+        flags.append(Flag(LeadFlag.Code.RENTER_NO_APPROVAL, "Renter without the owner's approval"))
+    return flags
+
+
+def area_code_states(area_code: str) -> set[str]:
+    """States whose zips use this telephone area code, from the zip catalog."""
+    from marketplace.models import ZipCode
+
+    return set(
+        ZipCode.objects.filter(area_codes__contains=area_code)
+        .values_list("state", flat=True)
+        .distinct()
+    )
+
+
+def area_code_mismatch(phone_e164: str, state: str) -> str:
+    """A reason when a US phone's area code belongs to other states than the job's."""
+    if not phone_e164.startswith("+1") or len(phone_e164) != 12:
+        return ""
+    area_code = phone_e164[2:5]
+    states = area_code_states(area_code)
+    if not states or state in states:
+        # Unknown (toll-free, new overlay) codes are not held: no evidence either way.
+        return ""
+    return f"Area code {area_code} is used in {', '.join(sorted(states))}, the job is in {state}"
+
+
+def intake_rate_limit() -> str:
+    return settings.INTAKE_RATE_LIMIT
+
+
+def min_fill_seconds() -> int:
+    return settings.INTAKE_MIN_FILL_SECONDS

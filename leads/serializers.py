@@ -1,0 +1,97 @@
+from rest_framework import serializers
+
+from marketplace.errors import DomainError
+from marketplace.models import Contractor
+
+from . import policy, services
+from .models import Lead
+
+
+def _domain(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except DomainError as error:
+        raise serializers.ValidationError(error.message) from None
+
+
+class QuoteRequestInputSerializer(serializers.Serializer):
+    category = serializers.CharField(max_length=80, help_text="Category slug, e.g. `plumbing`.")
+    zip_code = serializers.CharField(max_length=10)
+    street_address = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    description = serializers.CharField(max_length=policy.DESCRIPTION_MAX_CHARS)
+    timeframe = serializers.ChoiceField(choices=Lead.Timeframe.choices)
+    job_size = serializers.ChoiceField(choices=Lead.JobSize.choices)
+    ownership = serializers.ChoiceField(choices=Lead.Ownership.choices)
+    name = serializers.CharField(max_length=120)
+    phone = serializers.CharField(max_length=32)
+    email = serializers.EmailField(max_length=254)
+    preferred_contact = serializers.ChoiceField(choices=Lead.ContactMethod.choices)
+    one_pro_only = serializers.BooleanField(required=False, default=False)
+    consent = serializers.BooleanField(
+        help_text="Must be true: the homeowner was shown, and agreed to, this text: "
+        + policy.CONSENT_TEXT
+    )
+    pro = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A contractor's profile slug: send the request to that pro only.",
+    )
+
+    def validate_category(self, value):
+        return _domain(services.clean_category, value)
+
+    def validate_zip_code(self, value):
+        return _domain(services.clean_zip, value)
+
+    def validate_phone(self, value):
+        return _domain(services.clean_phone, value)
+
+    def validate_description(self, value):
+        return _domain(services.clean_description, value)
+
+    def validate_consent(self, value):
+        if value is not True:
+            raise serializers.ValidationError(
+                "The homeowner must agree to be contacted about this request."
+            )
+        return value
+
+    def validate_pro(self, value):
+        if not value:
+            return None
+        contractor = Contractor.objects.filter(
+            slug=value, is_active=True, onboarded_at__isnull=False
+        ).first()
+        if contractor is None:
+            raise serializers.ValidationError("No pro with this profile takes requests.")
+        return contractor
+
+    def validate(self, data):
+        if data.get("pro"):
+            try:
+                services.clean_profile_contractor(
+                    data["pro"], category=data["category"], zip_code=data["zip_code"]
+                )
+            except DomainError as error:
+                raise serializers.ValidationError({error.field: [error.message]}) from None
+        return data
+
+    def quote_request(self) -> services.QuoteRequest:
+        data = dict(self.validated_data)
+        data.pop("consent")
+        data["profile_contractor"] = data.pop("pro")
+        return services.QuoteRequest(**data)
+
+
+class QuoteRequestOutputSerializer(serializers.ModelSerializer):
+    status_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lead
+        fields = ["id", "reference", "status", "status_url"]
+
+    def get_status_url(self, lead) -> str:
+        return services.status_url(lead)

@@ -1,0 +1,342 @@
+"""Intake, duplicates, screening decisions and the homeowner's dispute."""
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from marketplace.celery import enqueue_on_commit
+from marketplace.errors import DomainError
+from marketplace.models import Contractor, ServiceCategory, ZipCode
+from marketplace.services import get_zip, normalize_phone
+from marketplace.tasks import send_email
+
+from . import policy
+from .models import Consent, Lead, LeadFlag, ScreeningDecision
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+class IntakeError(DomainError):
+    pass
+
+
+class NotScreenable(DomainError):
+    status_code = 409
+
+
+@dataclass
+class QuoteRequest:
+    """What a homeowner submits, by form or API, already in our types."""
+
+    category: ServiceCategory
+    zip_code: ZipCode
+    description: str
+    timeframe: str
+    job_size: str
+    ownership: str
+    name: str
+    phone: str
+    email: str
+    preferred_contact: str
+    one_pro_only: bool = False
+    street_address: str = ""
+    profile_contractor: Contractor | None = None
+
+
+@dataclass
+class Submission:
+    """Where and how it was submitted: consent evidence and the lead's source."""
+
+    consent_text: str
+    ip_address: str | None = None
+    user_agent: str = ""
+    referrer: str = ""
+    landing_page: str = ""
+    channel: str = "web"
+    utm: dict = field(default_factory=dict)
+
+
+# --- Validation shared by the form and the API ---------------------------------------------
+
+
+def clean_category(slug_or_obj) -> ServiceCategory:
+    if isinstance(slug_or_obj, ServiceCategory):
+        category = slug_or_obj
+    else:
+        category = ServiceCategory.objects.filter(slug=slug_or_obj).first()
+    if category is None or not category.active:
+        raise IntakeError("Choose one of the services we offer.", field="category")
+    return category
+
+
+def clean_zip(code: str) -> ZipCode:
+    return get_zip(code, field="zip_code")
+
+
+def clean_phone(raw: str) -> str:
+    return normalize_phone(raw)
+
+
+def clean_description(text: str) -> str:
+    text = (text or "").strip()
+    if len(text) < policy.DESCRIPTION_MIN_CHARS:
+        raise IntakeError(
+            f"Tell the pros a little more: at least {policy.DESCRIPTION_MIN_CHARS} characters.",
+            field="description",
+        )
+    if len(text) > policy.DESCRIPTION_MAX_CHARS:
+        raise IntakeError(
+            f"Keep it under {policy.DESCRIPTION_MAX_CHARS} characters.", field="description"
+        )
+    return text
+
+
+def clean_profile_contractor(contractor: Contractor, *, category, zip_code) -> Contractor:
+    """A profile lead must fit the pro it is sent to."""
+    if not contractor.is_active or not contractor.is_onboarded:
+        raise IntakeError("This pro is not taking requests right now.", field="category")
+    if not contractor.categories.filter(pk=category.pk).exists():
+        raise IntakeError(
+            f"{contractor.business_name} does not offer {category.name.lower()}.",
+            field="category",
+        )
+    if not contractor.service_areas.filter(zip_code=zip_code).exists():
+        raise IntakeError(
+            f"{contractor.business_name} does not work in {zip_code.code}.", field="zip_code"
+        )
+    return contractor
+
+
+# --- Intake ----------------------------------------------------------------------------------
+
+
+def _new_reference() -> str:
+    while True:
+        reference = "FL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if not Lead.objects.filter(reference=reference).exists():
+            return reference
+
+
+def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead | None:
+    """The latest lead of the same homeowner (phone or email) and category in 30 days."""
+    since = timezone.now() - policy.DUPLICATE_WINDOW
+    return (
+        Lead.objects.filter(Q(phone=phone) | Q(email=email.lower()), category=category)
+        .filter(created_at__gte=since)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Lead:
+    """Record a homeowner's request with its consent, then screen it.
+
+    Same homeowner and category within 30 days: linked to the earlier lead. If that one is
+    still being handled the new one is rejected as a duplicate; otherwise it goes on, and
+    routing never sells it to a pro who bought the earlier one.
+    """
+    email = request.email.strip().lower()
+    earlier = find_duplicate(phone=request.phone, email=email, category=request.category)
+    lead = Lead.objects.create(
+        reference=_new_reference(),
+        status_token=secrets.token_urlsafe(32),
+        category=request.category,
+        zip_code=request.zip_code,
+        street_address=request.street_address.strip(),
+        description=request.description.strip(),
+        timeframe=request.timeframe,
+        job_size=request.job_size,
+        ownership=request.ownership,
+        estimated_value_cents=policy.estimate_job_value_cents(
+            request.category.typical_job_value_cents, request.job_size
+        ),
+        name=request.name.strip(),
+        phone=request.phone,
+        email=email,
+        preferred_contact=request.preferred_contact,
+        one_pro_only=request.one_pro_only,
+        max_pros=policy.max_pros_for(one_pro_only=request.one_pro_only),
+        profile_contractor=request.profile_contractor,
+        duplicate_of=earlier,
+        referrer=submission.referrer[:500],
+        landing_page=submission.landing_page[:500],
+        channel=submission.channel,
+        **{f"utm_{k}": str(v)[:100] for k, v in submission.utm.items() if v},
+    )
+    Consent.objects.create(
+        lead=lead,
+        text=submission.consent_text,
+        given_at=lead.created_at,
+        ip_address=submission.ip_address,
+        user_agent=submission.user_agent[:500],
+    )
+    if earlier and earlier.is_active:
+        _set_status(
+            lead,
+            Lead.Status.REJECTED,
+            reason=Lead.RejectReason.DUPLICATE,
+            note=f"Same request as {earlier.reference}, still being handled.",
+        )
+    else:
+        screen(lead, duplicate_of=earlier)
+    enqueue_on_commit(send_email, **_homeowner_email(lead, "received"))
+    return lead
+
+
+def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
+    """Automatic screening: clean leads open for routing, flagged ones wait for a person."""
+    flags = policy.screening_flags(lead)
+    if duplicate_of is not None:
+        flags.append(
+            policy.Flag(
+                LeadFlag.Code.DUPLICATE,
+                f"Same homeowner asked for {lead.category.name} in {duplicate_of.reference} "
+                f"on {duplicate_of.created_at:%b %d}",
+            )
+        )
+    LeadFlag.objects.bulk_create(
+        [LeadFlag(lead=lead, code=flag.code, detail=flag.detail[:300]) for flag in flags]
+    )
+    # A duplicate of a finished lead may still be sold (never to the earlier buyers):
+    # that flag alone does not hold it.
+    holding = [f for f in flags if f.code != LeadFlag.Code.DUPLICATE]
+    _set_status(lead, Lead.Status.SCREENING if holding else Lead.Status.OPEN)
+    return lead
+
+
+def _set_status(lead: Lead, status: str, *, reason: str = "", note: str = "") -> None:
+    lead.status = status
+    lead.rejection_reason = reason
+    lead.rejection_note = note[:300]
+    lead.save(update_fields=["status", "rejection_reason", "rejection_note", "updated_at"])
+    if status == Lead.Status.OPEN:
+        from .tasks import route_lead
+
+        enqueue_on_commit(route_lead, lead.pk)
+
+
+def _homeowner_email(lead: Lead, template: str) -> dict:
+    context = {"lead": lead, "status_url": status_url(lead)}
+    return {
+        "subject": render_to_string(f"leads/email/{template}_subject.txt", context).strip(),
+        "body": render_to_string(f"leads/email/{template}.txt", context),
+        "to": [lead.email],
+    }
+
+
+def status_url(lead: Lead) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("leads:status", args=[lead.status_token])
+
+
+# --- Screening decisions ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def verify_lead(
+    lead: Lead,
+    *,
+    by,
+    category: ServiceCategory | None = None,
+    estimated_value_cents: int | None = None,
+    note: str = "",
+) -> Lead:
+    """A screener confirms a held lead, optionally correcting category or value; it opens."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status != Lead.Status.SCREENING:
+        raise NotScreenable(
+            f"{lead.reference} is {lead.get_status_display().lower()}, not waiting."
+        )
+    changes = {}
+    if category is not None and category != lead.category:
+        changes["category"] = [lead.category.slug, category.slug]
+        lead.category = category
+    if estimated_value_cents is not None and estimated_value_cents != lead.estimated_value_cents:
+        if estimated_value_cents < 100:
+            raise IntakeError(
+                "The estimated value must be at least $1.00.", field="estimated_value_cents"
+            )
+        changes["estimated_value_cents"] = [lead.estimated_value_cents, estimated_value_cents]
+        lead.estimated_value_cents = estimated_value_cents
+    lead.save(update_fields=["category", "estimated_value_cents", "updated_at"])
+    ScreeningDecision.objects.create(
+        lead=lead,
+        outcome=ScreeningDecision.Outcome.VERIFIED,
+        decided_by=by,
+        note=note,
+        changes=changes,
+    )
+    _set_status(lead, Lead.Status.OPEN)
+    return lead
+
+
+@transaction.atomic
+def reject_lead(lead: Lead, *, by, reason: str, note: str = "") -> Lead:
+    """A screener rejects a held lead with a reason; it is never offered to anyone."""
+    if reason not in Lead.RejectReason.values:
+        raise IntakeError("Choose a reason for rejecting.", field="reason")
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status not in {Lead.Status.SCREENING, Lead.Status.SUBMITTED}:
+        raise NotScreenable(
+            f"{lead.reference} is {lead.get_status_display().lower()}, not waiting."
+        )
+    ScreeningDecision.objects.create(
+        lead=lead,
+        outcome=ScreeningDecision.Outcome.REJECTED,
+        decided_by=by,
+        reason=reason,
+        note=note,
+    )
+    _set_status(lead, Lead.Status.REJECTED, reason=reason, note=note)
+    return lead
+
+
+# --- The homeowner's status link -------------------------------------------------------------
+
+
+@transaction.atomic
+def dispute_lead(lead: Lead) -> Lead:
+    """ "I didn't make this request": flag it, and stop it if nobody has it yet. Idempotent."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.homeowner_disputed_at is not None:
+        return lead
+    lead.homeowner_disputed_at = timezone.now()
+    lead.save(update_fields=["homeowner_disputed_at", "updated_at"])
+    if lead.is_active:
+        _set_status(
+            lead,
+            Lead.Status.REJECTED,
+            reason=Lead.RejectReason.NOT_REQUESTED,
+            note="The homeowner said they did not make this request.",
+        )
+    return lead
+
+
+# --- Routing hand-off ------------------------------------------------------------------------
+
+
+def claim_for_routing(lead_id: int) -> Lead | None:
+    """Mark an open lead as taken by routing, once; None if it was taken or is not open."""
+    taken = Lead.objects.filter(pk=lead_id, status=Lead.Status.OPEN, routed_at__isnull=True).update(
+        routed_at=timezone.now()
+    )
+    return Lead.objects.get(pk=lead_id) if taken else None
+
+
+def unrouted_lead_ids() -> list[int]:
+    """Open leads routing never took (the broker was down when they were saved)."""
+    from django.conf import settings
+
+    cutoff = timezone.now() - settings.ROUTING_SWEEP_AFTER
+    return list(
+        Lead.objects.filter(
+            status=Lead.Status.OPEN, routed_at__isnull=True, updated_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )

@@ -225,9 +225,6 @@ class ScreeningQueueAdmin(LeadAdminBase):
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
 
-    def save_related(self, request, form, formsets, change):
-        pass  # the service saved everything that changes
-
     def response_change(self, request, obj):
         # Back to the queue: the screener's next lead is the oldest one left.
         self.message_user(request, f"{obj.reference}: decision recorded.", messages.SUCCESS)

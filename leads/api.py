@@ -43,4 +43,5 @@ class QuoteRequestCreateView(APIView):
                 },
             ),
         )
-        return Response(QuoteRequestOutputSerializer(lead).data, status=status.HTTP_201_CREATED)
+        output = QuoteRequestOutputSerializer(lead, context={"request": request})
+        return Response(output.data, status=status.HTTP_201_CREATED)

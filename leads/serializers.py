@@ -1,3 +1,4 @@
+from django.urls import reverse
 from rest_framework import serializers
 
 from marketplace.errors import DomainError
@@ -94,4 +95,7 @@ class QuoteRequestOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "reference", "status", "status_url"]
 
     def get_status_url(self, lead) -> str:
-        return services.status_url(lead)
+        request = self.context.get("request")
+        if request is None:
+            return services.status_url(lead)
+        return request.build_absolute_uri(reverse("leads:status", args=[lead.status_token]))

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
@@ -68,9 +69,8 @@ def _lead_for_token(token: str) -> Lead:
 @never_cache
 def quote_sent(request, token):
     lead = _lead_for_token(token)
-    return render(
-        request, "leads/quote_sent.html", {"lead": lead, "status_url": services.status_url(lead)}
-    )
+    status_url = request.build_absolute_uri(reverse("leads:status", args=[lead.status_token]))
+    return render(request, "leads/quote_sent.html", {"lead": lead, "status_url": status_url})
 
 
 @never_cache

@@ -195,9 +195,8 @@ def robots(request):
 
 
 def directory(request):
-    category = ServiceCategory.objects.filter(
-        active=True, slug=request.GET.get("category", "")
-    ).first()
+    slug = request.GET.get("category", "")
+    category = ServiceCategory.objects.filter(active=True, slug=slug).first() if slug else None
     zip_code = request.GET.get("zip", "").strip()
     zip_error = ""
     if zip_code and not ZipCode.objects.filter(code=zip_code).exists():

@@ -58,12 +58,13 @@ def metro_zips(db):
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Tests render templates without running collectstatic first."""
+def _test_settings(settings):
+    """Tests render templates without collectstatic, and hash passwords fast."""
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,49 @@
+"""A homeowner in a hurry asks for a quote on a phone and follows the request."""
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from leads.models import Lead
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_homeowner_requests_a_quote_on_a_phone_and_sees_the_status(
+    live_server, page, metro_zips, plumbing, artifacts, settings
+):
+    settings.INTAKE_MIN_FILL_SECONDS = 0  # a script types faster than any person
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/?utm_source=flyer")
+    page.get_by_role("button", name="Get quotes").click()
+
+    page.get_by_label("What do you need?").select_option(label="Plumbing")
+    page.get_by_label("Zip code of the job").fill("92101")
+    page.get_by_label("Describe the job").fill("Kitchen sink drain is clogged, water backs up.")
+    page.get_by_label("Urgent (within days)").check()
+    page.get_by_label("I own the property").check()
+    page.get_by_label("Your name").fill("Dana Rivera")
+    page.get_by_label("Phone", exact=True).fill("619 555 0142")
+    page.get_by_role("textbox", name="Email").fill("dana@example.com")
+    page.get_by_role("button", name="Send my request").click()
+
+    # Forgot the consent box: told next to it, nothing lost.
+    expect(page.locator(".field-error")).to_contain_text("Please agree")
+    expect(page.get_by_label("Your name")).to_have_value("Dana Rivera")
+    page.get_by_label("I agree that Fairlead may share").check()
+    page.get_by_role("button", name="Send my request").click()
+
+    expect(page.get_by_role("heading", name="Thank you, Dana Rivera!")).to_be_visible()
+    lead = Lead.objects.get()
+    expect(page.locator(".reference")).to_have_text(lead.reference)
+    page.screenshot(path=str(artifacts / "quote-sent-phone.png"), full_page=True)
+
+    page.get_by_role("link", name="Follow my request").click()
+    expect(page.get_by_role("heading", name=f"Your request {lead.reference}")).to_be_visible()
+    expect(page.get_by_text("Status: Finding pros")).to_be_visible()
+    page.screenshot(path=str(artifacts / "request-status-phone.png"), full_page=True)
+
+    assert lead.phone == "+16195550142"
+    assert lead.status == Lead.Status.OPEN
+    assert mail.outbox and mail.outbox[-1].to == ["dana@example.com"]

@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from leads.models import Lead, LeadFlag
+from tests.factories import LeadFactory, ServiceCategoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def submit(client, django_capture_on_commit_callbacks, quote_data):
+    def post(**overrides):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("leads:quote"), quote_data(**overrides))
+        return Lead.objects.latest("created_at")
+
+    return post
+
+
+def test_same_phone_and_category_while_the_first_is_open_is_rejected_as_duplicate(submit):
+    first = submit()
+    second = submit(email="other@example.com")
+    assert second.duplicate_of == first
+    assert second.status == Lead.Status.REJECTED
+    assert second.rejection_reason == Lead.RejectReason.DUPLICATE
+    assert first.reference in second.rejection_note
+
+
+def test_same_email_with_another_phone_is_a_duplicate_too(submit):
+    first = submit()
+    second = submit(phone="(619) 555-0190", email="DANA@example.com")
+    assert second.duplicate_of == first
+
+
+def test_another_category_is_not_a_duplicate(submit, metro_zips):
+    submit()
+    roofing = ServiceCategoryFactory(name="Roofing", slug="roofing")
+    second = submit(category=roofing.pk)
+    assert second.duplicate_of is None
+    assert second.status == Lead.Status.OPEN
+
+
+def test_after_thirty_days_it_is_a_new_request(clock, submit):
+    first = submit()
+    clock.shift(timedelta(days=30, minutes=1))
+    second = submit()
+    assert second.duplicate_of is None
+    assert first.pk != second.pk
+
+
+def test_within_thirty_days_of_a_finished_lead_it_is_linked_but_still_sold(clock, submit):
+    first = submit()
+    Lead.objects.filter(pk=first.pk).update(status=Lead.Status.FILLED)
+    clock.shift(timedelta(days=29))
+    second = submit()
+    assert second.duplicate_of == first
+    assert second.status == Lead.Status.OPEN  # other pros may still take it
+    assert second.flags.filter(code=LeadFlag.Code.DUPLICATE).exists()
+
+
+def test_duplicate_links_to_the_latest_earlier_lead(plumbing, metro_zips):
+    from leads.services import find_duplicate
+
+    older = LeadFactory(phone="+16195550123", category=plumbing)
+    newer = LeadFactory(phone="+16195550123", category=plumbing)
+    assert find_duplicate(phone="+16195550123", email="x@example.com", category=plumbing) == newer
+    assert older != newer

@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from django.conf import settings
+from django.core.cache import cache
 
 from .models import BlockedContact, Lead, LeadFlag
 
@@ -106,14 +107,22 @@ def screening_flags(lead: Lead) -> list[Flag]:
 
 
 def area_code_states(area_code: str) -> set[str]:
-    """States whose zips use this telephone area code, from the zip catalog."""
+    """States whose zips use this telephone area code, from the zip catalog.
+
+    Cached for a day: the catalog changes only when load_zipcodes runs, and the lookup
+    is a scan of the catalog's area-code column.
+    """
     from marketplace.models import ZipCode
 
-    return set(
-        ZipCode.objects.filter(area_codes__contains=area_code)
-        .values_list("state", flat=True)
-        .distinct()
-    )
+    def lookup():
+        return sorted(
+            ZipCode.objects.filter(area_codes__contains=area_code)
+            .order_by()
+            .values_list("state", flat=True)
+            .distinct()
+        )
+
+    return set(cache.get_or_set(f"area-code-states:{area_code}", lookup, timeout=86400))
 
 
 def area_code_mismatch(phone_e164: str, state: str) -> str:

@@ -53,6 +53,43 @@ DEMO_CONTRACTORS = [
 ]
 
 
+DEMO_REQUESTS = [
+    # email, category, zip, ownership, description, phone
+    (
+        "jordan@homeowner.example",
+        "plumbing",
+        "92101",
+        "owner",
+        "Water heater is leaking from the bottom and the pilot keeps going out.",
+        "+16195550111",
+    ),
+    (
+        "casey@homeowner.example",
+        "electrical",
+        "78701",
+        "owner",
+        "Two outlets in the kitchen stopped working after a storm last night.",
+        "+15125550112",
+    ),
+    (
+        "riley@homeowner.example",
+        "roofing",
+        "78702",
+        "renter",
+        "Several shingles blew off and there is a water stain on the bedroom ceiling.",
+        "+15125550113",
+    ),
+    (
+        "sam@mailinator.com",
+        "hvac",
+        "92103",
+        "owner",
+        "AC blows warm air, the outdoor unit hums but the fan does not spin.",
+        "+16195550114",
+    ),
+]
+
+
 def demo_logins() -> list[tuple[str, str]]:
     return [("ops@fairlead.example", "ops, superuser (admin at /admin/)")] + [
         (email, f"{tier} tier contractor, {name}") for email, name, _, tier, *_ in DEMO_CONTRACTORS
@@ -78,6 +115,7 @@ class Command(BaseCommand):
             ops.save(update_fields=["first_name", "last_name"])
             for row in DEMO_CONTRACTORS:
                 self._contractor(*row)
+            self._leads()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self._print_logins()
 
@@ -85,6 +123,33 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, role in demo_logins():
             self.stdout.write(f"  {email:<30} {role}")
+
+    def _leads(self):
+        """Homeowner requests through the real intake: some open, some held for screening."""
+        from leads import policy
+        from leads import services as lead_services
+        from leads.models import Lead
+
+        for email, slug, zip_code, ownership, description, phone in DEMO_REQUESTS:
+            if Lead.objects.filter(email=email).exists():
+                continue
+            lead_services.submit_quote_request(
+                lead_services.QuoteRequest(
+                    category=ServiceCategory.objects.get(slug=slug),
+                    zip_code=ZipCode.objects.get(code=zip_code),
+                    description=description,
+                    timeframe=Lead.Timeframe.WEEKS,
+                    job_size=Lead.JobSize.MEDIUM,
+                    ownership=ownership,
+                    name="Demo Homeowner",
+                    phone=phone,
+                    email=email,
+                    preferred_contact=Lead.ContactMethod.PHONE,
+                ),
+                submission=lead_services.Submission(
+                    consent_text=policy.CONSENT_TEXT, channel="web", utm={"source": "demo"}
+                ),
+            )
 
     def _user(self, email: str, *, staff: bool = False) -> User:
         user, _ = User.objects.get_or_create(email=email)

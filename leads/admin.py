@@ -195,7 +195,16 @@ class ScreeningQueueAdmin(LeadAdminBase):
         )
 
     def get_readonly_fields(self, request, obj=None):
-        return [f for section in self.fieldsets[1:] for f in section[1]["fields"]]
+        return ["reasons"] + [f for section in self.fieldsets[1:] for f in section[1]["fields"]]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # One decision per lead, then back to the queue: no "save and add another".
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def has_add_permission(self, request):
         return False

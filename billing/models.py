@@ -1,1 +1,120 @@
-"""Balances and the ledger, lead pricing, Stripe top-ups and subscriptions, statements."""
+"""Prepaid balances, the append-only ledger, and Stripe top-ups."""
+
+from django.conf import settings
+from django.db import models
+
+from marketplace.models import Contractor
+
+
+class Account(models.Model):
+    """A contractor's prepaid balance. `balance_cents` caches the sum of the entries and is
+    only changed by billing.services.post_entry(), under a row lock, with the entry."""
+
+    contractor = models.OneToOneField(Contractor, on_delete=models.PROTECT, related_name="account")
+    balance_cents = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Account of {self.contractor}"
+
+
+class Entry(models.Model):
+    """One change of a balance. Never updated or deleted: corrections are new entries."""
+
+    class Kind(models.TextChoices):
+        TOP_UP = "top_up", "Top-up"
+        LEAD_PURCHASE = "lead_purchase", "Lead purchase"
+        CREDIT = "credit", "Credit"
+        REVERSAL = "reversal", "Credit reversal"
+        SUBSCRIPTION = "subscription", "Subscription"
+        ADJUSTMENT = "adjustment", "Manual adjustment"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=13, choices=Kind.choices)
+    amount_cents = models.BigIntegerField(help_text="Positive adds to the balance.")
+    balance_after_cents = models.BigIntegerField()
+    memo = models.CharField(max_length=200)
+    # What caused it, once: "stripe-session:cs_…", "purchase:42". A second post with the
+    # same key returns the first entry instead of moving money again.
+    idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why, for manual adjustments.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The staff member, for manual adjustments.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount_cents=0), name="entry_amount_not_zero"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="adjustment") | ~models.Q(reason=""),
+                name="entry_adjustment_has_reason",
+            ),
+        ]
+        indexes = [
+            # Statements: an account's entries, newest first, filtered by month.
+            models.Index(fields=["account", "-created_at", "-id"], name="entry_statement_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount_cents:+d}¢ ({self.account.contractor})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Ledger entries are append-only; post a correcting entry.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Ledger entries are append-only; post a correcting entry.")
+
+
+class TopUp(models.Model):
+    """A Stripe Checkout payment started by a contractor."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for payment"
+        PAID = "paid", "Paid"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="top_ups")
+    amount_cents = models.PositiveIntegerField()
+    checkout_session_id = models.CharField(max_length=255, unique=True)
+    checkout_url = models.URLField(max_length=1000, blank=True)
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.PENDING)
+    entry = models.OneToOneField(
+        Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="top_up"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Top-up {self.checkout_session_id} ({self.get_status_display()})"
+
+
+class StripeEvent(models.Model):
+    """Every verified Stripe webhook, once per event id, however often Stripe retries."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -4,6 +4,7 @@ from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
 from marketplace.errors import DomainError
+from marketplace.templatetags.money import cents
 
 from . import services
 from .models import BlockedContact, Consent, Lead, LeadFlag, ScreeningDecision, ScreeningLead
@@ -72,7 +73,7 @@ class LeadAdminBase(SimpleHistoryAdmin):
 
     @admin.display(description="Estimate", ordering="estimated_value_cents")
     def estimate(self, lead):
-        return f"${lead.estimated_value_cents / 100:,.2f}"
+        return cents(lead.estimated_value_cents)
 
     @admin.display(description="Flags", ordering="n_flags")
     def flag_count(self, lead):

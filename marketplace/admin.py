@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
 from .models import Contractor, Heartbeat, ServiceArea, ServiceCategory, User, ZipCode
+from .templatetags.money import cents
 
 
 @admin.register(User)
@@ -42,7 +43,7 @@ class ServiceCategoryAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Typical job value", ordering="typical_job_value_cents")
     def typical_job_value(self, obj):
-        return f"${obj.typical_job_value_cents / 100:,.2f}"
+        return cents(obj.typical_job_value_cents)
 
     @admin.display(description="Contractors", ordering="n_contractors")
     def contractor_count(self, obj):

@@ -65,6 +65,15 @@ class CategoryListView(generics.ListAPIView):
         return queries.active_categories()
 
 
+class IsContractor(permissions.IsAuthenticated):
+    """A logged-in user with a contractor profile (staff without one get 403)."""
+
+    message = "This account has no contractor profile."
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and hasattr(request.user, "contractor")
+
+
 class MeView(generics.RetrieveAPIView):
     """The authenticated contractor's profile and settings."""
 
@@ -73,7 +82,7 @@ class MeView(generics.RetrieveAPIView):
 
     def get_object(self):
         contractor = (
-            Contractor.objects.select_related("user")
+            Contractor.objects.select_related("user", "account")
             .prefetch_related("categories")
             .annotate(service_zip_count=Count("service_areas"))
             .filter(user=self.request.user)

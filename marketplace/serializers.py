@@ -25,6 +25,7 @@ class MeSerializer(serializers.ModelSerializer):
     base_zip = serializers.CharField(source="base_zip_id", allow_null=True)
     categories = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     service_zip_count = serializers.IntegerField()
+    balance_cents = serializers.IntegerField(source="account.balance_cents", default=0)
     onboarded = serializers.BooleanField(source="is_onboarded")
 
     class Meta:
@@ -36,6 +37,7 @@ class MeSerializer(serializers.ModelSerializer):
             "phone",
             "website",
             "tier",
+            "balance_cents",
             "onboarded",
             "base_zip",
             "categories",

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from billing import api as billing_api
+from billing import views as billing_views
 from leads import api as leads_api
 
 from . import api, views
@@ -14,7 +16,6 @@ dashboard_urls = (
         path("offers/", views.section, {"section": "offers"}, name="offers"),
         path("leads/", views.section, {"section": "leads"}, name="leads"),
         path("territories/", views.section, {"section": "territories"}, name="territories"),
-        path("billing/", views.section, {"section": "billing"}, name="billing"),
         path("credits/", views.section, {"section": "credits"}, name="credits"),
         path("analytics/", views.section, {"section": "analytics"}, name="analytics"),
         path("zip-lookup/", views.zip_lookup, name="zip-lookup"),
@@ -28,6 +29,7 @@ api_urls = (
         path("me/", api.MeView.as_view(), name="me"),
         path("categories/", api.CategoryListView.as_view(), name="categories"),
         path("quote-requests/", leads_api.QuoteRequestCreateView.as_view(), name="quote-requests"),
+        path("ledger/", billing_api.LedgerListView.as_view(), name="ledger"),
     ],
     "api",
 )
@@ -43,6 +45,8 @@ urlpatterns = [
     path("pros/<slug:slug>/call/", views.profile_click, {"kind": "phone"}, name="profile-call"),
     path("pros/<slug:slug>/website/", views.profile_click, {"kind": "website"}, name="profile-web"),
     path("dashboard/", include(dashboard_urls)),
+    path("dashboard/billing/", include("billing.urls")),
+    path("webhooks/stripe/", billing_views.stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

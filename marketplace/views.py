@@ -79,10 +79,6 @@ SECTIONS = {
         "empty": "You have no exclusive territory. A territory gives you the first right to "
         "every lead for one zip code and service.",
     },
-    "billing": {
-        "title": "Billing",
-        "empty": "No charges or top-ups yet. Your balance and monthly statements appear here.",
-    },
     "credits": {
         "title": "Credits",
         "empty": "No credit claims. If a lead you bought turns out to be invalid, you can ask "

@@ -41,8 +41,16 @@ def form_data(**overrides):
 
 
 def test_dashboard_asks_for_onboarding_until_it_is_complete(client, newcomer):
-    for name in ["home", "offers", "leads", "territories", "billing", "credits", "analytics"]:
-        response = client.get(reverse(f"dashboard:{name}"))
+    for name in [
+        "dashboard:home",
+        "dashboard:offers",
+        "dashboard:leads",
+        "dashboard:territories",
+        "billing:home",
+        "dashboard:credits",
+        "dashboard:analytics",
+    ]:
+        response = client.get(reverse(name))
         assert response.status_code == 302
         assert response.url == reverse("dashboard:onboarding")
 

@@ -11,6 +11,7 @@ from marketplace.queries import zips_within
 DEMO_PASSWORD = "fairlead-demo"
 DEMO_METROS = ["92101", "78701"]  # San Diego, Austin
 DEMO_RADIUS_MILES = 25
+DEMO_BALANCE_CENTS = 50_000
 
 DEMO_CONTRACTORS = [
     # email, business, phone, tier, base zip, metros served, category slugs (None = all)
@@ -114,7 +115,7 @@ class Command(BaseCommand):
             ops.first_name, ops.last_name = "Olivia", "Ops"
             ops.save(update_fields=["first_name", "last_name"])
             for row in DEMO_CONTRACTORS:
-                self._contractor(*row)
+                self._balance(self._contractor(*row), ops)
             self._leads()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self._print_logins()
@@ -123,6 +124,20 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for email, role in demo_logins():
             self.stdout.write(f"  {email:<30} {role}")
+
+    def _balance(self, contractor, ops):
+        """$500 to start with, added once, as ops would add it in the admin."""
+        from billing import services as billing
+
+        billing.post_entry(
+            billing.account_for(contractor),
+            kind="adjustment",
+            amount_cents=DEMO_BALANCE_CENTS,
+            memo="Demo balance",
+            reason="Demo data: starting balance",
+            created_by=ops,
+            idempotency_key=f"demo-balance:{contractor.user.email}",
+        )
 
     def _leads(self):
         """Homeowner requests through the real intake: some open, some held for screening."""
@@ -174,7 +189,7 @@ class Command(BaseCommand):
             radius = DEMO_RADIUS_MILES if len(metros) > 1 else 15
             zips += [z.code for z in zips_within(center, radius)]
         base_zip = ZipCode.objects.get(code=base)
-        services.save_profile(
+        return services.save_profile(
             contractor,
             changes=services.ProfileChanges(
                 business_name=business,

@@ -1,0 +1,146 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+
+from marketplace.errors import DomainError
+from marketplace.templatetags.money import cents
+
+from . import services
+from .models import Account, Entry, StripeEvent, TopUp
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records are evidence: viewable, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["contractor", "email", "balance", "updated_at"]
+    list_select_related = ["contractor__user"]
+    search_fields = ["contractor__business_name", "contractor__user__email"]
+    readonly_fields = ["contractor", "balance", "created_at", "updated_at"]
+    fields = readonly_fields
+
+    @admin.display(description="Email", ordering="contractor__user__email")
+    def email(self, account):
+        return account.contractor.user.email
+
+    @admin.display(description="Balance", ordering="balance_cents")
+    def balance(self, account):
+        return cents(account.balance_cents)
+
+
+class AdjustmentForm(forms.ModelForm):
+    amount_cents = forms.IntegerField(
+        help_text="In cents; negative to take money off (e.g. -2500 for -$25.00)."
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=True)
+
+    class Meta:
+        model = Entry
+        fields = ["account", "amount_cents", "reason"]
+
+    def clean_amount_cents(self):
+        amount = self.cleaned_data["amount_cents"]
+        if amount == 0:
+            raise forms.ValidationError("An adjustment moves a non-zero amount.")
+        return amount
+
+
+@admin.register(Entry)
+class EntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "account",
+        "kind",
+        "amount",
+        "balance_after",
+        "memo",
+        "created_by",
+    ]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["account__contractor", "created_by"]
+    search_fields = [
+        "account__contractor__business_name",
+        "account__contractor__user__email",
+        "memo",
+        "=idempotency_key",
+    ]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["account"]
+    show_full_result_count = False
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AdjustmentForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["account", "amount_cents", "reason"]
+        return [f.name for f in Entry._meta.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else [f.name for f in Entry._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, entry):
+        return cents(entry.amount_cents)
+
+    @admin.display(description="Balance after")
+    def balance_after(self, entry):
+        return cents(entry.balance_after_cents)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            raise PermissionDenied
+        try:
+            entry = services.adjust(
+                form.cleaned_data["account"],
+                amount_cents=form.cleaned_data["amount_cents"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        obj.pk = entry.pk  # so the admin's success message and log point at the real entry
+
+    def log_addition(self, request, obj, message):
+        if obj.pk:
+            return super().log_addition(request, Entry.objects.get(pk=obj.pk), message)
+        return None
+
+
+@admin.register(TopUp)
+class TopUpAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "account", "amount", "status", "paid_at", "checkout_session_id"]
+    list_filter = ["status"]
+    list_select_related = ["account__contractor"]
+    search_fields = ["=checkout_session_id", "account__contractor__user__email"]
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, top_up):
+        return cents(top_up.amount_cents)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "type", "event_id", "result", "processed_at"]
+    list_filter = ["type"]
+    search_fields = ["=event_id"]

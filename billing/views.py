@@ -1,0 +1,116 @@
+import csv
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from marketplace.errors import DomainError, add_domain_error
+from marketplace.templatetags.money import cents
+from marketplace.views import contractor_required
+
+from . import queries, services
+from .forms import TOP_UP_CHOICES, TopUpForm
+
+
+def _month(request) -> date | None:
+    raw = request.GET.get("month", "")
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return None
+
+
+@contractor_required
+def billing_home(request, form=None):
+    contractor = request.contractor
+    month = _month(request)
+    entries = queries.statement(contractor, month=month)
+    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    context = {
+        "nav": "billing",
+        "contractor": contractor,
+        "balance_cents": queries.balance_cents(contractor),
+        "page": page,
+        "month": month,
+        "months": queries.statement_months(contractor),
+        "form": form or TopUpForm(),
+        "choices": TOP_UP_CHOICES,
+        "payments_enabled": services.payments_enabled(),
+        "can_simulate": settings.DEBUG and not services.payments_enabled(),
+    }
+    template = "billing/partials/_rows.html" if request.htmx else "billing/home.html"
+    return render(request, template, context)
+
+
+@require_POST
+@contractor_required
+def top_up(request):
+    form = TopUpForm(request.POST)
+    if not form.is_valid():
+        return billing_home(request, form=form)
+    try:
+        if request.POST.get("simulate") and settings.DEBUG:
+            services.simulate_top_up(request.contractor, amount_cents=form.amount_cents)
+            messages.success(request, "Simulated payment received: your balance is updated.")
+            return redirect("billing:home")
+        top_up = services.start_top_up(
+            request.contractor,
+            amount_cents=form.amount_cents,
+            success_url=request.build_absolute_uri(reverse("billing:top-up-return"))
+            + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=request.build_absolute_uri(reverse("billing:home")),
+        )
+    except DomainError as error:
+        add_domain_error(form, error)
+        return billing_home(request, form=form)
+    return HttpResponseRedirect(top_up.checkout_url)
+
+
+@contractor_required
+def top_up_return(request):
+    messages.info(
+        request,
+        "Thank you. Your balance updates as soon as Stripe confirms the payment, "
+        "usually within a minute.",
+    )
+    return redirect("billing:home")
+
+
+@contractor_required
+def statement_csv(request):
+    month = _month(request)
+    entries = queries.statement(request.contractor, month=month)
+    name = f"fairlead-statement-{month:%Y-%m}.csv" if month else "fairlead-statement.csv"
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(["date_utc", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"])
+    for entry in entries.iterator(chunk_size=500):
+        writer.writerow(
+            [
+                entry.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                entry.get_kind_display(),
+                entry.memo,
+                cents(entry.amount_cents, plain=True),
+                cents(entry.balance_after_cents, plain=True),
+                entry.pk,
+            ]
+        )
+    return response
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    try:
+        services.handle_stripe_webhook(request.body, request.headers.get("Stripe-Signature", ""))
+    except services.WebhookRejected as error:
+        return HttpResponseBadRequest(error.message)
+    return HttpResponse("ok")

@@ -1,0 +1,98 @@
+"""Money races, proved with real threads on PostgreSQL (row locks do nothing on SQLite)."""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import close_old_connections
+from django.test import Client
+from django.urls import reverse
+
+from billing import services
+from billing.models import Entry, StripeEvent, TopUp
+
+from .conftest import checkout_completed, stripe_signature
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+        reason="row locks need PostgreSQL (CI runs it)",
+    ),
+]
+
+
+def run_at_once(workers: int, target) -> list:
+    """Start `workers` threads together; return what each returned or raised."""
+    barrier = threading.Barrier(workers)
+    results = [None] * workers
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = target(i)
+        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
+            results[i] = error
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_concurrent_debits_never_overdraw_and_keep_the_sum(contractor):
+    account = services.account_for(contractor)
+    services.post_entry(account, kind="top_up", amount_cents=1_000, memo="start")
+    # 20 purchases of $4.50 race for a $10.00 balance: exactly two can be paid.
+    results = run_at_once(
+        20,
+        lambda i: services.post_entry(
+            account, kind="lead_purchase", amount_cents=-450, memo=f"lead {i}", require_cover=True
+        ),
+    )
+    paid = [r for r in results if isinstance(r, Entry)]
+    refused = [r for r in results if isinstance(r, services.InsufficientBalance)]
+    assert (len(paid), len(refused)) == (2, 18)
+    account.refresh_from_db()
+    assert account.balance_cents == 100
+    assert sorted(e.balance_after_cents for e in paid) == [100, 550]
+    assert services.ledger_mismatches() == []
+
+
+def test_concurrent_credits_all_land(contractor):
+    account = services.account_for(contractor)
+    run_at_once(
+        15, lambda i: services.post_entry(account, kind="top_up", amount_cents=100, memo=f"{i}")
+    )
+    account.refresh_from_db()
+    assert account.balance_cents == 1_500
+    assert services.ledger_mismatches() == []
+
+
+def test_the_same_stripe_event_delivered_at_once_credits_once(contractor, stripe_on):
+    account = services.account_for(contractor)
+    TopUp.objects.create(account=account, amount_cents=10_000, checkout_session_id="cs_race")
+    payload = checkout_completed("cs_race", 10_000, event_id="evt_race")
+    signature = stripe_signature(payload)
+
+    def deliver(i):
+        return (
+            Client()
+            .post(
+                reverse("stripe-webhook"),
+                payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=signature,
+            )
+            .status_code
+        )
+
+    assert run_at_once(8, deliver) == [200] * 8
+    account.refresh_from_db()
+    assert account.balance_cents == 10_000
+    assert Entry.objects.filter(kind="top_up").count() == 1
+    assert StripeEvent.objects.count() == 1

@@ -1,9 +1,12 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
 from marketplace.errors import DomainError
+from marketplace.services import normalize_phone
 from marketplace.templatetags.money import cents
 
 from . import services
@@ -67,6 +70,15 @@ class LeadAdminBase(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_flags=Count("flags"))
 
+    def get_search_results(self, request, queryset, search_term):
+        """A phone typed any way ("(619) 555-0199") finds the E.164 number stored."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            phone = normalize_phone(search_term)
+        except DomainError:
+            return results, may_have_duplicates
+        return results | queryset.filter(phone=phone), may_have_duplicates
+
     @admin.display(description="Place", ordering="zip_code__state")
     def place(self, lead):
         return f"{lead.zip_code.city}, {lead.zip_code.state} {lead.zip_code_id}"
@@ -103,24 +115,17 @@ class LeadAdmin(LeadAdminBase):
         "category",
         "zip_code__state",
         "channel",
-        "utm_source",
         FlaggedFilter,
         "timeframe",
         "ownership",
         "one_pro_only",
     ]
-    raw_id_fields = ["category", "zip_code", "profile_contractor", "duplicate_of"]
-    readonly_fields = [
-        "reference",
-        "status_token",
-        "status",
-        "rejection_reason",
-        "rejection_note",
-        "routed_at",
-        "homeowner_disputed_at",
-        "created_at",
-        "updated_at",
-    ]
+    exclude = ["status_token"]  # the homeowner's private link stays private
+
+    def get_readonly_fields(self, request, obj=None):
+        # A lead changes only through its services (screening, routing, credits), so the
+        # rules and the decision records are never bypassed from this page.
+        return [f.name for f in Lead._meta.fields if f.name != "status_token"]
 
     def has_add_permission(self, request):
         return False  # leads come from homeowners, through the form or the API
@@ -137,11 +142,28 @@ class ScreeningForm(forms.ModelForm):
         choices=[("", "—")] + Lead.RejectReason.choices, required=False
     )
     note = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    estimated_value_dollars = forms.DecimalField(
+        label="Estimated job value ($)",
+        min_value=1,
+        max_value=10_000_000,
+        decimal_places=2,
+        help_text="The lead's price is 1% of this.",
+    )
 
     class Meta:
         model = ScreeningLead
-        fields = ["category", "estimated_value_cents"]
-        labels = {"estimated_value_cents": "Estimated job value (cents)"}
+        fields = ["category"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["estimated_value_dollars"].initial = (
+                Decimal(self.instance.estimated_value_cents) / 100
+            )
+
+    @property
+    def estimated_value_cents(self) -> int:
+        return int(self.cleaned_data["estimated_value_dollars"] * 100)
 
     def clean(self):
         data = super().clean()
@@ -161,7 +183,16 @@ class ScreeningQueueAdmin(LeadAdminBase):
     fieldsets = [
         (
             "Decision",
-            {"fields": ["decision", "reject_reason", "note", "category", "estimated_value_cents"]},
+            {
+                "fields": [
+                    "reasons",
+                    "decision",
+                    "reject_reason",
+                    "note",
+                    "category",
+                    "estimated_value_dollars",
+                ]
+            },
         ),
         (
             "Request",
@@ -225,7 +256,7 @@ class ScreeningQueueAdmin(LeadAdminBase):
                     obj,
                     by=request.user,
                     category=data["category"],
-                    estimated_value_cents=data["estimated_value_cents"],
+                    estimated_value_cents=form.estimated_value_cents,
                     note=data["note"],
                 )
             else:

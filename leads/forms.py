@@ -6,13 +6,14 @@ from django.core import signing
 from marketplace.errors import DomainError
 from marketplace.formtools import FairleadForm
 from marketplace.http import client_ip
+from marketplace.middleware import UTM_KEYS, attribution
 from marketplace.models import Contractor, ServiceCategory
 
 from . import policy, services
 from .models import Lead
 
-UTM_KEYS = ["source", "medium", "campaign", "term", "content"]
 STARTED_SALT = "leads.quote-form.started"
+STARTED_MAX_AGE = 24 * 3600  # a form left open longer than a day is shown again
 
 
 class QuoteRequestForm(FairleadForm):
@@ -74,7 +75,6 @@ class QuoteRequestForm(FairleadForm):
         required=False, label="Only one pro, please (instead of up to three)"
     )
     consent = forms.BooleanField(
-        label=policy.CONSENT_TEXT,
         error_messages={"required": "Please agree so pros can contact you about this job."},
     )
     # Spam defences: a field people never see, and the time the form was shown (signed).
@@ -92,6 +92,10 @@ class QuoteRequestForm(FairleadForm):
     def __init__(self, *args, contractor: Contractor | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.contractor = contractor
+        self.consent_text = policy.consent_text(
+            pro_name=contractor.business_name if contractor else None
+        )
+        self.fields["consent"].label = self.consent_text
         if contractor is not None:
             self.fields["category"].queryset = contractor.categories.filter(active=True).order_by(
                 "name"
@@ -99,13 +103,18 @@ class QuoteRequestForm(FairleadForm):
 
     @classmethod
     def initial_from(cls, request) -> dict:
+        """The form's hidden fields: the source from this URL, else from the first page of
+        the visit (AttributionMiddleware)."""
+        first = attribution(request)
         initial = {
             "started": signing.dumps(time.time(), salt=STARTED_SALT),
-            "referrer": request.META.get("HTTP_REFERER", "")[:500],
-            "landing_page": request.get_full_path()[:500],
+            "referrer": first.get("referrer") or request.META.get("HTTP_REFERER", "")[:500],
+            "landing_page": first.get("landing_page") or request.get_full_path()[:500],
         }
         for key in UTM_KEYS:
-            initial[f"utm_{key}"] = request.GET.get(f"utm_{key}", "")[:100]
+            initial[f"utm_{key}"] = request.GET.get(f"utm_{key}", "")[:100] or first.get(
+                "utm", {}
+            ).get(key, "")
         category = request.GET.get("category")
         if category:
             initial["category"] = ServiceCategory.objects.filter(slug=category).first()
@@ -138,7 +147,9 @@ class QuoteRequestForm(FairleadForm):
                 "Your request looks automated, so it was not sent. Please try again."
             )
         try:
-            started = signing.loads(data.get("started") or "", salt=STARTED_SALT)
+            started = signing.loads(
+                data.get("started") or "", salt=STARTED_SALT, max_age=STARTED_MAX_AGE
+            )
         except signing.BadSignature:
             started = None
         if started is None:
@@ -179,7 +190,7 @@ class QuoteRequestForm(FairleadForm):
     def submission(self, request) -> services.Submission:
         data = self.cleaned_data
         return services.Submission(
-            consent_text=policy.CONSENT_TEXT,
+            consent_text=self.consent_text,
             ip_address=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             referrer=data.get("referrer", ""),

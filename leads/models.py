@@ -95,6 +95,9 @@ class Lead(models.Model):
     routed_at = models.DateTimeField(
         null=True, blank=True, help_text="When routing took the lead; empty means not yet."
     )
+    confirmation_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the homeowner's confirmation email went out."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -116,6 +119,12 @@ class Lead(models.Model):
         indexes = [
             # Screening queue (oldest first) and the routing sweep.
             models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
+            # Sweep for confirmation emails that never went out.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(confirmation_sent_at__isnull=True),
+                name="lead_unconfirmed_idx",
+            ),
             # Duplicate detection: same phone or email and category within 30 days.
             models.Index(fields=["phone", "category", "created_at"], name="lead_dup_phone_idx"),
             models.Index(fields=["email", "category", "created_at"], name="lead_dup_email_idx"),
@@ -132,8 +141,13 @@ class Lead(models.Model):
 class Consent(models.Model):
     """The consent the homeowner gave: the exact text shown, when, from where."""
 
+    class Method(models.TextChoices):
+        FORM_CHECKBOX = "form_checkbox", "Checkbox ticked on Fairlead's form"
+        API_ASSERTION = "api_assertion", "Asserted by an API client"
+
     lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="consent")
     text = models.TextField()
+    method = models.CharField(max_length=13, choices=Method.choices, default=Method.FORM_CHECKBOX)
     given_at = models.DateTimeField()
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
@@ -153,6 +167,7 @@ class LeadFlag(models.Model):
         AREA_CODE_MISMATCH = "area_code_mismatch", "Phone area code far from the zip"
         RENTER_NO_APPROVAL = "renter_no_approval", "Renter without the owner's approval"
         DUPLICATE = "duplicate", "Same homeowner and category within 30 days"
+        PRIOR_REJECTION = "prior_rejection", "The homeowner's earlier request was rejected"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="flags")
     code = models.CharField(max_length=20, choices=Code.choices)
@@ -218,8 +233,31 @@ class BlockedContact(models.Model):
         return f"{self.get_kind_display()}: {self.value}"
 
     def save(self, *args, **kwargs):
-        self.value = self.value.strip().lower()
+        if self.kind != self.Kind.PHONE:
+            self.value = self.value.strip().lower()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        """Stored the way leads store it, so a block always matches: E.164 phones,
+        lower-case emails and domains."""
+        from django.core.exceptions import ValidationError
+
+        from marketplace.errors import DomainError
+        from marketplace.services import normalize_phone
+
+        value = (self.value or "").strip().lower()
+        if self.kind == self.Kind.PHONE:
+            try:
+                value = normalize_phone(value)
+            except DomainError as error:
+                raise ValidationError({"value": error.message}) from None
+        elif self.kind == self.Kind.EMAIL and "@" not in value:
+            raise ValidationError({"value": "Enter a whole email address."})
+        elif self.kind == self.Kind.DOMAIN:
+            value = value.lstrip("@")
+            if "." not in value or "@" in value:
+                raise ValidationError({"value": "Enter a domain such as example.com."})
+        self.value = value
 
 
 class ScreeningLead(Lead):

@@ -13,13 +13,24 @@ from .models import BlockedContact, Lead, LeadFlag
 
 # The text shown next to the consent checkbox. It is stored word for word with each lead,
 # so changing it here never rewrites what earlier homeowners agreed to.
-CONSENT_TEXT = (
-    "I agree that Fairlead may share my request and contact details with up to three "
-    "local home-service professionals (one if I ask for only one), and that they and "
-    "Fairlead may contact me about this request by phone, text message or email, "
-    "including by automated means. Consent is not a condition of any purchase. "
+CONSENT_TEMPLATE = (
+    "I agree that Fairlead may share my request and contact details with {recipients}, "
+    "and that they and Fairlead may contact me about this request by phone, text message "
+    "or email, including by automated means. Consent is not a condition of any purchase. "
     "Reply STOP to opt out of texts."
 )
+
+
+def consent_text(*, pro_name: str | None = None) -> str:
+    """The exact consent shown: for a general request, or a request to one chosen pro."""
+    if pro_name:
+        recipients = pro_name
+    else:
+        recipients = (
+            f"up to {DEFAULT_MAX_PROS} local home-service professionals (one if I ask for only one)"
+        )
+    return CONSENT_TEMPLATE.format(recipients=recipients)
+
 
 # Job size answer -> share of the category's typical job value.
 JOB_SIZE_FACTORS = {
@@ -30,6 +41,14 @@ JOB_SIZE_FACTORS = {
 
 DEFAULT_MAX_PROS = 3
 DUPLICATE_WINDOW = timedelta(days=30)
+# A resubmission after one of these rejections is held for a person, not opened.
+HOLD_AFTER_REJECTION = {
+    Lead.RejectReason.SPAM,
+    Lead.RejectReason.TEST,
+    Lead.RejectReason.NOT_REQUESTED,
+    Lead.RejectReason.INVALID,
+}
+MIN_ESTIMATED_VALUE_CENTS = 100
 
 DESCRIPTION_MIN_CHARS = 15
 DESCRIPTION_MAX_CHARS = 2000
@@ -54,7 +73,7 @@ SPAM_PATTERNS = [
 def estimate_job_value_cents(typical_value_cents: int, job_size: str) -> int:
     """The estimated job value from the category's typical value and the size answer."""
     value = Decimal(typical_value_cents) * JOB_SIZE_FACTORS[job_size]
-    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return max(MIN_ESTIMATED_VALUE_CENTS, int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)))
 
 
 def max_pros_for(*, one_pro_only: bool) -> int:
@@ -122,7 +141,10 @@ def area_code_states(area_code: str) -> set[str]:
             .distinct()
         )
 
-    return set(cache.get_or_set(f"area-code-states:{area_code}", lookup, timeout=86400))
+    try:
+        return set(cache.get_or_set(f"area-code-states:{area_code}", lookup, timeout=86400))
+    except Exception:  # noqa: BLE001 - cache down: answer from the database
+        return set(lookup())
 
 
 def area_code_mismatch(phone_e164: str, state: str) -> str:

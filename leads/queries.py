@@ -35,3 +35,9 @@ def homeowner_status(lead: Lead) -> dict:
             "Use the link in the first confirmation email to follow it."
         )
     return {"title": title, "explanation": explanation}
+
+
+def masked_email(lead: Lead) -> str:
+    """d•••@example.com: enough for the homeowner to recognise, little for anyone else."""
+    local, _, domain = lead.email.partition("@")
+    return f"{local[:1]}•••@{domain}"

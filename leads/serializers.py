@@ -32,7 +32,7 @@ class QuoteRequestInputSerializer(serializers.Serializer):
     one_pro_only = serializers.BooleanField(required=False, default=False)
     consent = serializers.BooleanField(
         help_text="Must be true: the homeowner was shown, and agreed to, this text: "
-        + policy.CONSENT_TEXT
+        + policy.consent_text()
     )
     pro = serializers.SlugField(
         required=False,

@@ -1,9 +1,11 @@
 """Intake, duplicates, screening decisions and the homeowner's dispute."""
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -11,8 +13,7 @@ from django.utils import timezone
 from marketplace.celery import enqueue_on_commit
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
-from marketplace.services import get_zip, normalize_phone
-from marketplace.tasks import send_email
+from marketplace.services import deliver_email, get_zip, normalize_phone
 
 from . import policy
 from .models import Consent, Lead, LeadFlag, ScreeningDecision
@@ -52,6 +53,7 @@ class Submission:
     """Where and how it was submitted: consent evidence and the lead's source."""
 
     consent_text: str
+    consent_method: str = "form_checkbox"
     ip_address: str | None = None
     user_agent: str = ""
     referrer: str = ""
@@ -122,25 +124,48 @@ def _new_reference() -> str:
 
 
 def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead | None:
-    """The latest lead of the same homeowner (phone or email) and category in 30 days."""
+    """The earlier lead of the same homeowner (phone or email) and category in 30 days.
+
+    An active one wins (the oldest: the original, not a copy already rejected); else the
+    latest finished one.
+    """
     since = timezone.now() - policy.DUPLICATE_WINDOW
-    return (
-        Lead.objects.filter(Q(phone=phone) | Q(email=email.lower()), category=category)
-        .filter(created_at__gte=since)
-        .order_by("-created_at")
-        .first()
+    matches = Lead.objects.filter(
+        Q(phone=phone) | Q(email=email.lower()), category=category, created_at__gte=since
     )
+    active = matches.filter(status__in=ACTIVE_STATUSES).order_by("created_at").first()
+    return active or matches.order_by("-created_at").first()
+
+
+ACTIVE_STATUSES = [Lead.Status.SUBMITTED, Lead.Status.SCREENING, Lead.Status.OPEN]
+
+
+def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> None:
+    """Serialise submissions of one homeowner and category, so a double tap cannot slip
+    two copies past the duplicate check. PostgreSQL: transaction-level advisory locks, in a
+    fixed order; SQLite already runs one writing transaction at a time."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({f"phone:{phone}:{category.pk}", f"email:{email}:{category.pk}"})
+    with connection.cursor() as cursor:
+        for key in keys:
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+            )
 
 
 @transaction.atomic
 def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Lead:
     """Record a homeowner's request with its consent, then screen it.
 
-    Same homeowner and category within 30 days: linked to the earlier lead. If that one is
-    still being handled the new one is rejected as a duplicate; otherwise it goes on, and
-    routing never sells it to a pro who bought the earlier one.
+    Same homeowner and category within 30 days: linked to the earlier lead. While that
+    one is still being handled the new one is closed as a duplicate, unless it asks a
+    specific pro through their profile; otherwise it goes on, and routing never sells it
+    to a pro who bought the earlier one.
     """
     email = request.email.strip().lower()
+    _lock_homeowner(phone=request.phone, email=email, category=request.category)
     earlier = find_duplicate(phone=request.phone, email=email, category=request.category)
     lead = Lead.objects.create(
         reference=_new_reference(),
@@ -171,11 +196,17 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
     Consent.objects.create(
         lead=lead,
         text=submission.consent_text,
+        method=submission.consent_method,
         given_at=lead.created_at,
         ip_address=submission.ip_address,
         user_agent=submission.user_agent[:500],
     )
-    if earlier and earlier.is_active:
+    new_pro = (
+        request.profile_contractor is not None
+        and earlier is not None
+        and earlier.profile_contractor_id != request.profile_contractor.pk
+    )
+    if earlier and earlier.is_active and not new_pro:
         _set_status(
             lead,
             Lead.Status.REJECTED,
@@ -184,8 +215,32 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         )
     else:
         screen(lead, duplicate_of=earlier)
-    enqueue_on_commit(send_email, **_homeowner_email(lead, "received"))
+    from .tasks import send_confirmation
+
+    enqueue_on_commit(send_confirmation, lead.pk)
     return lead
+
+
+def send_confirmation_now(lead_id: int) -> bool:
+    """Email the homeowner their confirmation and status link, once."""
+    lead = Lead.objects.select_related("category", "zip_code").get(pk=lead_id)
+    if lead.confirmation_sent_at is not None:
+        return False
+    deliver_email(**_homeowner_email(lead, "received"))
+    Lead.objects.filter(pk=lead.pk).update(confirmation_sent_at=timezone.now())
+    return True
+
+
+def unconfirmed_lead_ids() -> list[int]:
+    """Leads whose confirmation email never went out (the broker was down)."""
+    from django.conf import settings
+
+    cutoff = timezone.now() - settings.ROUTING_SWEEP_AFTER
+    return list(
+        Lead.objects.filter(confirmation_sent_at__isnull=True, created_at__lt=cutoff)
+        .filter(created_at__gte=timezone.now() - timedelta(days=2))
+        .values_list("pk", flat=True)[:500]
+    )
 
 
 def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
@@ -199,6 +254,14 @@ def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
                 f"on {duplicate_of.created_at:%b %d}",
             )
         )
+        if duplicate_of.rejection_reason in policy.HOLD_AFTER_REJECTION:
+            flags.append(
+                policy.Flag(
+                    LeadFlag.Code.PRIOR_REJECTION,
+                    f"{duplicate_of.reference} was rejected: "
+                    f"{duplicate_of.get_rejection_reason_display().lower()}",
+                )
+            )
     LeadFlag.objects.bulk_create(
         [LeadFlag(lead=lead, code=flag.code, detail=flag.detail[:300]) for flag in flags]
     )

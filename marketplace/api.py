@@ -1,7 +1,6 @@
 from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate
 from django.db.models import Count
-from django_ratelimit.core import is_ratelimited
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.models import Token
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 
 from . import queries
 from .errors import DomainError
+from .http import limited
 from .models import Contractor
 from .serializers import CategorySerializer, MeSerializer, TokenRequestSerializer, TokenSerializer
 
@@ -33,9 +33,7 @@ class ObtainTokenView(APIView):
     def post(self, request):
         # Per email + IP failures lock out through django-axes; this caps one IP trying
         # many emails.
-        if is_ratelimited(
-            request._request, group="api-token", key="ip", rate="30/h", increment=True
-        ):
+        if limited(request._request, group="api-token", rate="30/h"):
             raise TooManyAttempts("Too many log-in attempts from your network. Try again later.")
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)

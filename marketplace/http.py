@@ -1,6 +1,12 @@
 """Request helpers shared by every app."""
 
+import logging
+
 from django.conf import settings
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage, is_ratelimited
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str | None:
@@ -18,3 +24,20 @@ def client_ip(request) -> str | None:
 def ratelimit_ip(request) -> str:
     """django-ratelimit's "ip" key; requests without an address share one bucket."""
     return client_ip(request) or "0.0.0.0"  # noqa: S104 - a bucket name, not a bind address
+
+
+def limited(request, *, group: str, rate: str, key: str = "ip", peek: bool = False) -> bool:
+    """Count this request and say whether it is over `rate` (django-ratelimit), or with
+    `peek`, say whether the limit is already used up without counting.
+
+    Fails open: if the cache (Redis) is down, the person is let through and the outage
+    logged, rather than answered with an error page.
+    """
+    try:
+        if peek:
+            usage = get_usage(request, group=group, key=key, rate=rate, method=ALL, increment=False)
+            return usage is not None and usage["count"] >= usage["limit"]
+        return is_ratelimited(request, group=group, key=key, rate=rate, method=ALL, increment=True)
+    except Exception:  # noqa: BLE001 - any cache failure
+        logger.exception("Rate limit check failed for %s; letting the request through", group)
+        return False

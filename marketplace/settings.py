@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "marketplace.middleware.AttributionMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -339,3 +340,4 @@ INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=3)
 ROUTING_SWEEP_AFTER = timedelta(minutes=env.int("ROUTING_SWEEP_AFTER_MINUTES", default=2))
 # django-ratelimit keys "ip" on the same client address as django-axes.
 RATELIMIT_IP_META_KEY = "marketplace.http.ratelimit_ip"
+RATELIMIT_FAIL_OPEN = True

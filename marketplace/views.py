@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from django_ratelimit.core import is_ratelimited
 
 from . import queries, services
 from .celery import app as celery_app
 from .errors import DomainError, add_domain_error
 from .forms import ContractorProfileForm
+from .http import limited
 from .models import Heartbeat, ProfileClick, ServiceCategory, ZipCode
 
 
@@ -235,9 +235,7 @@ def profile_click(request, slug, kind):
     if not target or target == "tel:":
         raise Http404("This pro has no such link.")
     # One visitor hammering a link counts a few times at most, and still gets sent on.
-    if not is_ratelimited(
-        request, group=f"click-{kind}-{contractor.pk}", key="ip", rate="5/h", increment=True
-    ):
+    if not limited(request, group=f"click-{kind}-{contractor.pk}", rate="5/h"):
         source = request.META.get("HTTP_REFERER", "") or request.GET.get("from", "")
         services.record_click(contractor, kind=kind, source_page=source)
     return ExternalRedirect(target)

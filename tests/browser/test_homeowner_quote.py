@@ -45,5 +45,6 @@ def test_homeowner_requests_a_quote_on_a_phone_and_sees_the_status(
     page.screenshot(path=str(artifacts / "request-status-phone.png"), full_page=True)
 
     assert lead.phone == "+16195550142"
+    assert lead.utm_source == "flyer"  # from the page the visit started on
     assert lead.status == Lead.Status.OPEN
     assert mail.outbox and mail.outbox[-1].to == ["dana@example.com"]

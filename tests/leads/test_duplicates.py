@@ -60,10 +60,49 @@ def test_within_thirty_days_of_a_finished_lead_it_is_linked_but_still_sold(clock
     assert second.flags.filter(code=LeadFlag.Code.DUPLICATE).exists()
 
 
-def test_duplicate_links_to_the_latest_earlier_lead(plumbing, metro_zips):
+def test_a_duplicate_links_to_the_original_active_lead(plumbing, metro_zips):
     from leads.services import find_duplicate
 
-    older = LeadFactory(phone="+16195550123", category=plumbing)
-    newer = LeadFactory(phone="+16195550123", category=plumbing)
-    assert find_duplicate(phone="+16195550123", email="x@example.com", category=plumbing) == newer
-    assert older != newer
+    original = LeadFactory(phone="+16195550123", category=plumbing)
+    LeadFactory(phone="+16195550123", category=plumbing, status=Lead.Status.REJECTED)
+    found = find_duplicate(phone="+16195550123", email="x@example.com", category=plumbing)
+    assert found == original
+
+
+def test_a_third_copy_is_rejected_too(submit):
+    first = submit()
+    second = submit()
+    third = submit()
+    assert second.duplicate_of == first and third.duplicate_of == first
+    assert (second.status, third.status) == (Lead.Status.REJECTED, Lead.Status.REJECTED)
+
+
+@pytest.mark.parametrize("reason", ["spam", "test", "not_requested", "invalid"])
+def test_resubmitting_after_a_rejection_is_held_for_a_screener(submit, reason):
+    first = submit()
+    Lead.objects.filter(pk=first.pk).update(status=Lead.Status.REJECTED, rejection_reason=reason)
+    second = submit()
+    assert second.status == Lead.Status.SCREENING
+    assert second.flags.filter(code=LeadFlag.Code.PRIOR_REJECTION).exists()
+
+
+def test_asking_a_chosen_pro_after_a_general_request_is_not_closed(
+    client, submit, san_diego_pro, quote_data, django_capture_on_commit_callbacks
+):
+    first = submit()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("leads:profile-quote", args=["harbor-plumbing"]), quote_data()
+        )
+    assert response.status_code == 302
+    second = Lead.objects.latest("created_at")
+    assert second.duplicate_of == first
+    assert second.profile_contractor == san_diego_pro
+    assert second.status == Lead.Status.OPEN
+
+
+def test_the_thank_you_page_says_when_a_copy_was_not_sent_again(client, submit):
+    submit()
+    second = submit()
+    page = client.get(reverse("leads:sent", args=[second.status_token])).content.decode()
+    assert "did not send this one again" in page

@@ -4,6 +4,7 @@ import statistics
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,6 +12,9 @@ from django.urls import reverse
 from leads.models import Lead
 
 pytestmark = pytest.mark.django_db
+
+# PostgreSQL adds the two advisory locks that serialise one homeowner's submissions.
+QUERIES_PER_SUBMISSION = 17 + (2 if "postgresql" in settings.DATABASES["default"]["ENGINE"] else 0)
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +35,8 @@ def test_a_submission_runs_a_fixed_number_of_queries(
         assert response.status_code == 302
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2]
-    assert counts[0] <= 30, counts
+    # Pinned: a new query per submission shows up here and has to be justified.
+    assert counts[0] == QUERIES_PER_SUBMISSION, counts
     print(f"\nqueries per quote submission (incl. routing claim and email task): {counts[0]}")
 
 

@@ -38,7 +38,8 @@ def test_a_valid_request_is_saved_with_consent_and_source_then_confirmed(submit,
     assert lead.referrer == "https://www.google.com/"
     assert lead.channel == "web"
     consent = Consent.objects.get(lead=lead)
-    assert consent.text == policy.CONSENT_TEXT
+    assert consent.text == policy.consent_text()
+    assert consent.method == "form_checkbox"
     assert consent.ip_address == "203.0.113.9"
     assert consent.user_agent == "Mozilla/5.0 (iPhone)"
     assert consent.given_at == lead.created_at
@@ -132,4 +133,4 @@ def test_form_carries_utm_parameters_and_referrer_from_the_landing_url(client, p
 
 def test_the_consent_text_shown_is_the_one_stored(client, plumbing):
     page = client.get(reverse("leads:quote")).content.decode()
-    assert policy.CONSENT_TEXT in page
+    assert policy.consent_text() in page

@@ -53,6 +53,19 @@ def test_no_form_input_causes_a_server_error(client, metro_zips, plumbing, data)
     assert response.status_code in {200, 302}
 
 
+@SETTINGS
+@given(
+    changes=st.dictionaries(
+        st.sampled_from([f for f in FIELDS if f != "started"]), values, min_size=1, max_size=3
+    )
+)
+def test_no_change_to_a_valid_form_causes_a_server_error(client, quote_data, changes):
+    """Starting from a request that would be sent, so the whole submission path runs."""
+    data = quote_data(**{k: str(v).replace("\x00", "") for k, v in changes.items()})
+    response = client.post(reverse("leads:quote"), data, REMOTE_ADDR="10.9.8.6")
+    assert response.status_code in {200, 302}
+
+
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=200)),
     lambda children: (
@@ -67,6 +80,17 @@ json_values = st.recursive(
 def test_no_api_input_causes_a_server_error(api_client, metro_zips, plumbing, body):
     response = api_client.post(
         reverse("api:quote-requests"), body, format="json", REMOTE_ADDR="10.9.8.8"
+    )
+    assert response.status_code in {201, 400}
+
+
+@SETTINGS
+@given(
+    changes=st.dictionaries(st.sampled_from(FIELDS + ["pro"]), json_values, min_size=1, max_size=3)
+)
+def test_no_change_to_a_valid_api_request_causes_a_server_error(api_client, api_quote, changes):
+    response = api_client.post(
+        reverse("api:quote-requests"), api_quote(**changes), format="json", REMOTE_ADDR="10.9.8.9"
     )
     assert response.status_code in {201, 400}
 

@@ -63,7 +63,7 @@ def test_verify_with_a_corrected_category_and_value_opens_and_records_the_change
             {
                 "decision": "verify",
                 "category": roofing.pk,
-                "estimated_value_cents": "900000",
+                "estimated_value_dollars": "9000",
                 "note": "Caller confirmed it is the roof, not the gutter.",
             },
         )
@@ -89,7 +89,7 @@ def test_reject_needs_a_reason(client, screener):
     response = admin_post(
         client,
         url,
-        {"decision": "reject", "category": lead.category_id, "estimated_value_cents": "45000"},
+        {"decision": "reject", "category": lead.category_id, "estimated_value_dollars": "450"},
     )
     assert response.status_code == 200
     assert "Choose why" in str(response.context["adminform"].form.errors)
@@ -102,7 +102,7 @@ def test_reject_needs_a_reason(client, screener):
             "decision": "reject",
             "reject_reason": "spam",
             "category": lead.category_id,
-            "estimated_value_cents": "45000",
+            "estimated_value_dollars": "450",
         },
     )
     lead.refresh_from_db()
@@ -150,3 +150,51 @@ def test_lead_admin_filters_and_searches(client, screener):
         assert list(response.context["cl"].result_list) == [lead], params
     response = client.get(url, {"flag": "renter_no_approval"})
     assert list(response.context["cl"].result_list) == []
+
+
+def test_a_value_below_one_dollar_is_refused_by_its_field(client, screener):
+    lead = held(5)
+    url = reverse("admin:leads_screeninglead_change", args=[lead.pk])
+    response = admin_post(
+        client,
+        url,
+        {"decision": "verify", "category": lead.category_id, "estimated_value_dollars": "0.50"},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["estimated_value_dollars"]
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.SCREENING
+
+
+def test_phone_search_finds_a_number_typed_any_way(client, screener):
+    lead = LeadFactory(phone="+16195550999")
+    url = reverse("admin:leads_lead_changelist")
+    for typed in ["(619) 555-0999", "619-555-0999", "+1 619 555 0999"]:
+        assert list(client.get(url, {"q": typed}).context["cl"].result_list) == [lead], typed
+
+
+def test_a_blocked_phone_is_stored_as_leads_store_it(client, screener):
+    response = client.post(
+        reverse("admin:leads_blockedcontact_add"),
+        {"kind": "phone", "value": "(619) 555-0177", "reason": "prank calls"},
+    )
+    assert response.status_code == 302
+    from leads.models import BlockedContact
+
+    assert BlockedContact.objects.get().value == "+16195550177"
+    response = client.post(
+        reverse("admin:leads_blockedcontact_add"),
+        {"kind": "phone", "value": "12", "reason": "x"},
+    )
+    assert response.context["adminform"].form.errors["value"]
+
+
+def test_the_lead_page_changes_nothing_even_for_superusers(client):
+    boss = UserFactory(email="boss@example.com", is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    lead = LeadFactory(phone="+16195550111")
+    client.post(reverse("admin:leads_lead_change", args=[lead.pk]), {"phone": "+16195550000"})
+    lead.refresh_from_db()
+    assert lead.phone == "+16195550111"
+    page = client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
+    assert lead.status_token not in page

@@ -67,6 +67,9 @@ def test_not_mine_on_a_filled_lead_flags_it_without_reopening(client):
     assert lead.status == Lead.Status.FILLED  # buyers are credited by the credits flow
 
 
-def test_not_mine_needs_a_post(client):
+def test_not_mine_asks_for_confirmation_before_stopping(client):
     lead = LeadFactory()
-    assert client.get(reverse("leads:dispute", args=[lead.status_token])).status_code == 405
+    response = client.get(reverse("leads:dispute", args=[lead.status_token]))
+    assert "Yes, stop this request" in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.homeowner_disputed_at is None and lead.status == Lead.Status.OPEN

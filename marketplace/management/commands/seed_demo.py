@@ -162,7 +162,7 @@ class Command(BaseCommand):
                     preferred_contact=Lead.ContactMethod.PHONE,
                 ),
                 submission=lead_services.Submission(
-                    consent_text=policy.CONSENT_TEXT, channel="web", utm={"source": "demo"}
+                    consent_text=policy.consent_text(), channel="web", utm={"source": "demo"}
                 ),
             )
 

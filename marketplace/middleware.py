@@ -1,0 +1,40 @@
+"""Request middleware of the project."""
+
+from urllib.parse import urlsplit
+
+UTM_KEYS = ["source", "medium", "campaign", "term", "content"]
+SESSION_KEY = "attribution"
+
+
+class AttributionMiddleware:
+    """First touch: the UTM parameters and outside referrer a visitor arrived with, kept in
+    the session, so a request sent after browsing (home -> directory -> form) keeps its
+    source. Only a landing with something to record creates a session."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "GET" and not request.path.startswith(("/static/", "/admin/")):
+            self._record(request)
+        return self.get_response(request)
+
+    def _record(self, request):
+        utm = {key: request.GET.get(f"utm_{key}", "")[:100] for key in UTM_KEYS}
+        referrer = request.META.get("HTTP_REFERER", "")[:500]
+        external = (
+            bool(referrer) and urlsplit(referrer).hostname != request.get_host().split(":")[0]
+        )
+        if not (any(utm.values()) or external):
+            return
+        if SESSION_KEY in request.session:
+            return  # first touch wins
+        request.session[SESSION_KEY] = {
+            "utm": utm,
+            "referrer": referrer if external else "",
+            "landing_page": request.get_full_path()[:500],
+        }
+
+
+def attribution(request) -> dict:
+    return request.session.get(SESSION_KEY, {}) if hasattr(request, "session") else {}

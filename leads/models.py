@@ -268,3 +268,105 @@ class ScreeningLead(Lead):
         ordering = ["created_at"]
         verbose_name = "lead to screen"
         verbose_name_plural = "screening queue"
+
+
+class Wave(models.Model):
+    """When one membership tier is offered a marketplace lead. Persisted, so a due wave
+    still goes out after a worker restart (beat sends due waves every minute)."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="waves")
+    tier = models.CharField(max_length=5, choices=Contractor.Tier.choices)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    offers_made = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [models.UniqueConstraint(fields=["lead", "tier"], name="wave_unique")]
+        indexes = [
+            # send_due_waves(): unsent waves whose time has come.
+            models.Index(
+                fields=["due_at"], condition=models.Q(sent_at__isnull=True), name="wave_due_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_tier_display()} wave for {self.lead.reference} at {self.due_at:%H:%M}"
+
+
+class Offer(models.Model):
+    """A lead shown to one contractor, who may buy it before it expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Route(models.TextChoices):
+        PROFILE = "profile", "Profile request"
+        MARKETPLACE = "marketplace", "Marketplace"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers")
+    contractor = models.ForeignKey(Contractor, on_delete=models.CASCADE, related_name="offers")
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
+    route = models.CharField(max_length=11, choices=Route.choices)
+    tier = models.CharField(max_length=5, choices=Contractor.Tier.choices, blank=True)
+    price_cents = models.PositiveIntegerField()
+    offered_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "contractor"], name="offer_unique"),
+        ]
+        indexes = [
+            # A contractor's offers page and API: own offers by status, newest first.
+            models.Index(fields=["contractor", "status", "-offered_at"], name="offer_inbox_idx"),
+            # expire_offers(): pending offers past their time.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="pending"),
+                name="offer_pending_expiry_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.lead.reference} to {self.contractor} ({self.status})"
+
+
+class Purchase(models.Model):
+    """A lead a contractor bought: the contact is theirs, and so is the outcome to record."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        APPOINTMENT = "appointment", "Appointment booked"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="purchases")
+    contractor = models.ForeignKey(Contractor, on_delete=models.PROTECT, related_name="purchases")
+    offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="purchase")
+    price_cents = models.PositiveIntegerField()
+    entry = models.OneToOneField("billing.Entry", on_delete=models.PROTECT, related_name="purchase")
+    outcome = models.CharField(max_length=11, choices=Outcome.choices, default=Outcome.NEW)
+    final_value_cents = models.PositiveIntegerField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "contractor"], name="purchase_unique"),
+        ]
+        indexes = [
+            # Caps and budget: a contractor's purchases over the last day, week, month.
+            models.Index(fields=["contractor", "created_at"], name="purchase_caps_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.contractor} bought {self.lead.reference}"

@@ -1,5 +1,9 @@
 """Reads of leads shared by views, the API and other apps."""
 
+from datetime import timedelta
+
+from django.db.models import F
+
 from .models import Lead
 
 HOMEOWNER_STATUS = {
@@ -41,3 +45,95 @@ def masked_email(lead: Lead) -> str:
     """d•••@example.com: enough for the homeowner to recognise, little for anyone else."""
     local, _, domain = lead.email.partition("@")
     return f"{local[:1]}•••@{domain}"
+
+
+def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
+    """Contractors of one tier who may be offered this lead (DESIGN, Lead lifecycle step 5).
+
+    One query, whatever the number of contractors: serves the category and the zip,
+    active, onboarded, not paused, under the daily (24 h) and weekly (7 days) caps, this
+    month's purchases plus this price within the monthly budget, balance covers the price,
+    not offered this lead yet, and never bought this homeowner for this category in 30 days.
+    """
+    from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from marketplace.models import Contractor
+
+    from .models import Purchase
+    from .policy import DUPLICATE_WINDOW
+
+    def purchases_since(since, aggregate):
+        return Coalesce(
+            Subquery(
+                Purchase.objects.filter(contractor=OuterRef("pk"), created_at__gte=since)
+                .order_by()
+                .values("contractor")
+                .annotate(total=aggregate)
+                .values("total"),
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    same_homeowner = Lead.objects.filter(
+        Q(phone=lead.phone) | Q(email=lead.email),
+        category_id=lead.category_id,
+        created_at__gte=now - DUPLICATE_WINDOW,
+    )
+    return (
+        Contractor.objects.filter(
+            tier=tier,
+            is_active=True,
+            is_paused=False,
+            onboarded_at__isnull=False,
+            categories=lead.category_id,
+            service_areas__zip_code=lead.zip_code_id,
+            account__balance_cents__gte=price_cents,
+        )
+        .exclude(offers__lead=lead)
+        .exclude(purchases__lead__in=same_homeowner)
+        .annotate(
+            bought_today=purchases_since(now - timedelta(days=1), Count("pk")),
+            bought_week=purchases_since(now - timedelta(days=7), Count("pk")),
+            spent_month=purchases_since(month_start, Sum("price_cents")),
+        )
+        .filter(
+            bought_today__lt=F("daily_lead_cap"),
+            bought_week__lt=F("weekly_lead_cap"),
+            spent_month__lte=F("monthly_budget_cents") - price_cents,
+        )
+        .select_related("user")
+        .order_by("pk")
+    )
+
+
+def offers_for(contractor):
+    """A contractor's offers, pending first (soonest to expire), then the rest newest first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from .models import Offer
+
+    return (
+        Offer.objects.filter(contractor=contractor)
+        .select_related("lead__category", "lead__zip_code", "purchase")
+        .annotate(
+            pending_first=Case(
+                When(status=Offer.Status.PENDING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("pending_first", "expires_at", "-offered_at")
+    )
+
+
+def purchases_for(contractor):
+    from .models import Purchase
+
+    return (
+        Purchase.objects.filter(contractor=contractor)
+        .select_related("lead__category", "lead__zip_code")
+        .order_by("-created_at")
+    )

@@ -5,18 +5,25 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
+from billing import services as billing
+from billing.models import Entry
+from billing.pricing import lead_price_cents
 from marketplace.celery import enqueue_on_commit
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
+from marketplace.notifications import notify_address, notify_contractor, notify_contractors
 from marketplace.services import deliver_email, get_zip, normalize_phone
+from marketplace.templatetags.money import cents
 
-from . import policy
-from .models import Consent, Lead, LeadFlag, ScreeningDecision
+from . import policy, queries
+from .models import Consent, Lead, LeadFlag, Offer, Purchase, ScreeningDecision, Wave
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -403,3 +410,237 @@ def unrouted_lead_ids() -> list[int]:
             status=Lead.Status.OPEN, routed_at__isnull=True, updated_at__lt=cutoff
         ).values_list("pk", flat=True)[:500]
     )
+
+
+# --- Routing and offers (DESIGN, Lead lifecycle steps 4 to 7) ------------------------------
+
+TIER_ORDER = [Contractor.Tier.ELITE, Contractor.Tier.PRO, Contractor.Tier.BASE]
+
+
+class OfferNotFound(DomainError):
+    status_code = 404
+
+
+class OfferNotPending(DomainError):
+    status_code = 409
+
+
+class LeadFull(DomainError):
+    status_code = 409
+
+
+class LeadClosed(DomainError):
+    status_code = 409
+
+
+def route(lead_id: int) -> Lead | None:
+    """Take an open lead, once, and start its offers: a profile lead goes to its pro
+    alone; any other lead enters the marketplace in waves by tier (elite now, pro and base
+    after WAVE_DELAYS_MINUTES). Exclusive territories come before the marketplace once
+    they exist."""
+    lead = claim_for_routing(lead_id)
+    if lead is None:
+        return None
+    now = timezone.now()
+    if lead.profile_contractor_id:
+        with transaction.atomic():
+            locked = Lead.objects.select_for_update().get(pk=lead.pk)
+            _make_offers(
+                locked, [lead.profile_contractor], route=Offer.Route.PROFILE, tier="", now=now
+            )
+        return lead
+    Wave.objects.bulk_create(
+        [
+            Wave(lead=lead, tier=tier, due_at=now + timedelta(minutes=delay))
+            for tier, delay in zip(TIER_ORDER, settings.WAVE_DELAYS_MINUTES, strict=True)
+        ],
+        ignore_conflicts=True,
+    )
+    send_due_waves(lead_id=lead.pk)
+    return lead
+
+
+def send_due_waves(*, lead_id: int | None = None) -> int:
+    """Offer each due wave's lead to every eligible contractor of its tier at the same
+    moment. Each wave is sent once (compare-and-set on sent_at), whichever worker runs."""
+    now = timezone.now()
+    due = Wave.objects.filter(sent_at__isnull=True, due_at__lte=now)
+    if lead_id is not None:
+        due = due.filter(lead_id=lead_id)
+    sent = 0
+    for wave in list(due.order_by("due_at")[:200]):
+        with transaction.atomic():
+            # Lock the lead first (the same order as accept), then claim the wave.
+            lead = Lead.objects.select_for_update().get(pk=wave.lead_id)
+            if not Wave.objects.filter(pk=wave.pk, sent_at__isnull=True).update(sent_at=now):
+                continue
+            if lead.status != Lead.Status.OPEN or lead.purchases.count() >= lead.max_pros:
+                continue
+            contractors = list(
+                queries.eligible_contractors(
+                    lead,
+                    tier=wave.tier,
+                    price_cents=lead_price_cents(lead.estimated_value_cents),
+                    now=now,
+                )
+            )
+            offers = _make_offers(
+                lead, contractors, route=Offer.Route.MARKETPLACE, tier=wave.tier, now=now
+            )
+            Wave.objects.filter(pk=wave.pk).update(offers_made=len(offers))
+            sent += 1
+    return sent
+
+
+def _make_offers(lead: Lead, contractors, *, route: str, tier: str, now) -> list[Offer]:
+    price = lead_price_cents(lead.estimated_value_cents)
+    expires = now + timedelta(minutes=settings.OFFER_TTL_MINUTES)
+    offers = Offer.objects.bulk_create(
+        [
+            Offer(
+                lead=lead,
+                contractor=contractor,
+                route=route,
+                tier=tier,
+                price_cents=price,
+                offered_at=now,
+                expires_at=expires,
+            )
+            for contractor in contractors
+        ]
+    )
+    context = {"price": cents(price), "value": cents(lead.estimated_value_cents)}
+    notify_contractors(
+        [
+            (
+                offer.contractor,
+                "new_offer",
+                {**context, "offer": offer},
+                reverse("dashboard:offers"),
+            )
+            for offer in offers
+        ]
+    )
+    return offers
+
+
+@transaction.atomic
+def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
+    """Buy a lead: one transaction under row locks (lead, then offer, then account).
+
+    A slot must remain, the balance must cover the price; the ledger debit, the purchase
+    and the revealed contact land together. A second click returns the same purchase;
+    two pros racing for the last slot cannot both get it.
+    """
+    # Lock the lead first: every accept of this lead waits here, one at a time.
+    lead = Lead.objects.select_for_update().get(pk=offer.lead_id)
+    offer = Offer.objects.select_for_update().filter(pk=offer.pk, contractor=contractor).first()
+    if offer is None:
+        raise OfferNotFound("No such offer.")
+    if offer.status == Offer.Status.ACCEPTED:
+        return offer.purchase  # a double click: charged once
+    now = timezone.now()
+    if offer.status != Offer.Status.PENDING:
+        raise OfferNotPending(f"This offer is {offer.get_status_display().lower()}.")
+    if offer.expires_at <= now:
+        raise OfferNotPending("This offer has expired.")
+    if lead.status != Lead.Status.OPEN:
+        raise LeadClosed("This lead is no longer available.")
+    taken = lead.purchases.count()
+    if taken >= lead.max_pros:
+        raise LeadFull("All slots on this lead are taken.")
+    entry = billing.post_entry(
+        billing.account_for(contractor),
+        kind=Entry.Kind.LEAD_PURCHASE,
+        amount_cents=-offer.price_cents,
+        memo=f"Lead {lead.reference}: {lead.category.name} in {lead.zip_code.city}",
+        idempotency_key=f"offer:{offer.pk}",
+        require_cover=True,
+    )
+    purchase = Purchase.objects.create(
+        lead=lead, contractor=contractor, offer=offer, price_cents=offer.price_cents, entry=entry
+    )
+    offer.status = Offer.Status.ACCEPTED
+    offer.responded_at = now
+    offer.save(update_fields=["status", "responded_at"])
+    if taken + 1 >= lead.max_pros:
+        lead.status = Lead.Status.FILLED
+        lead.save(update_fields=["status", "updated_at"])
+        _withdraw_pending(lead, now=now)
+    notify_contractor(
+        contractor,
+        template="lead_purchased",
+        context={"purchase": purchase, "price": cents(purchase.price_cents)},
+        link=reverse("dashboard:lead", args=[purchase.pk]),
+    )
+    notify_address(
+        lead.email,
+        template="pro_accepted",
+        context={
+            "lead": lead,
+            "contractor_name": contractor.business_name,
+            "contractor_phone": contractor.phone,
+            "status_url": status_url(lead),
+        },
+    )
+    return purchase
+
+
+def _withdraw_pending(lead: Lead, *, now) -> int:
+    pending = list(
+        lead.offers.filter(status=Offer.Status.PENDING).select_related("contractor__user")
+    )
+    Offer.objects.filter(pk__in=[o.pk for o in pending], status=Offer.Status.PENDING).update(
+        status=Offer.Status.WITHDRAWN, responded_at=now
+    )
+    notify_contractors(
+        [
+            (o.contractor, "offer_withdrawn", {"offer": o}, reverse("dashboard:offers"))
+            for o in pending
+        ]
+    )
+    return len(pending)
+
+
+def decline_offer(offer: Offer, *, contractor: Contractor) -> Offer:
+    """Pass on a lead. Only a pending offer can be declined."""
+    if not Offer.objects.filter(
+        pk=offer.pk, contractor=contractor, status=Offer.Status.PENDING
+    ).update(status=Offer.Status.DECLINED, responded_at=timezone.now()):
+        current = Offer.objects.filter(pk=offer.pk, contractor=contractor).first()
+        if current is None:
+            raise OfferNotFound("No such offer.")
+        raise OfferNotPending(f"This offer is {current.get_status_display().lower()}.")
+    return Offer.objects.get(pk=offer.pk)
+
+
+def expire_offers_and_leads() -> dict:
+    """Beat: offers past OFFER_TTL_MINUTES expire; open leads past LEAD_TTL_HOURS stop.
+    A lead nobody bought expires and the homeowner is told; one with buyers is filled."""
+    now = timezone.now()
+    expired_offers = Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now).update(
+        status=Offer.Status.EXPIRED
+    )
+    cutoff = now - timedelta(hours=settings.LEAD_TTL_HOURS)
+    expired_leads = 0
+    for lead_id in Lead.objects.filter(status=Lead.Status.OPEN, routed_at__lte=cutoff).values_list(
+        "pk", flat=True
+    )[:500]:
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update().get(pk=lead_id)
+            if lead.status != Lead.Status.OPEN:
+                continue
+            Wave.objects.filter(lead=lead, sent_at__isnull=True).update(sent_at=now)
+            _withdraw_pending(lead, now=now)
+            if lead.purchases.exists():
+                lead.status = Lead.Status.FILLED
+            else:
+                lead.status = Lead.Status.EXPIRED
+                notify_address(
+                    lead.email,
+                    template="lead_expired",
+                    context={"lead": lead, "status_url": status_url(lead)},
+                )
+                expired_leads += 1
+            lead.save(update_fields=["status", "updated_at"])
+    return {"offers": expired_offers, "leads": expired_leads}

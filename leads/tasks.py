@@ -7,12 +7,19 @@ from . import services
 
 @shared_task
 def route_lead(lead_id: int) -> None:
-    """Take an open lead for routing, exactly once.
+    """Take an open lead, once, and make its first offers."""
+    services.route(lead_id)
 
-    Matching and offers (profile lead, exclusive territory, marketplace waves) build on
-    this claim in the routing issue; until then an open lead waits here as taken.
-    """
-    services.claim_for_routing(lead_id)
+
+@shared_task
+def send_due_waves() -> int:
+    """Beat: marketplace waves whose time has come (they survive worker restarts)."""
+    return services.send_due_waves()
+
+
+@shared_task
+def expire_offers_and_leads() -> dict:
+    return services.expire_offers_and_leads()
 
 
 @shared_task(autoretry_for=(smtplib.SMTPException, OSError))

@@ -1,16 +1,23 @@
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
+from billing.pricing import price_formula
+from billing.queries import balance_cents
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import limited
 from marketplace.models import Contractor
+from marketplace.templatetags.money import cents
+from marketplace.views import contractor_required
 
 from . import queries, services
 from .forms import QuoteRequestForm
-from .models import Lead
+from .models import Lead, Offer
 
 RATE_LIMITED_MESSAGE = (
     "We have received many requests from your connection in the last hour. "
@@ -116,3 +123,86 @@ def dispute(request, token):
         )
         return redirect("leads:status", token=token)
     return _private(render(request, "leads/dispute_confirm.html", {"lead": lead}))
+
+
+# --- Contractor dashboard: offers and purchased leads ---------------------------------------
+
+
+@contractor_required
+def offers_page(request):
+    contractor = request.contractor
+    page = Paginator(queries.offers_for(contractor), 20).get_page(request.GET.get("page"))
+    context = {
+        "nav": "offers",
+        "contractor": contractor,
+        "page": page,
+        "now": timezone.now(),
+        "balance_cents": balance_cents(contractor),
+    }
+    template = "leads/partials/_offer_rows.html" if request.htmx else "leads/offers.html"
+    return render(request, template, context)
+
+
+def _own_offer(request, offer_id):
+    return get_object_or_404(
+        Offer.objects.select_related("lead__category", "lead__zip_code"),
+        pk=offer_id,
+        contractor=request.contractor,
+    )
+
+
+@contractor_required
+def offer_accept(request, offer_id):
+    """GET: confirm with the price and the balance after. POST: buy."""
+    offer = _own_offer(request, offer_id)
+    balance = balance_cents(request.contractor)
+    if request.method == "POST":
+        try:
+            purchase = services.accept_offer(offer, contractor=request.contractor)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("dashboard:offers")
+        messages.success(request, f"Lead bought for {cents(purchase.price_cents)}. Call them soon!")
+        return redirect("dashboard:lead", purchase_id=purchase.pk)
+    return render(
+        request,
+        "leads/offer_accept.html",
+        {
+            "nav": "offers",
+            "offer": offer,
+            "balance_cents": balance,
+            "balance_after_cents": balance - offer.price_cents,
+            "formula": price_formula(offer.lead.estimated_value_cents),
+        },
+    )
+
+
+@require_POST
+@contractor_required
+def offer_decline(request, offer_id):
+    offer = _own_offer(request, offer_id)
+    try:
+        services.decline_offer(offer, contractor=request.contractor)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, "Offer declined. We will not show you this lead again.")
+    return redirect("dashboard:offers")
+
+
+@contractor_required
+def leads_page(request):
+    page = Paginator(queries.purchases_for(request.contractor), 20).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "leads/leads.html",
+        {"nav": "leads", "page": page, "contractor": request.contractor},
+    )
+
+
+@contractor_required
+def lead_detail(request, purchase_id):
+    purchase = get_object_or_404(queries.purchases_for(request.contractor), pk=purchase_id)
+    return render(request, "leads/lead_detail.html", {"nav": "leads", "purchase": purchase})

@@ -314,3 +314,54 @@ class ProfileClick(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.contractor} at {self.created_at:%Y-%m-%d}"
+
+
+class Notification(models.Model):
+    """One outbound message on one channel: the log of everything we tried to tell anyone."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        IN_APP = "in_app", "In-app"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    channel = models.CharField(max_length=6, choices=Channel.choices)
+    to = models.CharField(max_length=254, help_text="Email address or E.164 phone.")
+    template = models.CharField(max_length=60)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.QUEUED)
+    send_after = models.DateTimeField(help_text="Later than now during quiet hours.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The sweep: queued messages whose time has come.
+            models.Index(
+                fields=["send_after"],
+                condition=models.Q(status="queued"),
+                name="notification_queued_idx",
+            ),
+            # The dashboard badge: a user's unread in-app messages.
+            models.Index(fields=["user", "channel", "read_at"], name="notification_inbox_idx"),
+            # Twilio status callbacks find the row by the provider's id.
+            models.Index(fields=["provider_id"], name="notification_provider_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.template} to {self.to} ({self.status})"

@@ -256,6 +256,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.tasks.sweep_unrouted_leads",
         "schedule": timedelta(minutes=1),
     },
+    "sweep-notifications": {
+        "task": "marketplace.tasks.sweep_notifications",
+        "schedule": timedelta(minutes=1),
+    },
+    "send-due-waves": {
+        "task": "leads.tasks.send_due_waves",
+        "schedule": timedelta(seconds=30),
+    },
+    "expire-offers-and-leads": {
+        "task": "leads.tasks.expire_offers_and_leads",
+        "schedule": timedelta(minutes=1),
+    },
 }
 # When the broker is down, give up publishing quickly: the request is answered and a
 # sweep re-sends the work later, instead of the homeowner waiting on retries.
@@ -332,6 +344,10 @@ HEARTBEAT_MAX_AGE = timedelta(minutes=env.int("HEARTBEAT_MAX_AGE_MINUTES", defau
 
 # Marketplace waves: minutes after a lead opens that elite, pro and base members see it.
 WAVE_DELAYS_MINUTES = [int(m) for m in env.list("WAVE_DELAYS_MINUTES", default=["0", "10", "20"])]
+
+# How long a contractor has to accept an offer, and a lead to find its pros.
+OFFER_TTL_MINUTES = env.int("OFFER_TTL_MINUTES", default=60)
+LEAD_TTL_HOURS = env.int("LEAD_TTL_HOURS", default=48)
 
 # Quote requests per IP (django-ratelimit syntax), and the least seconds a person takes.
 INTAKE_RATE_LIMIT = env("INTAKE_RATE_LIMIT", default="20/h")

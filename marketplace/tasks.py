@@ -22,3 +22,28 @@ def record_heartbeat() -> None:
 @shared_task(autoretry_for=(smtplib.SMTPException, OSError))
 def send_email(*, subject: str, body: str, to: list[str], html: str | None = None) -> None:
     services.deliver_email(subject=subject, body=body, to=to, html=html)
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), max_retries=5)
+def send_notification(self, notification_id: int) -> None:
+    """Deliver one message; failures retry with backoff, the last one marks it failed."""
+    from . import notifications
+
+    try:
+        notifications.send(notification_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            notifications.mark_failed(notification_id, str(error))
+            return
+        raise
+
+
+@shared_task
+def sweep_notifications() -> int:
+    """Beat: send messages whose quiet hours ended or whose task never reached a worker."""
+    from . import notifications
+
+    ids = notifications.due_notification_ids()
+    for notification_id in ids:
+        send_notification.delay(notification_id)
+    return len(ids)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from billing import api as billing_api
 from billing import views as billing_views
 from leads import api as leads_api
+from leads import views as lead_views
 
 from . import api, views
 
@@ -13,8 +14,11 @@ dashboard_urls = (
         path("", views.dashboard_home, name="home"),
         path("welcome/", views.onboarding, name="onboarding"),
         path("settings/", views.profile_settings, name="settings"),
-        path("offers/", views.section, {"section": "offers"}, name="offers"),
-        path("leads/", views.section, {"section": "leads"}, name="leads"),
+        path("offers/", lead_views.offers_page, name="offers"),
+        path("offers/<int:offer_id>/accept/", lead_views.offer_accept, name="offer-accept"),
+        path("offers/<int:offer_id>/decline/", lead_views.offer_decline, name="offer-decline"),
+        path("leads/", lead_views.leads_page, name="leads"),
+        path("leads/<int:purchase_id>/", lead_views.lead_detail, name="lead"),
         path("territories/", views.section, {"section": "territories"}, name="territories"),
         path("credits/", views.section, {"section": "credits"}, name="credits"),
         path("analytics/", views.section, {"section": "analytics"}, name="analytics"),

@@ -63,17 +63,6 @@ def dashboard_home(request):
 
 
 SECTIONS = {
-    "offers": {
-        "title": "Offers",
-        "empty": "No offers yet. When a homeowner in your service area asks for a quote in one "
-        "of your categories, the lead appears here with its estimated value and price, "
-        "before you decide to buy it.",
-    },
-    "leads": {
-        "title": "Leads",
-        "empty": "You have not bought a lead yet. Leads you accept show here with the "
-        "homeowner's contact details and a place to log calls and outcomes.",
-    },
     "territories": {
         "title": "Territories",
         "empty": "You have no exclusive territory. A territory gives you the first right to "

@@ -101,3 +101,13 @@ class LeadFactory(DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+1619555{n % 10000:04d}")
     email = factory.Sequence(lambda n: f"homeowner{n}@example.com")
     preferred_contact = "phone"
+
+
+def fund(contractor, cents: int = 50_000):
+    """Give a contractor a balance through the ledger, as a top-up would."""
+    from billing import services
+
+    services.post_entry(
+        services.account_for(contractor), kind="top_up", amount_cents=cents, memo="test funds"
+    )
+    return contractor

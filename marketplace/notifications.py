@@ -1,0 +1,215 @@
+"""Outbound messages: one Notification row per message and channel, sent by a task.
+
+Services call notify_contractor() or notify_address(); nothing else sends email or SMS.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .celery import enqueue_on_commit
+from .models import Contractor, Notification
+
+logger = logging.getLogger(__name__)
+
+
+def _render(template: str, context: dict) -> dict:
+    def part(suffix):
+        return render_to_string(f"notifications/{template}{suffix}", context).strip()
+
+    return {"subject": part("_subject.txt"), "body": part(".txt"), "sms": part("_sms.txt")}
+
+
+def quiet_until(contractor: Contractor, now: datetime) -> datetime:
+    """The end of the contractor's quiet hours if `now` falls inside them, else `now`."""
+    start, end = contractor.quiet_hours_start, contractor.quiet_hours_end
+    if start is None or end is None or start == end:
+        return now
+    local = now.astimezone(ZoneInfo(contractor.timezone))
+    t = local.time()
+    inside = (start <= t < end) if start < end else (t >= start or t < end)
+    if not inside:
+        return now
+    end_today = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if end_today <= local:
+        end_today += timedelta(days=1)
+    return end_today.astimezone(now.tzinfo)
+
+
+def _contractor_rows(
+    contractor: Contractor, *, template: str, context: dict, link: str, now: datetime
+) -> list[Notification]:
+    text = _render(template, {"contractor": contractor, "site_url": settings.SITE_URL, **context})
+    rows = []
+    common = {"user": contractor.user, "template": template, "link": link}
+    if contractor.notify_in_app:
+        rows.append(
+            Notification(
+                channel=Notification.Channel.IN_APP,
+                to=contractor.user.email,
+                subject=text["subject"],
+                body=text["body"],
+                send_after=now,
+                **common,
+            )
+        )
+    if contractor.notify_email:
+        rows.append(
+            Notification(
+                channel=Notification.Channel.EMAIL,
+                to=contractor.user.email,
+                subject=text["subject"],
+                body=text["body"],
+                send_after=now,
+                **common,
+            )
+        )
+    if contractor.notify_sms and contractor.phone:
+        # Texts wait for the end of the contractor's quiet hours; the rest does not.
+        rows.append(
+            Notification(
+                channel=Notification.Channel.SMS,
+                to=contractor.phone,
+                body=text["sms"] or text["subject"],
+                send_after=quiet_until(contractor, now),
+                **common,
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def notify_contractors(messages: list[tuple[Contractor, str, dict, str]]) -> list[Notification]:
+    """Tell several contractors at once, each on the channels they chose: one insert for
+    all of them, so a wave of fifty pros costs what a wave of one does."""
+    now = timezone.now()
+    rows = []
+    for contractor, template, context, link in messages:
+        rows += _contractor_rows(contractor, template=template, context=context, link=link, now=now)
+    return _queue(rows, now)
+
+
+def notify_contractor(
+    contractor: Contractor, *, template: str, context: dict, link: str = ""
+) -> list[Notification]:
+    return notify_contractors([(contractor, template, context, link)])
+
+
+@transaction.atomic
+def notify_address(email: str, *, template: str, context: dict) -> Notification:
+    """Email someone without an account (a homeowner)."""
+    now = timezone.now()
+    text = _render(template, {"site_url": settings.SITE_URL, **context})
+    return _queue(
+        [
+            Notification(
+                channel=Notification.Channel.EMAIL,
+                to=email,
+                template=template,
+                subject=text["subject"],
+                body=text["body"],
+                send_after=now,
+            )
+        ],
+        now,
+    )[0]
+
+
+def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
+    from .tasks import send_notification
+
+    created = Notification.objects.bulk_create(rows)
+    for row in created:
+        if row.channel == Notification.Channel.IN_APP:
+            continue  # stored is delivered: the dashboard shows it
+        if row.send_after <= now:
+            enqueue_on_commit(send_notification, row.pk)
+    Notification.objects.filter(
+        pk__in=[r.pk for r in created if r.channel == Notification.Channel.IN_APP]
+    ).update(status=Notification.Status.SENT, sent_at=now)
+    return created
+
+
+def send(notification_id: int) -> None:
+    """Deliver one queued message now. Raises on a provider failure, so the task retries."""
+    claimed = Notification.objects.filter(
+        pk=notification_id, status=Notification.Status.QUEUED, send_after__lte=timezone.now()
+    ).first()
+    if claimed is None:
+        return
+    Notification.objects.filter(pk=claimed.pk).update(attempts=claimed.attempts + 1)
+    try:
+        provider_id = BACKENDS[claimed.channel](claimed)
+    except Exception as error:
+        Notification.objects.filter(pk=claimed.pk).update(last_error=str(error)[:500])
+        raise
+    Notification.objects.filter(pk=claimed.pk, status=Notification.Status.QUEUED).update(
+        status=Notification.Status.SENT, sent_at=timezone.now(), provider_id=provider_id or ""
+    )
+
+
+def mark_failed(notification_id: int, error: str) -> None:
+    Notification.objects.filter(pk=notification_id).update(
+        status=Notification.Status.FAILED, last_error=error[:500]
+    )
+
+
+def _send_email(notification: Notification) -> str:
+    body = notification.body
+    if notification.link:
+        body += f"\n\n{settings.SITE_URL}{notification.link}"
+    EmailMultiAlternatives(
+        notification.subject, body, settings.DEFAULT_FROM_EMAIL, [notification.to]
+    ).send()
+    return ""
+
+
+def _send_sms(notification: Notification) -> str:
+    body = notification.body
+    if notification.link:
+        body += f" {settings.SITE_URL}{notification.link}"
+    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+        logger.info("SMS to %s (console backend): %s", notification.to, body)
+        return ""
+    from twilio.rest import Client
+
+    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+    message = client.messages.create(
+        to=notification.to,
+        from_=settings.TWILIO_FROM_NUMBER,
+        body=body,
+        status_callback=f"{settings.SITE_URL}/webhooks/twilio/status/",
+    )
+    return message.sid
+
+
+BACKENDS = {
+    Notification.Channel.EMAIL: _send_email,
+    Notification.Channel.SMS: _send_sms,
+}
+
+
+def due_notification_ids(limit: int = 500) -> list[int]:
+    """Queued email/SMS never attempted although their time has come: quiet hours ended,
+    or their task never reached a worker. Ones being retried are left to their task."""
+    return list(
+        Notification.objects.filter(
+            status=Notification.Status.QUEUED,
+            attempts=0,
+            send_after__lte=timezone.now() - timedelta(minutes=1),
+        )
+        .exclude(channel=Notification.Channel.IN_APP)
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(
+        user=user, channel=Notification.Channel.IN_APP, read_at__isnull=True
+    ).count()

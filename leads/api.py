@@ -1,16 +1,24 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import generics, permissions, status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from marketplace.api import IsContractor
 from marketplace.errors import DomainError
 from marketplace.http import client_ip
 from marketplace.middleware import UTM_KEYS
 
-from . import policy, services
-from .models import Consent
-from .serializers import QuoteRequestInputSerializer, QuoteRequestOutputSerializer
+from . import policy, queries, services
+from .models import Consent, Offer, Purchase
+from .serializers import (
+    ContactAttemptSerializer,
+    OfferSerializer,
+    PurchasedLeadSerializer,
+    QuoteRequestInputSerializer,
+    QuoteRequestOutputSerializer,
+)
 from .views import RATE_LIMITED_MESSAGE, count_intake, intake_limited
 
 
@@ -51,3 +59,111 @@ class QuoteRequestCreateView(APIView):
         count_intake(request._request, channel="api")
         output = QuoteRequestOutputSerializer(lead, context={"request": request})
         return Response(output.data, status=status.HTTP_201_CREATED)
+
+
+# --- Contractor API: offers, purchased leads, contact attempts ------------------------------
+
+
+class OfferList(generics.ListAPIView):
+    """Your offers, pending first. The homeowner's contact is never in an offer."""
+
+    serializer_class = OfferSerializer
+    permission_classes = [IsContractor]
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Offer.objects.none()
+        return queries.offers_for(self.request.user.contractor)
+
+
+def _own_offer(request, offer_id) -> Offer:
+    offer = Offer.objects.filter(pk=offer_id, contractor=request.user.contractor).first()
+    if offer is None:
+        raise NotFound("No such offer.")
+    return offer
+
+
+class OfferAccept(APIView):
+    """Buy the lead: 201 with the lead and its contact; 402 balance too low; 409 lead
+    full, expired, or offer not pending."""
+
+    permission_classes = [IsContractor]
+
+    @extend_schema(request=None, responses={201: PurchasedLeadSerializer})
+    def post(self, request, offer_id):
+        purchase = services.accept_offer(
+            _own_offer(request, offer_id), contractor=request.user.contractor
+        )
+        purchase = queries.purchases_for(request.user.contractor).get(pk=purchase.pk)
+        return Response(PurchasedLeadSerializer(purchase).data, status=status.HTTP_201_CREATED)
+
+
+class OfferDecline(APIView):
+    """Pass on an offer."""
+
+    permission_classes = [IsContractor]
+
+    @extend_schema(request=None, responses={200: OfferSerializer})
+    def post(self, request, offer_id):
+        offer = services.decline_offer(
+            _own_offer(request, offer_id), contractor=request.user.contractor
+        )
+        return Response(OfferSerializer(offer).data)
+
+
+class PurchasedLeadList(generics.ListAPIView):
+    """Leads you bought, with contact details and outcome."""
+
+    serializer_class = PurchasedLeadSerializer
+    permission_classes = [IsContractor]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Purchase.objects.none()
+        return queries.purchases_for(self.request.user.contractor).prefetch_related("attempts")
+
+
+class PurchasedLeadDetail(generics.RetrieveUpdateAPIView):
+    """One bought lead (by lead id). PATCH `outcome`, `final_value_cents`, `lost_reason`."""
+
+    serializer_class = PurchasedLeadSerializer
+    permission_classes = [IsContractor]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        purchase = (
+            queries.purchases_for(self.request.user.contractor)
+            .prefetch_related("attempts")
+            .filter(lead_id=self.kwargs["lead_id"])
+            .first()
+        )
+        if purchase is None:
+            raise NotFound("No such lead among your purchases.")
+        return purchase
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        purchase = serializer.instance
+        services.record_outcome(
+            purchase,
+            outcome=data.get("outcome", purchase.outcome),
+            final_value_cents=data.get("final_value_cents", purchase.final_value_cents),
+            lost_reason=data.get("lost_reason", purchase.lost_reason),
+        )
+
+
+class ContactAttemptCreate(APIView):
+    """Log a call, text or email attempt on a bought lead."""
+
+    permission_classes = [IsContractor]
+
+    @extend_schema(request=ContactAttemptSerializer, responses={201: ContactAttemptSerializer})
+    def post(self, request, lead_id):
+        purchase = queries.purchases_for(request.user.contractor).filter(lead_id=lead_id).first()
+        if purchase is None:
+            raise NotFound("No such lead among your purchases.")
+        data = ContactAttemptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attempt = services.log_contact_attempt(purchase, **data.validated_data)
+        return Response(ContactAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)

@@ -370,3 +370,33 @@ class Purchase(models.Model):
 
     def __str__(self):
         return f"{self.contractor} bought {self.lead.reference}"
+
+
+class ContactAttempt(models.Model):
+    """A call, text or email a contractor made to a homeowner they bought."""
+
+    class Channel(models.TextChoices):
+        CALL = "call", "Call"
+        TEXT = "text", "Text"
+        EMAIL = "email", "Email"
+
+    class Result(models.TextChoices):
+        REACHED = "reached", "Reached the homeowner"
+        VOICEMAIL = "voicemail", "Left a voicemail"
+        NO_ANSWER = "no_answer", "No answer"
+        WRONG_NUMBER = "wrong_number", "Wrong or disconnected number"
+        SENT = "sent", "Sent (text or email)"
+        BOUNCED = "bounced", "Bounced (email)"
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="attempts")
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    result = models.CharField(max_length=12, choices=Result.choices)
+    attempted_at = models.DateTimeField()
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["attempted_at"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.attempted_at:%Y-%m-%d %H:%M}: {self.result}"

@@ -5,7 +5,7 @@ from marketplace.errors import DomainError
 from marketplace.models import Contractor
 
 from . import policy, services
-from .models import Lead
+from .models import ContactAttempt, Lead, Offer, Purchase
 
 
 def _domain(func, *args, **kwargs):
@@ -99,3 +99,93 @@ class QuoteRequestOutputSerializer(serializers.ModelSerializer):
         if request is None:
             return services.status_url(lead)
         return request.build_absolute_uri(reverse("leads:status", args=[lead.status_token]))
+
+
+class LeadPreviewSerializer(serializers.ModelSerializer):
+    """What a contractor sees before buying: the job, never the homeowner's contact."""
+
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    city = serializers.CharField(source="zip_code.city", read_only=True)
+    zip_code = serializers.CharField(source="zip_code_id", read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "category",
+            "city",
+            "zip_code",
+            "description",
+            "timeframe",
+            "estimated_value_cents",
+        ]
+        read_only_fields = fields
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    lead = LeadPreviewSerializer(read_only=True)
+
+    class Meta:
+        model = Offer
+        fields = ["id", "status", "price_cents", "expires_at", "offered_at", "route", "lead"]
+        read_only_fields = fields
+
+
+class ContactAttemptSerializer(serializers.ModelSerializer):
+    attempted_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = ContactAttempt
+        fields = ["id", "channel", "result", "attempted_at", "note"]
+        read_only_fields = ["id"]
+
+
+class PurchasedLeadSerializer(serializers.ModelSerializer):
+    """A bought lead, with the contact, and its outcome (PATCH)."""
+
+    id = serializers.IntegerField(source="lead.id", read_only=True)
+    purchase_id = serializers.IntegerField(source="pk", read_only=True)
+    category = serializers.SlugRelatedField(
+        source="lead.category", slug_field="slug", read_only=True
+    )
+    city = serializers.CharField(source="lead.zip_code.city", read_only=True)
+    zip_code = serializers.CharField(source="lead.zip_code_id", read_only=True)
+    description = serializers.CharField(source="lead.description", read_only=True)
+    timeframe = serializers.CharField(source="lead.timeframe", read_only=True)
+    estimated_value_cents = serializers.IntegerField(
+        source="lead.estimated_value_cents", read_only=True
+    )
+    name = serializers.CharField(source="lead.name", read_only=True)
+    phone = serializers.CharField(source="lead.phone", read_only=True)
+    email = serializers.EmailField(source="lead.email", read_only=True)
+    street_address = serializers.CharField(source="lead.street_address", read_only=True)
+    preferred_contact = serializers.CharField(source="lead.preferred_contact", read_only=True)
+    outcome = serializers.ChoiceField(choices=Purchase.Outcome.choices, required=False)
+    final_value_cents = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    lost_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    attempts = ContactAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "purchase_id",
+            "category",
+            "city",
+            "zip_code",
+            "description",
+            "timeframe",
+            "estimated_value_cents",
+            "name",
+            "phone",
+            "email",
+            "street_address",
+            "preferred_contact",
+            "price_cents",
+            "created_at",
+            "outcome",
+            "final_value_cents",
+            "lost_reason",
+            "attempts",
+        ]
+        read_only_fields = ["price_cents", "created_at"]

@@ -23,7 +23,16 @@ from marketplace.services import deliver_email, get_zip, normalize_phone
 from marketplace.templatetags.money import cents
 
 from . import policy, queries
-from .models import Consent, Lead, LeadFlag, Offer, Purchase, ScreeningDecision, Wave
+from .models import (
+    Consent,
+    ContactAttempt,
+    Lead,
+    LeadFlag,
+    Offer,
+    Purchase,
+    ScreeningDecision,
+    Wave,
+)
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -644,3 +653,55 @@ def expire_offers_and_leads() -> dict:
                 expired_leads += 1
             lead.save(update_fields=["status", "updated_at"])
     return {"offers": expired_offers, "leads": expired_leads}
+
+
+# --- After the sale (DESIGN, Lead lifecycle step 8) -----------------------------------------
+
+OUTCOME_ORDER = [
+    Purchase.Outcome.NEW,
+    Purchase.Outcome.CONTACTED,
+    Purchase.Outcome.APPOINTMENT,
+    Purchase.Outcome.WON,
+]
+
+
+def log_contact_attempt(
+    purchase: Purchase, *, channel: str, result: str, attempted_at=None, note: str = ""
+) -> ContactAttempt:
+    """Record a call, text or email to the homeowner. Reaching them marks it contacted."""
+    now = timezone.now()
+    attempted_at = attempted_at or now
+    if attempted_at > now + timedelta(minutes=5):
+        raise DomainError("An attempt cannot be in the future.", field="attempted_at")
+    if attempted_at < purchase.created_at - timedelta(minutes=1):
+        raise DomainError("An attempt cannot be before you bought the lead.", field="attempted_at")
+    attempt = ContactAttempt.objects.create(
+        purchase=purchase, channel=channel, result=result, attempted_at=attempted_at, note=note
+    )
+    if result == ContactAttempt.Result.REACHED and purchase.outcome == Purchase.Outcome.NEW:
+        Purchase.objects.filter(pk=purchase.pk, outcome=Purchase.Outcome.NEW).update(
+            outcome=Purchase.Outcome.CONTACTED
+        )
+    return attempt
+
+
+def record_outcome(
+    purchase: Purchase,
+    *,
+    outcome: str,
+    final_value_cents: int | None = None,
+    lost_reason: str = "",
+) -> Purchase:
+    """Move a bought lead along: contacted, appointment booked, won (with the final job
+    value) or lost (with a reason)."""
+    if outcome == Purchase.Outcome.WON and not final_value_cents:
+        raise DomainError(
+            "Enter the final job value of the job you won.", field="final_value_cents"
+        )
+    if outcome == Purchase.Outcome.LOST and not lost_reason.strip():
+        raise DomainError("Say briefly why the job was lost.", field="lost_reason")
+    purchase.outcome = outcome
+    purchase.final_value_cents = final_value_cents if outcome == Purchase.Outcome.WON else None
+    purchase.lost_reason = lost_reason.strip() if outcome == Purchase.Outcome.LOST else ""
+    purchase.save(update_fields=["outcome", "final_value_cents", "lost_reason"])
+    return purchase

@@ -34,6 +34,18 @@ api_urls = (
         path("categories/", api.CategoryListView.as_view(), name="categories"),
         path("quote-requests/", leads_api.QuoteRequestCreateView.as_view(), name="quote-requests"),
         path("ledger/", billing_api.LedgerListView.as_view(), name="ledger"),
+        path("offers/", leads_api.OfferList.as_view(), name="offers"),
+        path("offers/<int:offer_id>/accept/", leads_api.OfferAccept.as_view(), name="offer-accept"),
+        path(
+            "offers/<int:offer_id>/decline/", leads_api.OfferDecline.as_view(), name="offer-decline"
+        ),
+        path("leads/", leads_api.PurchasedLeadList.as_view(), name="leads"),
+        path("leads/<int:lead_id>/", leads_api.PurchasedLeadDetail.as_view(), name="lead"),
+        path(
+            "leads/<int:lead_id>/contact-attempts/",
+            leads_api.ContactAttemptCreate.as_view(),
+            name="contact-attempts",
+        ),
     ],
     "api",
 )
@@ -61,3 +73,6 @@ urlpatterns = [
 admin.site.site_header = "Fairlead operations"
 admin.site.site_title = "Fairlead ops"
 admin.site.index_title = "Marketplace administration"
+
+handler404 = "marketplace.views.not_found"
+handler500 = "marketplace.views.server_error"

@@ -228,3 +228,19 @@ def profile_click(request, slug, kind):
         source = request.META.get("HTTP_REFERER", "") or request.GET.get("from", "")
         services.record_click(contractor, kind=kind, source_page=source)
     return ExternalRedirect(target)
+
+
+def not_found(request, exception=None):
+    """404: JSON in the API's error format under /api/, a page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"non_field_errors": ["Not found."]}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"non_field_errors": ["Something went wrong on our side. Please try again."]},
+            status=500,
+        )
+    return render(request, "500.html", status=500)

@@ -46,3 +46,12 @@ def test_a_stale_heartbeat_is_reported_without_failing_web(client, clock):
     body = client.get(reverse("health")).json()
     assert body["worker"] == "stale"
     assert body["status"] == "ok"
+
+
+def test_unknown_api_urls_answer_json_and_pages_answer_a_page(client):
+    response = client.get("/api/v1/offers/not-a-number/accept/")
+    assert response.status_code == 404
+    assert response.json() == {"non_field_errors": ["Not found."]}
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.content.decode()

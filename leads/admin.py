@@ -10,7 +10,18 @@ from marketplace.services import normalize_phone
 from marketplace.templatetags.money import cents
 
 from . import services
-from .models import BlockedContact, Consent, Lead, LeadFlag, ScreeningDecision, ScreeningLead
+from .models import (
+    BlockedContact,
+    Consent,
+    ContactAttempt,
+    Lead,
+    LeadFlag,
+    Offer,
+    Purchase,
+    ScreeningDecision,
+    ScreeningLead,
+    Wave,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -45,6 +56,24 @@ class DecisionInline(ReadOnlyInline):
     model = ScreeningDecision
     fields = ["outcome", "decided_by", "decided_at", "reason", "note", "changes"]
     readonly_fields = fields
+
+
+class WaveInline(ReadOnlyInline):
+    model = Wave
+    fields = ["tier", "due_at", "sent_at", "offers_made"]
+    readonly_fields = fields
+
+
+class OfferInline(ReadOnlyInline):
+    """Routing history: who was offered the lead, when, in which wave, and what they did."""
+
+    model = Offer
+    fields = ["contractor", "route", "tier", "status", "price_cents", "offered_at", "responded_at"]
+    readonly_fields = fields
+    ordering = ["offered_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("contractor")
 
 
 class FlaggedFilter(admin.SimpleListFilter):
@@ -100,6 +129,19 @@ class LeadAdminBase(SimpleHistoryAdmin):
 
 @admin.register(Lead)
 class LeadAdmin(LeadAdminBase):
+    inlines = [FlagInline, DecisionInline, WaveInline, OfferInline, ConsentInline]
+    actions = ["reroute", "withdraw_offers"]
+
+    @admin.action(description="Re-route: offer again to pros not offered yet (open leads)")
+    def reroute(self, request, queryset):
+        done = sum(1 for lead in queryset if services.reroute_lead(lead))
+        self.message_user(request, f"{done} lead(s) re-routed.", messages.SUCCESS)
+
+    @admin.action(description="Withdraw all pending offers of the selected leads")
+    def withdraw_offers(self, request, queryset):
+        count = sum(services.withdraw_offers(lead) for lead in queryset)
+        self.message_user(request, f"{count} offer(s) withdrawn.", messages.SUCCESS)
+
     list_display = [
         "reference",
         "created_at",
@@ -314,3 +356,57 @@ class BlockedContactAdmin(SimpleHistoryAdmin):
     list_display = ["kind", "value", "reason", "created_at"]
     list_filter = ["kind"]
     search_fields = ["value", "reason"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Offer)
+class OfferAdmin(ReadOnlyAdmin):
+    list_display = [
+        "lead",
+        "contractor",
+        "route",
+        "tier",
+        "status",
+        "price",
+        "offered_at",
+        "expires_at",
+    ]
+    list_filter = ["status", "route", "tier"]
+    list_select_related = ["lead__category", "lead__zip_code", "contractor"]
+    search_fields = ["=lead__reference", "contractor__business_name", "contractor__user__email"]
+    date_hierarchy = "offered_at"
+    show_full_result_count = False
+
+    @admin.display(description="Price", ordering="price_cents")
+    def price(self, offer):
+        return cents(offer.price_cents)
+
+
+class ContactAttemptInline(ReadOnlyInline):
+    model = ContactAttempt
+    fields = ["channel", "result", "attempted_at", "note"]
+    readonly_fields = fields
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = ["lead", "contractor", "price", "outcome", "created_at"]
+    list_filter = ["outcome", "lead__category"]
+    list_select_related = ["lead__category", "lead__zip_code", "contractor"]
+    search_fields = ["=lead__reference", "contractor__business_name", "contractor__user__email"]
+    date_hierarchy = "created_at"
+    inlines = [ContactAttemptInline]
+
+    @admin.display(description="Price", ordering="price_cents")
+    def price(self, purchase):
+        return cents(purchase.price_cents)

@@ -10,7 +10,7 @@ from marketplace.middleware import UTM_KEYS, attribution
 from marketplace.models import Contractor, ServiceCategory
 
 from . import policy, services
-from .models import Lead
+from .models import ContactAttempt, Lead, Purchase
 
 STARTED_SALT = "leads.quote-form.started"
 STARTED_MAX_AGE = 24 * 3600  # a form left open longer than a day is shown again
@@ -198,3 +198,22 @@ class QuoteRequestForm(FairleadForm):
             channel="web",
             utm={key: data.get(f"utm_{key}", "") for key in UTM_KEYS},
         )
+
+
+class ContactAttemptForm(FairleadForm):
+    channel = forms.ChoiceField(choices=ContactAttempt.Channel.choices, label="How")
+    result = forms.ChoiceField(choices=ContactAttempt.Result.choices, label="Result")
+    attempted_at = forms.DateTimeField(
+        required=False,
+        label="When (UTC, empty for now)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(required=False, max_length=300, label="Note (optional)")
+
+
+class OutcomeForm(FairleadForm):
+    outcome = forms.ChoiceField(choices=Purchase.Outcome.choices, label="Where this job stands")
+    final_value_dollars = forms.IntegerField(
+        required=False, min_value=1, max_value=10_000_000, label="Final job value ($), if won"
+    )
+    lost_reason = forms.CharField(required=False, max_length=200, label="Why it was lost, if lost")

@@ -28,7 +28,13 @@ HOMEOWNER_STATUS = {
 
 
 def leads_for_status_page():
-    return Lead.objects.select_related("category", "zip_code")
+    from django.db.models import Prefetch
+
+    from .models import Purchase
+
+    return Lead.objects.select_related("category", "zip_code").prefetch_related(
+        Prefetch("purchases", queryset=Purchase.objects.select_related("contractor"))
+    )
 
 
 def homeowner_status(lead: Lead) -> dict:

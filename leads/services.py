@@ -705,3 +705,20 @@ def record_outcome(
     purchase.lost_reason = lost_reason.strip() if outcome == Purchase.Outcome.LOST else ""
     purchase.save(update_fields=["outcome", "final_value_cents", "lost_reason"])
     return purchase
+
+
+def reroute_lead(lead: Lead) -> bool:
+    """Ops: offer an open lead again, now, to every eligible pro not offered it yet."""
+    if lead.status != Lead.Status.OPEN:
+        return False
+    now = timezone.now()
+    Wave.objects.filter(lead=lead).delete()
+    Wave.objects.bulk_create([Wave(lead=lead, tier=tier, due_at=now) for tier in TIER_ORDER])
+    return send_due_waves(lead_id=lead.pk) > 0
+
+
+@transaction.atomic
+def withdraw_offers(lead: Lead) -> int:
+    """Ops: take back every pending offer of a lead (the pros are told)."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    return _withdraw_pending(lead, now=timezone.now())

@@ -16,7 +16,7 @@ from marketplace.templatetags.money import cents
 from marketplace.views import contractor_required
 
 from . import queries, services
-from .forms import QuoteRequestForm
+from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
 from .models import Lead, Offer
 
 RATE_LIMITED_MESSAGE = (
@@ -138,6 +138,7 @@ def offers_page(request):
         "page": page,
         "now": timezone.now(),
         "balance_cents": balance_cents(contractor),
+        "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
     }
     template = "leads/partials/_offer_rows.html" if request.htmx else "leads/offers.html"
     return render(request, template, context)
@@ -202,7 +203,68 @@ def leads_page(request):
     )
 
 
+def _own_purchase(request, purchase_id):
+    return get_object_or_404(queries.purchases_for(request.contractor), pk=purchase_id)
+
+
 @contractor_required
-def lead_detail(request, purchase_id):
-    purchase = get_object_or_404(queries.purchases_for(request.contractor), pk=purchase_id)
-    return render(request, "leads/lead_detail.html", {"nav": "leads", "purchase": purchase})
+def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
+    purchase = _own_purchase(request, purchase_id)
+    return render(
+        request,
+        "leads/lead_detail.html",
+        {
+            "nav": "leads",
+            "purchase": purchase,
+            "attempts": purchase.attempts.all(),
+            "attempt_form": attempt_form or ContactAttemptForm(),
+            "outcome_form": outcome_form
+            or OutcomeForm(
+                initial={
+                    "outcome": purchase.outcome,
+                    "final_value_dollars": (purchase.final_value_cents or 0) // 100 or None,
+                    "lost_reason": purchase.lost_reason,
+                }
+            ),
+        },
+    )
+
+
+@require_POST
+@contractor_required
+def lead_attempt(request, purchase_id):
+    purchase = _own_purchase(request, purchase_id)
+    form = ContactAttemptForm(request.POST)
+    if form.is_valid():
+        try:
+            services.log_contact_attempt(purchase, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Attempt logged.")
+            return redirect("dashboard:lead", purchase_id=purchase.pk)
+    return lead_detail(request, purchase_id, attempt_form=form)
+
+
+@require_POST
+@contractor_required
+def lead_outcome(request, purchase_id):
+    purchase = _own_purchase(request, purchase_id)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        dollars = form.cleaned_data["final_value_dollars"]
+        try:
+            services.record_outcome(
+                purchase,
+                outcome=form.cleaned_data["outcome"],
+                final_value_cents=dollars * 100 if dollars else None,
+                lost_reason=form.cleaned_data["lost_reason"],
+            )
+        except DomainError as error:
+            if error.field == "final_value_cents":
+                error.field = "final_value_dollars"
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Outcome saved.")
+            return redirect("dashboard:lead", purchase_id=purchase.pk)
+    return lead_detail(request, purchase_id, outcome_form=form)

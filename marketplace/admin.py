@@ -7,7 +7,15 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .models import Contractor, Heartbeat, ServiceArea, ServiceCategory, User, ZipCode
+from .models import (
+    Contractor,
+    Heartbeat,
+    Notification,
+    ServiceArea,
+    ServiceCategory,
+    User,
+    ZipCode,
+)
 from .templatetags.money import cents
 
 
@@ -218,4 +226,22 @@ class HeartbeatAdmin(admin.ModelAdmin):
     readonly_fields = ["name", "seen_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The log of every outbound message."""
+
+    list_display = ["created_at", "channel", "template", "to", "status", "attempts", "sent_at"]
+    list_filter = ["channel", "status", "template"]
+    search_fields = ["to", "=provider_id", "user__email"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

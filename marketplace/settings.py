@@ -349,6 +349,9 @@ WAVE_DELAYS_MINUTES = [int(m) for m in env.list("WAVE_DELAYS_MINUTES", default=[
 OFFER_TTL_MINUTES = env.int("OFFER_TTL_MINUTES", default=60)
 LEAD_TTL_HOURS = env.int("LEAD_TTL_HOURS", default=48)
 
+# How often the Offers page and the notification badge refresh themselves.
+DASHBOARD_POLL_SECONDS = env.int("DASHBOARD_POLL_SECONDS", default=30)
+
 # Quote requests per IP (django-ratelimit syntax), and the least seconds a person takes.
 INTAKE_RATE_LIMIT = env("INTAKE_RATE_LIMIT", default="20/h")
 INTAKE_MIN_FILL_SECONDS = env.int("INTAKE_MIN_FILL_SECONDS", default=3)

@@ -233,3 +233,25 @@ def test_offers_page_queries_do_not_grow_with_offers(client, contractor, django_
     with django_assert_num_queries(6):
         response = client.get(reverse("dashboard:offers"))
     assert len(response.context["page"]) == 20
+
+
+def test_the_lead_page_logs_attempts_and_outcomes(client, contractor):
+    purchase = services.accept_offer(make_offer(contractor=fund(contractor)), contractor=contractor)
+    client.force_login(contractor.user)
+    url = reverse("dashboard:lead-attempt", args=[purchase.pk])
+    response = client.post(url, {"channel": "call", "result": "reached", "attempted_at": ""})
+    assert response.status_code == 302
+    purchase.refresh_from_db()
+    assert purchase.outcome == "contacted"
+    outcome_url = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    response = client.post(outcome_url, {"outcome": "won"})
+    assert "final job value" in " ".join(
+        response.context["outcome_form"].errors["final_value_dollars"]
+    )
+    client.post(outcome_url, {"outcome": "won", "final_value_dollars": "5200"})
+    purchase.refresh_from_db()
+    assert (purchase.outcome, purchase.final_value_cents) == ("won", 520_000)
+    response = client.post(
+        url, {"channel": "call", "result": "reached", "attempted_at": "2099-01-01T10:00"}
+    )
+    assert "future" in str(response.context["attempt_form"].errors)

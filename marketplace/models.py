@@ -365,3 +365,13 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.template} to {self.to} ({self.status})"
+
+
+class SmsOptOut(models.Model):
+    """A phone number that replied STOP: we never text it until it replies START."""
+
+    phone = models.CharField(max_length=16, unique=True)
+    opted_out_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.phone} (opted out {self.opted_out_at:%Y-%m-%d})"

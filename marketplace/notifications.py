@@ -42,6 +42,12 @@ def quiet_until(contractor: Contractor, now: datetime) -> datetime:
     return end_today.astimezone(now.tzinfo)
 
 
+def _opted_out(phone: str) -> bool:
+    from .models import SmsOptOut
+
+    return SmsOptOut.objects.filter(phone=phone).exists()
+
+
 def _contractor_rows(
     contractor: Contractor, *, template: str, context: dict, link: str, now: datetime
 ) -> list[Notification]:
@@ -70,7 +76,7 @@ def _contractor_rows(
                 **common,
             )
         )
-    if contractor.notify_sms and contractor.phone:
+    if contractor.notify_sms and contractor.phone and not _opted_out(contractor.phone):
         # Texts wait for the end of the contractor's quiet hours; the rest does not.
         rows.append(
             Notification(
@@ -213,3 +219,67 @@ def unread_count(user) -> int:
     return Notification.objects.filter(
         user=user, channel=Notification.Channel.IN_APP, read_at__isnull=True
     ).count()
+
+
+def mark_read(user, notification_ids: list[int]) -> int:
+    return Notification.objects.filter(
+        user=user, pk__in=notification_ids, read_at__isnull=True
+    ).update(read_at=timezone.now())
+
+
+# --- Twilio webhooks -------------------------------------------------------------------------
+
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+START_WORDS = {"start", "unstop", "yes"}
+TWILIO_FINAL = {
+    "delivered": Notification.Status.DELIVERED,
+    "undelivered": Notification.Status.FAILED,
+    "failed": Notification.Status.FAILED,
+}
+
+
+class TwilioRejected(Exception):
+    pass
+
+
+def verify_twilio(url: str, params: dict, signature: str) -> None:
+    """Check X-Twilio-Signature the way Twilio computes it; raise TwilioRejected if not."""
+    from twilio.request_validator import RequestValidator
+
+    if not settings.TWILIO_AUTH_TOKEN:
+        raise TwilioRejected("Twilio is not configured.")
+    if not RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature):
+        raise TwilioRejected("Bad signature.")
+
+
+def record_sms_status(*, message_sid: str, status: str, error_code: str = "") -> int:
+    """A delivery report: the final states update the row; replays change nothing."""
+    final = TWILIO_FINAL.get(status)
+    if final is None:
+        return 0  # queued, sending, sent: not final yet
+    updates = {"status": final}
+    if final == Notification.Status.FAILED:
+        updates["last_error"] = f"Twilio: {status} {error_code}".strip()
+    return Notification.objects.filter(
+        provider_id=message_sid, channel=Notification.Channel.SMS
+    ).update(**updates)
+
+
+@transaction.atomic
+def record_inbound_sms(*, from_number: str, body: str) -> str:
+    """STOP opts a number out of every text (and turns off SMS alerts of the contractor who
+    has it); START opts it back in. Returns what was done."""
+    from .models import SmsOptOut
+
+    word = body.strip().lower()
+    if word in STOP_WORDS:
+        SmsOptOut.objects.get_or_create(phone=from_number)
+        Contractor.objects.filter(phone=from_number, notify_sms=True).update(notify_sms=False)
+        Notification.objects.filter(
+            to=from_number, channel=Notification.Channel.SMS, status=Notification.Status.QUEUED
+        ).update(status=Notification.Status.FAILED, last_error="Recipient replied STOP")
+        return "opted out"
+    if word in START_WORDS:
+        SmsOptOut.objects.filter(phone=from_number).delete()
+        return "opted in"
+    return "ignored"

@@ -25,6 +25,8 @@ dashboard_urls = (
         path("credits/", views.section, {"section": "credits"}, name="credits"),
         path("analytics/", views.section, {"section": "analytics"}, name="analytics"),
         path("zip-lookup/", views.zip_lookup, name="zip-lookup"),
+        path("notifications/", views.notification_list, name="notifications"),
+        path("notifications/badge/", views.notification_badge, name="notification-badge"),
     ],
     "dashboard",
 )
@@ -65,6 +67,8 @@ urlpatterns = [
     path("dashboard/", include(dashboard_urls)),
     path("dashboard/billing/", include("billing.urls")),
     path("webhooks/stripe/", billing_views.stripe_webhook, name="stripe-webhook"),
+    path("webhooks/twilio/status/", views.twilio_status, name="twilio-status"),
+    path("webhooks/twilio/sms/", views.twilio_sms, name="twilio-sms"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -9,14 +9,15 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
-from . import queries, services
+from . import notifications, queries, services
 from .celery import app as celery_app
 from .errors import DomainError, add_domain_error
 from .forms import ContractorProfileForm
 from .http import limited
-from .models import Heartbeat, ProfileClick, ServiceCategory, ZipCode
+from .models import Heartbeat, Notification, ProfileClick, ServiceCategory, ZipCode
 
 
 def home(request):
@@ -244,3 +245,71 @@ def server_error(request):
             status=500,
         )
     return render(request, "500.html", status=500)
+
+
+# --- In-app notifications --------------------------------------------------------------------
+
+
+@contractor_required
+def notification_badge(request):
+    """htmx: the unread count in the navigation, polled every DASHBOARD_POLL_SECONDS."""
+    return render(
+        request,
+        "dashboard/partials/_badge.html",
+        {
+            "unread": notifications.unread_count(request.user),
+            "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
+        },
+    )
+
+
+@contractor_required
+def notification_list(request):
+    inbox = Notification.objects.filter(user=request.user, channel=Notification.Channel.IN_APP)
+    page = Paginator(inbox.order_by("-created_at"), 25).get_page(request.GET.get("page"))
+    response = render(
+        request,
+        "dashboard/notifications.html",
+        {"page": page, "nav": "notifications", "contractor": request.contractor},
+    )
+    notifications.mark_read(request.user, [n.pk for n in page])
+    return response
+
+
+# --- Twilio webhooks -------------------------------------------------------------------------
+
+
+def _twilio_params(request):
+    url = settings.SITE_URL + request.get_full_path()
+    params = request.POST.dict()
+    notifications.verify_twilio(url, params, request.headers.get("X-Twilio-Signature", ""))
+    return params
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request):
+    try:
+        params = _twilio_params(request)
+    except notifications.TwilioRejected as error:
+        return HttpResponse(str(error), status=400)
+    notifications.record_sms_status(
+        message_sid=params.get("MessageSid", ""),
+        status=params.get("MessageStatus", ""),
+        error_code=params.get("ErrorCode", ""),
+    )
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def twilio_sms(request):
+    try:
+        params = _twilio_params(request)
+    except notifications.TwilioRejected as error:
+        return HttpResponse(str(error), status=400)
+    notifications.record_inbound_sms(
+        from_number=params.get("From", ""), body=params.get("Body", "")
+    )
+    # Twilio itself answers STOP and START with the carrier-required replies.
+    return HttpResponse("<Response/>", content_type="text/xml")

@@ -29,12 +29,21 @@ def test_seed_demo_is_idempotent_and_its_logins_work(client, metro_zips, capsys)
         served = set(contractor.service_areas.values_list("zip_code_id", flat=True))
         assert {"92101", "78701"} <= served  # both demo metros, 25 miles around each
         assert contractor.categories.count() >= 20
-        assert contractor.account.balance_cents == 50_000  # $500, once despite two runs
-        assert contractor.account.entries.count() == 1
+        adjustments = contractor.account.entries.filter(kind="adjustment")
+        assert [e.amount_cents for e in adjustments] == [50_000]  # $500, once despite two runs
     from leads.models import Lead
 
-    assert Lead.objects.count() == 4  # not doubled by the second run
-    assert set(Lead.objects.values_list("status", flat=True)) == {"open", "screening"}
+    assert Lead.objects.count() == 7  # not doubled by the second run
+    assert set(Lead.objects.values_list("status", flat=True)) == {
+        "open",
+        "screening",
+        "filled",
+        "expired",
+        "rejected",
+    }
+    from billing.services import ledger_mismatches
+
+    assert ledger_mismatches() == []
     exclusive = Contractor.objects.get(user__email="exclusive@fairlead.example")
     assert [c.slug for c in exclusive.categories.all()] == ["plumbing"]
 

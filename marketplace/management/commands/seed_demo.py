@@ -91,6 +91,39 @@ DEMO_REQUESTS = [
 ]
 
 
+DEMO_REQUESTS += [
+    (
+        "morgan@homeowner.example",
+        "plumbing",
+        "78701",
+        "owner",
+        "Bathroom faucet drips all night and the shutoff valve under the sink is stuck.",
+        "+15125550115",
+    ),
+    (
+        "alex@homeowner.example",
+        "painting",
+        "92104",
+        "owner",
+        "Need the living room and hallway repainted, about 600 square feet of walls.",
+        "+16195550116",
+    ),
+    (
+        "blake@homeowner.example",
+        "landscaping",
+        "78704",
+        "renter",
+        "Cheap backlinks and SEO services for your landscaping business, call now.",
+        "+15125550117",
+    ),
+]
+DEMO_STATES = {
+    "jordan@homeowner.example": "filled",
+    "alex@homeowner.example": "expired",
+    "blake@homeowner.example": "rejected",
+}
+
+
 def demo_logins() -> list[tuple[str, str]]:
     return [("ops@fairlead.example", "ops, superuser (admin at /admin/)")] + [
         (email, f"{tier} tier contractor, {name}") for email, name, _, tier, *_ in DEMO_CONTRACTORS
@@ -116,7 +149,7 @@ class Command(BaseCommand):
             ops.save(update_fields=["first_name", "last_name"])
             for row in DEMO_CONTRACTORS:
                 self._balance(self._contractor(*row), ops)
-            self._leads()
+            self._leads(ops)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self._print_logins()
 
@@ -139,16 +172,22 @@ class Command(BaseCommand):
             idempotency_key=f"demo-balance:{contractor.user.email}",
         )
 
-    def _leads(self):
-        """Homeowner requests through the real intake: some open, some held for screening."""
+    def _leads(self, ops):
+        """Homeowner requests through the real intake and routing, in every state: open
+        with offers, filled (bought by the elite pro), held for screening, rejected,
+        expired."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
         from leads import policy
         from leads import services as lead_services
-        from leads.models import Lead
+        from leads.models import Lead, Offer
 
         for email, slug, zip_code, ownership, description, phone in DEMO_REQUESTS:
             if Lead.objects.filter(email=email).exists():
                 continue
-            lead_services.submit_quote_request(
+            lead = lead_services.submit_quote_request(
                 lead_services.QuoteRequest(
                     category=ServiceCategory.objects.get(slug=slug),
                     zip_code=ZipCode.objects.get(code=zip_code),
@@ -165,6 +204,21 @@ class Command(BaseCommand):
                     consent_text=policy.consent_text(), channel="web", utm={"source": "demo"}
                 ),
             )
+            state = DEMO_STATES.get(email)
+            if lead.status == Lead.Status.OPEN:
+                lead_services.route(lead.pk)  # the worker would do it; the demo needs it now
+            if state == "filled":
+                elite = Contractor.objects.get(user__email="elite@fairlead.example")
+                offer = Offer.objects.get(lead=lead, contractor=elite)
+                Lead.objects.filter(pk=lead.pk).update(max_pros=1)
+                lead_services.accept_offer(offer, contractor=elite)
+            elif state == "rejected":
+                lead_services.reject_lead(lead, by=ops, reason="spam", note="Demo: spam")
+            elif state == "expired":
+                Lead.objects.filter(pk=lead.pk).update(
+                    routed_at=timezone.now() - timedelta(hours=49)
+                )
+                lead_services.expire_offers_and_leads()
 
     def _user(self, email: str, *, staff: bool = False) -> User:
         user, _ = User.objects.get_or_create(email=email)

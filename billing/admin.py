@@ -2,24 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
+from marketplace.adminkit import ReadOnlyAdmin
 from marketplace.errors import DomainError
 from marketplace.templatetags.money import cents
 
 from . import services
 from .models import Account, Entry, StripeEvent, TopUp
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records are evidence: viewable, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)

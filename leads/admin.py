@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.adminkit import ReadOnlyAdmin
 from marketplace.errors import DomainError
 from marketplace.services import normalize_phone
 from marketplace.templatetags.money import cents
@@ -356,17 +357,6 @@ class BlockedContactAdmin(SimpleHistoryAdmin):
     list_display = ["kind", "value", "reason", "created_at"]
     list_filter = ["kind"]
     search_fields = ["value", "reason"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Offer)

@@ -1,5 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from marketplace.migration_helpers import grant_group_permissions, revoke_group_permissions
 
 GROUP_PERMISSIONS = {
     "finance": [
@@ -14,28 +15,11 @@ GROUP_PERMISSIONS = {
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="billing", codename__in=codenames)
-        )
+    grant_group_permissions(apps, "billing", GROUP_PERMISSIONS)
 
 
 def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUP_PERMISSIONS.items():
-        group = Group.objects.filter(name=name).first()
-        if group:
-            group.permissions.remove(
-                *Permission.objects.filter(content_type__app_label="billing", codename__in=codenames)
-            )
+    revoke_group_permissions(apps, "billing", GROUP_PERMISSIONS)
 
 
 class Migration(migrations.Migration):

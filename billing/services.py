@@ -128,7 +128,25 @@ def start_top_up(
         raise PaymentsOff("Online top-ups are off. Contact us to add balance.")
     check_top_up_amount(amount_cents)
     account = account_for(contractor)
-    session = stripe.checkout.Session.create(
+    try:
+        session = _create_checkout_session(
+            account, contractor, amount_cents, success_url, cancel_url
+        )
+    except stripe.StripeError:
+        logger.exception("Stripe refused or failed to open a Checkout session")
+        raise PaymentsOff(
+            "Card payments are not available right now. Please try again in a few minutes."
+        ) from None
+    return TopUp.objects.create(
+        account=account,
+        amount_cents=amount_cents,
+        checkout_session_id=session.id,
+        checkout_url=session.url or "",
+    )
+
+
+def _create_checkout_session(account, contractor, amount_cents, success_url, cancel_url):
+    return stripe.checkout.Session.create(
         api_key=settings.STRIPE_SECRET_KEY,
         mode="payment",
         line_items=[
@@ -146,12 +164,8 @@ def start_top_up(
         metadata={"account_id": str(account.pk), "amount_cents": str(amount_cents)},
         success_url=success_url,
         cancel_url=cancel_url,
-    )
-    return TopUp.objects.create(
-        account=account,
-        amount_cents=amount_cents,
-        checkout_session_id=session.id,
-        checkout_url=session.url or "",
+        # Cards settle at once; delayed methods would complete the session unpaid.
+        payment_method_types=["card"],
     )
 
 
@@ -222,7 +236,10 @@ def _apply_stripe_event(event) -> str:
     if top_up is None:
         logger.warning("Stripe session %s matches no top-up", session["id"])
         return "no matching top-up"
-    entry = complete_top_up(top_up, paid_cents=int(session["amount_total"]))
+    paid_cents = int(session.get("amount_total") or 0)
+    if paid_cents <= 0:
+        return f"nothing to credit (amount {paid_cents})"
+    entry = complete_top_up(top_up, paid_cents=paid_cents)
     return f"credited entry {entry.pk}"
 
 

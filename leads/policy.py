@@ -165,3 +165,21 @@ def intake_rate_limit() -> str:
 
 def min_fill_seconds() -> int:
     return settings.INTAKE_MIN_FILL_SECONDS
+
+
+HIDDEN = "[hidden until you buy]"
+EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+
+
+def redact_contact(text: str, lead: Lead) -> str:
+    """The description as pros see it before buying: phone numbers, email addresses, the
+    homeowner's name and street address masked, so the contact cannot leak for free."""
+    import phonenumbers
+
+    for match in reversed(list(phonenumbers.PhoneNumberMatcher(text, "US", leniency=0))):
+        text = text[: match.start] + HIDDEN + text[match.end :]
+    text = EMAIL_PATTERN.sub(HIDDEN, text)
+    words = [lead.name, lead.street_address, *lead.name.split()]
+    for word in sorted({w.strip() for w in words if len(w.strip()) > 2}, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(word)}\b", HIDDEN, text, flags=re.I)
+    return text

@@ -53,63 +53,84 @@ def masked_email(lead: Lead) -> str:
     return f"{local[:1]}•••@{domain}"
 
 
-def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
-    """Contractors of one tier who may be offered this lead (DESIGN, Lead lifecycle step 5).
+def same_homeowner_leads(lead: Lead, now):
+    """Leads of this homeowner (phone or email) and category in the duplicate window:
+    nobody who bought one of them is sold another (DESIGN, step 3)."""
+    from django.db.models import Q
 
-    One query, whatever the number of contractors: serves the category and the zip,
-    active, onboarded, not paused, under the daily (24 h) and weekly (7 days) caps, this
-    month's purchases plus this price within the monthly budget, balance covers the price,
-    not offered this lead yet, and never bought this homeowner for this category in 30 days.
-    """
-    from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
-    from django.db.models.functions import Coalesce
-
-    from marketplace.models import Contractor
-
-    from .models import Purchase
     from .policy import DUPLICATE_WINDOW
 
-    def purchases_since(since, aggregate):
-        return Coalesce(
-            Subquery(
-                Purchase.objects.filter(contractor=OuterRef("pk"), created_at__gte=since)
-                .order_by()
-                .values("contractor")
-                .annotate(total=aggregate)
-                .values("total"),
-                output_field=IntegerField(),
-            ),
-            Value(0),
-        )
-
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    same_homeowner = Lead.objects.filter(
+    return Lead.objects.filter(
         Q(phone=lead.phone) | Q(email=lead.email),
         category_id=lead.category_id,
         created_at__gte=now - DUPLICATE_WINDOW,
     )
+
+
+def _purchases_since(since, aggregate):
+    from django.db.models import IntegerField, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import Purchase
+
+    return Coalesce(
+        Subquery(
+            Purchase.objects.filter(contractor=OuterRef("pk"), created_at__gte=since)
+            .order_by()
+            .values("contractor")
+            .annotate(total=aggregate)
+            .values("total"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def buyers(lead: Lead, *, price_cents: int, now):
+    """Contractors who may buy this lead now: the rules on the contractor's side of DESIGN
+    step 5, used both to choose whom to offer a lead and again when they accept it.
+
+    Active, onboarded, not paused, star score at or above the threshold (or no reviews
+    yet), under the daily (24 h) and weekly (7 days) caps, this month's purchases plus this
+    price within the monthly budget, and never bought this homeowner for this category in
+    30 days. The balance is checked when offering and, under a lock, when paying.
+    """
+    from django.conf import settings
+    from django.db.models import Count, Q, Sum
+
+    from marketplace.models import Contractor
+
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return (
-        Contractor.objects.filter(
-            tier=tier,
-            is_active=True,
-            is_paused=False,
-            onboarded_at__isnull=False,
-            categories=lead.category_id,
-            service_areas__zip_code=lead.zip_code_id,
-            account__balance_cents__gte=price_cents,
-        )
-        .exclude(offers__lead=lead)
-        .exclude(purchases__lead__in=same_homeowner)
+        Contractor.objects.filter(is_active=True, is_paused=False, onboarded_at__isnull=False)
+        .filter(Q(star_score__isnull=True) | Q(star_score__gte=settings.STAR_SCORE_THRESHOLD))
+        .exclude(purchases__lead__in=same_homeowner_leads(lead, now))
         .annotate(
-            bought_today=purchases_since(now - timedelta(days=1), Count("pk")),
-            bought_week=purchases_since(now - timedelta(days=7), Count("pk")),
-            spent_month=purchases_since(month_start, Sum("price_cents")),
+            bought_today=_purchases_since(now - timedelta(days=1), Count("pk")),
+            bought_week=_purchases_since(now - timedelta(days=7), Count("pk")),
+            spent_month=_purchases_since(month_start, Sum("price_cents")),
         )
         .filter(
             bought_today__lt=F("daily_lead_cap"),
             bought_week__lt=F("weekly_lead_cap"),
             spent_month__lte=F("monthly_budget_cents") - price_cents,
         )
+    )
+
+
+def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
+    """Contractors of one tier to offer this lead to (DESIGN, Lead lifecycle step 5), in
+    one query whatever their number: the buyers() rules, plus serving the category and the
+    zip, a balance that covers the price, and not offered this lead yet."""
+    return (
+        buyers(lead, price_cents=price_cents, now=now)
+        .filter(
+            tier=tier,
+            categories=lead.category_id,
+            service_areas__zip_code=lead.zip_code_id,
+            account__balance_cents__gte=price_cents,
+        )
+        .exclude(offers__lead=lead)
         .select_related("user")
         .order_by("pk")
     )

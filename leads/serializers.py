@@ -102,9 +102,11 @@ class QuoteRequestOutputSerializer(serializers.ModelSerializer):
 
 
 class LeadPreviewSerializer(serializers.ModelSerializer):
-    """What a contractor sees before buying: the job, never the homeowner's contact."""
+    """What a contractor sees before buying: the job, never the homeowner's contact (the
+    description has phone numbers, emails, the name and street masked)."""
 
     category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    description = serializers.SerializerMethodField()
     city = serializers.CharField(source="zip_code.city", read_only=True)
     zip_code = serializers.CharField(source="zip_code_id", read_only=True)
 
@@ -120,6 +122,9 @@ class LeadPreviewSerializer(serializers.ModelSerializer):
             "estimated_value_cents",
         ]
         read_only_fields = fields
+
+    def get_description(self, lead) -> str:
+        return policy.redact_contact(lead.description, lead)
 
 
 class OfferSerializer(serializers.ModelSerializer):
@@ -161,7 +166,9 @@ class PurchasedLeadSerializer(serializers.ModelSerializer):
     street_address = serializers.CharField(source="lead.street_address", read_only=True)
     preferred_contact = serializers.CharField(source="lead.preferred_contact", read_only=True)
     outcome = serializers.ChoiceField(choices=Purchase.Outcome.choices, required=False)
-    final_value_cents = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    final_value_cents = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=1_000_000_000
+    )
     lost_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
     attempts = ContactAttemptSerializer(many=True, read_only=True)
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import services as billing
-from billing.models import Entry
+from billing.models import Account, Entry
 from billing.pricing import lead_price_cents
 from marketplace.celery import enqueue_on_commit
 from marketplace.errors import DomainError
@@ -401,14 +401,6 @@ def dispute_lead(lead: Lead) -> Lead:
 # --- Routing hand-off ------------------------------------------------------------------------
 
 
-def claim_for_routing(lead_id: int) -> Lead | None:
-    """Mark an open lead as taken by routing, once; None if it was taken or is not open."""
-    taken = Lead.objects.filter(pk=lead_id, status=Lead.Status.OPEN, routed_at__isnull=True).update(
-        routed_at=timezone.now()
-    )
-    return Lead.objects.get(pk=lead_id) if taken else None
-
-
 def unrouted_lead_ids() -> list[int]:
     """Open leads routing never took (the broker was down when they were saved)."""
     from django.conf import settings
@@ -442,21 +434,46 @@ class LeadClosed(DomainError):
     status_code = 409
 
 
+class NotABuyer(DomainError):
+    status_code = 409
+
+
 def route(lead_id: int) -> Lead | None:
-    """Take an open lead, once, and start its offers: a profile lead goes to its pro
-    alone; any other lead enters the marketplace in waves by tier (elite now, pro and base
-    after WAVE_DELAYS_MINUTES). Exclusive territories come before the marketplace once
-    they exist."""
-    lead = claim_for_routing(lead_id)
-    if lead is None:
+    """Take an open lead, once, and start its offers: a profile lead goes to its pro alone;
+    any other lead enters the marketplace in waves by tier (elite now, pro and base after
+    WAVE_DELAYS_MINUTES). Exclusive territories come before the marketplace once they
+    exist."""
+    lead = _start_routing(lead_id)
+    if lead is not None and not lead.profile_contractor_id:
+        # The waves are saved: if sending the first one fails here, beat sends it.
+        send_due_waves(lead_id=lead.pk)
+    return lead
+
+
+@transaction.atomic
+def _start_routing(lead_id: int) -> Lead | None:
+    """Claim the lead and create its profile offer or its waves in one transaction, so a
+    failure leaves it unrouted for the task's retry and the sweep."""
+    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    if lead is None or lead.status != Lead.Status.OPEN or lead.routed_at is not None:
         return None
     now = timezone.now()
+    lead.routed_at = now
+    lead.save(update_fields=["routed_at", "updated_at"])
     if lead.profile_contractor_id:
-        with transaction.atomic():
-            locked = Lead.objects.select_for_update().get(pk=lead.pk)
-            _make_offers(
-                locked, [lead.profile_contractor], route=Offer.Route.PROFILE, tier="", now=now
+        pro = lead.profile_contractor
+        if Purchase.objects.filter(
+            contractor=pro, lead__in=queries.same_homeowner_leads(lead, now)
+        ).exists():
+            # The pro already has this homeowner's request: never sell it to them twice.
+            _set_status(
+                lead,
+                Lead.Status.REJECTED,
+                reason=Lead.RejectReason.DUPLICATE,
+                note=f"{pro.business_name} already bought this homeowner's request.",
             )
+            return lead
+        _make_offers(lead, [pro], route=Offer.Route.PROFILE, tier="", now=now)
         return lead
     Wave.objects.bulk_create(
         [
@@ -465,7 +482,6 @@ def route(lead_id: int) -> Lead | None:
         ],
         ignore_conflicts=True,
     )
-    send_due_waves(lead_id=lead.pk)
     return lead
 
 
@@ -558,8 +574,17 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
     taken = lead.purchases.count()
     if taken >= lead.max_pros:
         raise LeadFull("All slots on this lead are taken.")
+    # Lock the pro's account: their accepts take turns, so caps and budget hold even when
+    # several offers are accepted at once.
+    account = Account.objects.select_for_update().get(pk=billing.account_for(contractor).pk)
+    if (
+        not queries.buyers(lead, price_cents=offer.price_cents, now=now)
+        .filter(pk=contractor.pk)
+        .exists()
+    ):
+        raise NotABuyer(_why_not_a_buyer(contractor, lead, now=now))
     entry = billing.post_entry(
-        billing.account_for(contractor),
+        account,
         kind=Entry.Kind.LEAD_PURCHASE,
         amount_cents=-offer.price_cents,
         memo=f"Lead {lead.reference}: {lead.category.name} in {lead.zip_code.city}",
@@ -593,6 +618,25 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
         },
     )
     return purchase
+
+
+def _why_not_a_buyer(contractor: Contractor, lead: Lead, *, now) -> str:
+    """The reason buyers() left this pro out, in words they can act on."""
+    contractor = Contractor.objects.get(pk=contractor.pk)
+    if not contractor.is_active or not contractor.is_onboarded:
+        return "Your account cannot buy leads right now. Contact Fairlead support."
+    if contractor.is_paused:
+        return "You paused new leads. Resume them in Settings, then accept."
+    if Purchase.objects.filter(
+        contractor=contractor, lead__in=queries.same_homeowner_leads(lead, now)
+    ).exists():
+        return "You already bought this homeowner's request for this service in the last 30 days."
+    if contractor.star_score is not None and contractor.star_score < settings.STAR_SCORE_THRESHOLD:
+        return "Your star score is below what marketplace leads need."
+    return (
+        "Buying this lead would go over your daily or weekly lead cap or your monthly "
+        "budget. You can raise them in Settings."
+    )
 
 
 def _withdraw_pending(lead: Lead, *, now) -> int:
@@ -709,8 +753,8 @@ def record_outcome(
 
 def reroute_lead(lead: Lead) -> bool:
     """Ops: offer an open lead again, now, to every eligible pro not offered it yet."""
-    if lead.status != Lead.Status.OPEN:
-        return False
+    if lead.status != Lead.Status.OPEN or lead.profile_contractor_id:
+        return False  # a profile lead stays with the pro the homeowner chose
     now = timezone.now()
     Wave.objects.filter(lead=lead).delete()
     Wave.objects.bulk_create([Wave(lead=lead, tier=tier, due_at=now) for tier in TIER_ORDER])

@@ -197,6 +197,12 @@ class Contractor(models.Model):
         max_length=40, default="America/New_York", validators=[validate_timezone]
     )
 
+    star_score = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Share of good reviews, 0-100; empty until the pro has reviews.",
+    )
     onboarded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -326,6 +332,7 @@ class Notification(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
@@ -341,6 +348,9 @@ class Notification(models.Model):
     link = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.QUEUED)
     send_after = models.DateTimeField(help_text="Later than now during quiet hours.")
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not worth sending after this (an offer's expiry)."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=64, blank=True)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -42,18 +43,30 @@ def quiet_until(contractor: Contractor, now: datetime) -> datetime:
     return end_today.astimezone(now.tzinfo)
 
 
-def _opted_out(phone: str) -> bool:
+def _opted_out(phones: set[str]) -> set[str]:
     from .models import SmsOptOut
 
-    return SmsOptOut.objects.filter(phone=phone).exists()
+    return set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
 def _contractor_rows(
-    contractor: Contractor, *, template: str, context: dict, link: str, now: datetime
+    contractor: Contractor,
+    *,
+    template: str,
+    context: dict,
+    link: str,
+    now: datetime,
+    opted_out: set[str],
+    expires_at: datetime | None = None,
 ) -> list[Notification]:
     text = _render(template, {"contractor": contractor, "site_url": settings.SITE_URL, **context})
     rows = []
-    common = {"user": contractor.user, "template": template, "link": link}
+    common = {
+        "user": contractor.user,
+        "template": template,
+        "link": link,
+        "expires_at": expires_at,
+    }
     if contractor.notify_in_app:
         rows.append(
             Notification(
@@ -76,7 +89,7 @@ def _contractor_rows(
                 **common,
             )
         )
-    if contractor.notify_sms and contractor.phone and not _opted_out(contractor.phone):
+    if contractor.notify_sms and contractor.phone and contractor.phone not in opted_out:
         # Texts wait for the end of the contractor's quiet hours; the rest does not.
         rows.append(
             Notification(
@@ -91,13 +104,25 @@ def _contractor_rows(
 
 
 @transaction.atomic
-def notify_contractors(messages: list[tuple[Contractor, str, dict, str]]) -> list[Notification]:
+def notify_contractors(
+    messages: list[tuple[Contractor, str, dict, str]], *, expires_at: datetime | None = None
+) -> list[Notification]:
     """Tell several contractors at once, each on the channels they chose: one insert for
-    all of them, so a wave of fifty pros costs what a wave of one does."""
+    all of them, so a wave of fifty pros costs what a wave of one does. `expires_at`: not
+    worth sending later (a text held by quiet hours past its offer's expiry is dropped)."""
     now = timezone.now()
+    opted_out = _opted_out({c.phone for c, *_ in messages if c.notify_sms and c.phone})
     rows = []
     for contractor, template, context, link in messages:
-        rows += _contractor_rows(contractor, template=template, context=context, link=link, now=now)
+        rows += _contractor_rows(
+            contractor,
+            template=template,
+            context=context,
+            link=link,
+            now=now,
+            opted_out=opted_out,
+            expires_at=expires_at,
+        )
     return _queue(rows, now)
 
 
@@ -143,19 +168,29 @@ def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
 
 
 def send(notification_id: int) -> None:
-    """Deliver one queued message now. Raises on a provider failure, so the task retries."""
+    """Deliver one queued message now, once. The row is claimed (queued -> sending) in one
+    UPDATE, so a sweep and a retry can never both send it. A provider failure puts it back
+    to queued and raises, so the task retries."""
+    now = timezone.now()
     claimed = Notification.objects.filter(
-        pk=notification_id, status=Notification.Status.QUEUED, send_after__lte=timezone.now()
-    ).first()
-    if claimed is None:
+        pk=notification_id, status=Notification.Status.QUEUED, send_after__lte=now
+    ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1)
+    if not claimed:
         return
-    Notification.objects.filter(pk=claimed.pk).update(attempts=claimed.attempts + 1)
+    notification = Notification.objects.get(pk=notification_id)
+    if notification.expires_at and notification.expires_at <= now:
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.FAILED, last_error="Not sent: it expired before its time."
+        )
+        return
     try:
-        provider_id = BACKENDS[claimed.channel](claimed)
+        provider_id = BACKENDS[notification.channel](notification)
     except Exception as error:
-        Notification.objects.filter(pk=claimed.pk).update(last_error=str(error)[:500])
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.QUEUED, last_error=str(error)[:500]
+        )
         raise
-    Notification.objects.filter(pk=claimed.pk, status=Notification.Status.QUEUED).update(
+    Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
         status=Notification.Status.SENT, sent_at=timezone.now(), provider_id=provider_id or ""
     )
 
@@ -202,13 +237,19 @@ BACKENDS = {
 
 
 def due_notification_ids(limit: int = 500) -> list[int]:
-    """Queued email/SMS never attempted although their time has come: quiet hours ended,
-    or their task never reached a worker. Ones being retried are left to their task."""
+    """Email/SMS whose time has come but that no task is handling: never attempted (quiet
+    hours ended, or the task never reached a worker), or stuck in sending (a worker died
+    mid-send). Ones being retried are left to their task."""
+    now = timezone.now()
+    stuck = Notification.objects.filter(
+        status=Notification.Status.SENDING, send_after__lte=now - timedelta(minutes=10)
+    )
+    stuck.update(status=Notification.Status.QUEUED)
     return list(
         Notification.objects.filter(
+            Q(attempts=0) | Q(pk__in=stuck.values("pk")),
             status=Notification.Status.QUEUED,
-            attempts=0,
-            send_after__lte=timezone.now() - timedelta(minutes=1),
+            send_after__lte=now - timedelta(minutes=1),
         )
         .exclude(channel=Notification.Channel.IN_APP)
         .values_list("pk", flat=True)[:limit]

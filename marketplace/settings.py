@@ -345,6 +345,10 @@ HEARTBEAT_MAX_AGE = timedelta(minutes=env.int("HEARTBEAT_MAX_AGE_MINUTES", defau
 # Marketplace waves: minutes after a lead opens that elite, pro and base members see it.
 WAVE_DELAYS_MINUTES = [int(m) for m in env.list("WAVE_DELAYS_MINUTES", default=["0", "10", "20"])]
 
+# Pros whose star score (share of good reviews) is below this get no marketplace leads;
+# pros without reviews yet are not held back.
+STAR_SCORE_THRESHOLD = env.int("STAR_SCORE_THRESHOLD", default=80)
+
 # How long a contractor has to accept an offer, and a lead to find its pros.
 OFFER_TTL_MINUTES = env.int("OFFER_TTL_MINUTES", default=60)
 LEAD_TTL_HOURS = env.int("LEAD_TTL_HOURS", default=48)

@@ -28,7 +28,7 @@ def test_routing_runs_only_after_commit_and_claims_the_lead_once(
     assert lead.routed_at is not None
     # Running routing again for the same lead changes nothing.
     first = lead.routed_at
-    assert services.claim_for_routing(lead.pk) is None
+    assert services.route(lead.pk) is None
     lead.refresh_from_db()
     assert lead.routed_at == first
 

@@ -1,1 +1,69 @@
-"""Credit claims, the credit policy, review, appeals and reversals."""
+"""Credit claims on purchased leads, their review, appeal and reversal."""
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from leads.models import Purchase
+from marketplace.models import ServiceCategory
+
+from . import policy
+
+
+class CreditClaim(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved"
+        PARTIALLY_APPROVED = "partially_approved", "Partially approved"
+        DENIED = "denied", "Denied"
+        DECLINED = "declined", "Declined at once"
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="claims")
+    reason = models.CharField(max_length=20, choices=[(r.slug, r.label) for r in policy.REASONS])
+    notes = models.TextField()
+    status = models.CharField(max_length=18, choices=Status.choices, default=Status.PENDING)
+    decision_reason = models.TextField(blank=True, help_text="Shown to the contractor.")
+    credited_cents = models.PositiveIntegerField(default=0)
+    corrected_category = models.ForeignKey(
+        ServiceCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    filed_at = models.DateTimeField()
+    due_by = models.DateTimeField()
+    overdue = models.BooleanField(default=False, help_text="Not decided by its due time.")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    appeal_notes = models.TextField(blank=True)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    final = models.BooleanField(default=False, help_text="Appeal decided: no further review.")
+    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversal_reason = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-filed_at"]
+        constraints = [
+            # One live claim per purchase; a claim declined at once may be filed again.
+            models.UniqueConstraint(
+                fields=["purchase"],
+                condition=~models.Q(status="declined"),
+                name="credit_claim_one_live_per_purchase",
+            ),
+        ]
+        indexes = [
+            # Review queue, oldest first, and the overdue sweep.
+            models.Index(fields=["status", "filed_at"], name="credit_claim_queue_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} on {self.purchase.lead.reference} ({self.status})"
+
+    @property
+    def contractor(self):
+        return self.purchase.contractor
+
+    @property
+    def can_appeal(self) -> bool:
+        return self.status == self.Status.DENIED and self.appealed_at is None and not self.final

@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.tasks.sweep_notifications",
         "schedule": timedelta(minutes=1),
     },
+    "flag-overdue-credit-claims": {
+        "task": "credits.tasks.flag_overdue_claims",
+        "schedule": timedelta(minutes=15),
+    },
     "send-due-waves": {
         "task": "leads.tasks.send_due_waves",
         "schedule": timedelta(seconds=30),
@@ -364,3 +368,9 @@ ROUTING_SWEEP_AFTER = timedelta(minutes=env.int("ROUTING_SWEEP_AFTER_MINUTES", d
 # django-ratelimit keys "ip" on the same client address as django-axes.
 RATELIMIT_IP_META_KEY = "marketplace.http.ratelimit_ip"
 RATELIMIT_FAIL_OPEN = True
+
+# Credit policy (credits/policy.py): the claim window, the first-call window of the
+# non-contact schedule, and the review target in business days.
+CREDIT_CLAIM_WINDOW_DAYS = env.int("CREDIT_CLAIM_WINDOW_DAYS", default=5)
+CREDIT_FIRST_CALL_MINUTES = env.int("CREDIT_FIRST_CALL_MINUTES", default=15)
+CREDIT_REVIEW_BUSINESS_DAYS = env.int("CREDIT_REVIEW_BUSINESS_DAYS", default=2)

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def flag_overdue_claims() -> int:
+    return services.flag_overdue()

@@ -1,0 +1,233 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import close_old_connections
+
+from billing.models import Entry
+from credits import services
+from credits.models import CreditClaim
+from leads import services as lead_services
+from leads.models import ContactAttempt
+from marketplace.models import Notification
+from tests.factories import ContractorFactory, ServiceCategoryFactory, UserFactory, fund
+from tests.leads.test_accept import make_offer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(email="reviewer@example.com", is_staff=True)
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return UserFactory(email="reviewer2@example.com", is_staff=True)
+
+
+@pytest.fixture
+def purchase(contractor, clock):
+    fund(contractor, 50_000)
+    return lead_services.accept_offer(make_offer(contractor=contractor), contractor=contractor)
+
+
+def balance(contractor):
+    contractor.account.refresh_from_db()
+    return contractor.account.balance_cents
+
+
+def test_a_valid_claim_waits_for_review_and_the_receipt_is_sent(purchase, contractor):
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="non_working_phone", notes="Disconnected tone."
+    )
+    assert claim.status == "pending"
+    assert claim.due_by == claim.filed_at + timedelta(days=2)  # Monday -> Wednesday
+    assert Notification.objects.filter(template="claim_received", channel="email").exists()
+
+
+def test_an_instant_decline_is_recorded_and_explained(purchase, contractor, clock):
+    clock.shift(timedelta(days=5, minutes=1))
+    with pytest.raises(services.ClaimDeclined, match="within 5 days") as error:
+        services.file_claim(purchase, contractor=contractor, reason="duplicate", notes="Same guy.")
+    assert error.value.status_code == 400
+    claim = CreditClaim.objects.get()
+    assert claim.status == "declined" and "within 5 days" in claim.decision_reason
+
+
+def test_non_contact_too_early_then_again_after_the_schedule(purchase, contractor, clock):
+    with pytest.raises(services.ClaimDeclined, match="day 2"):
+        services.file_claim(
+            purchase, contractor=contractor, reason="non_contact", notes="No answer."
+        )
+    start = purchase.created_at
+    for offset, channel in [
+        (timedelta(minutes=5), "call"),
+        (timedelta(hours=3), "call"),
+        (timedelta(days=1, hours=1), "call"),
+        (timedelta(days=2, hours=1), "call"),
+        (timedelta(days=2, hours=2), "email"),
+    ]:
+        clock.move_to(start + offset + timedelta(seconds=1), tick=False)
+        lead_services.log_contact_attempt(
+            purchase,
+            channel=channel,
+            result="no_answer" if channel == "call" else "sent",
+            attempted_at=start + offset,
+        )
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="non_contact", notes="Five attempts, no answer."
+    )
+    assert claim.status == "pending"
+    assert purchase.attempts.count() == 5 and ContactAttempt.objects.count() == 5
+
+
+def test_one_live_claim_per_lead(purchase, contractor):
+    services.file_claim(
+        purchase, contractor=contractor, reason="duplicate", notes="Bought it last week."
+    )
+    with pytest.raises(services.ClaimNotOpen):
+        services.file_claim(purchase, contractor=contractor, reason="fraudulent", notes="Fake.")
+
+
+def test_another_contractor_cannot_claim_on_my_purchase(purchase, other_contractor):
+    with pytest.raises(services.ClaimNotFound):
+        services.file_claim(purchase, contractor=other_contractor, reason="duplicate", notes="x")
+
+
+def test_approval_credits_once_however_often_clicked(purchase, contractor, reviewer):
+    before = balance(contractor)
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="fraudulent", notes="Fake name."
+    )
+    services.approve_claim(claim, by=reviewer)
+    with pytest.raises(services.ClaimNotOpen):
+        services.approve_claim(claim, by=reviewer)
+    assert balance(contractor) == before + 450
+    claim.refresh_from_db()
+    assert (claim.status, claim.credited_cents) == ("approved", 450)
+    assert Entry.objects.filter(kind="credit").count() == 1
+    assert Notification.objects.filter(template="claim_decided", channel="email").exists()
+
+
+def test_wrong_category_credits_the_difference_when_the_pro_serves_it(
+    purchase, contractor, reviewer
+):
+    handyman = ServiceCategoryFactory(
+        name="Handyman", slug="handyman", typical_job_value_cents=35_000
+    )
+    contractor.categories.add(handyman)
+    before = balance(contractor)
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="wrong_category", notes="Was a handyman job."
+    )
+    services.approve_claim(claim, by=reviewer, corrected_category=handyman)
+    claim.refresh_from_db()
+    assert claim.status == "partially_approved"
+    assert claim.credited_cents == 450 - 350  # paid $4.50, handyman lead costs $3.50
+    assert balance(contractor) == before + 100
+
+
+def test_wrong_category_the_pro_does_not_serve_is_credited_in_full(purchase, contractor, reviewer):
+    roofing = ServiceCategoryFactory(name="Roofing", slug="roofing")
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="wrong_category", notes="Roof."
+    )
+    services.approve_claim(claim, by=reviewer, corrected_category=roofing)
+    claim.refresh_from_db()
+    assert (claim.status, claim.credited_cents) == ("approved", 450)
+
+
+def test_deny_then_one_appeal_decided_by_another_reviewer_is_final(
+    purchase, contractor, reviewer, second_reviewer
+):
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="already_hired", notes="Said so."
+    )
+    services.deny_claim(claim, by=reviewer, reason="notes_insufficient", note="When was it hired?")
+    claim.refresh_from_db()
+    assert claim.status == "denied" and "When was it hired?" in claim.decision_reason
+    services.appeal_claim(claim, contractor=contractor, notes="Hired on Feb 20, before delivery.")
+    with pytest.raises(services.DomainError, match="another reviewer"):
+        services.approve_claim(claim, by=reviewer)
+    services.approve_claim(claim, by=second_reviewer)
+    claim.refresh_from_db()
+    assert claim.status == "approved" and claim.final
+    with pytest.raises(services.ClaimNotOpen, match="final"):
+        services.appeal_claim(claim, contractor=contractor, notes="again")
+
+
+def test_a_second_appeal_is_refused(purchase, contractor, reviewer, second_reviewer):
+    claim = services.file_claim(purchase, contractor=contractor, reason="do_not_call", notes="DNC.")
+    services.deny_claim(claim, by=reviewer, reason="homeowner_contradicts")
+    services.appeal_claim(claim, contractor=contractor, notes="I have the call recording.")
+    services.deny_claim(claim, by=second_reviewer, reason="homeowner_contradicts")
+    with pytest.raises(services.ClaimNotOpen, match="final"):
+        services.appeal_claim(claim, contractor=contractor, notes="Please look again.")
+
+
+def test_reversal_debits_the_credit_once_and_tells_the_pro(purchase, contractor, reviewer):
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="did_not_request", notes="Said no."
+    )
+    services.approve_claim(claim, by=reviewer)
+    before = balance(contractor)
+    services.reverse_credit(claim, by=reviewer)
+    with pytest.raises(services.ClaimNotOpen):
+        services.reverse_credit(claim, by=reviewer)
+    assert balance(contractor) == before - 450
+    assert Entry.objects.filter(kind="reversal").count() == 1
+    assert Notification.objects.filter(template="credit_reversed", channel="email").exists()
+
+
+def test_proactive_credit_reaches_every_buyer_once(contractor, reviewer, clock):
+    lead_offer = make_offer(contractor=fund(contractor))
+    buyers = [contractor] + [fund(ContractorFactory()) for _ in range(2)]
+    lead_services.accept_offer(lead_offer, contractor=contractor)
+    for pro in buyers[1:]:
+        lead_services.accept_offer(make_offer(lead_offer.lead, pro), contractor=pro)
+    lead = lead_offer.lead
+    assert services.credit_lead_proactively(lead, by=reviewer, reason="did_not_request") == 3
+    assert services.credit_lead_proactively(lead, by=reviewer, reason="did_not_request") == 0
+    assert Entry.objects.filter(kind="credit").count() == 3
+    assert Notification.objects.filter(template="proactive_credit", channel="email").count() == 3
+
+
+def test_overdue_claims_are_flagged(purchase, contractor, clock):
+    claim = services.file_claim(purchase, contractor=contractor, reason="duplicate", notes="Again.")
+    clock.shift(timedelta(days=2, minutes=1))
+    assert services.flag_overdue() == 1
+    claim.refresh_from_db()
+    assert claim.overdue
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="row locks need PostgreSQL (CI runs it)",
+)
+def test_two_reviewers_approving_at_once_credit_once():
+    pro = fund(ContractorFactory(), 10_000)
+    purchase = lead_services.accept_offer(make_offer(contractor=pro), contractor=pro)
+    claim = services.file_claim(purchase, contractor=pro, reason="fraudulent", notes="Fake.")
+    reviewers = [UserFactory(is_staff=True) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results = []
+
+    def approve(user):
+        try:
+            barrier.wait()
+            results.append(services.approve_claim(claim, by=user))
+        except Exception as error:  # noqa: BLE001
+            results.append(error)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=approve, args=(u,)) for u in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(isinstance(r, CreditClaim) for r in results) == 1
+    assert Entry.objects.filter(kind="credit").count() == 1

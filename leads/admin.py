@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
+from credits.policy import PROACTIVE_REASONS, REASONS_BY_SLUG
 from marketplace.adminkit import ReadOnlyAdmin
 from marketplace.errors import DomainError
 from marketplace.services import normalize_phone
@@ -77,6 +78,22 @@ class OfferInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("contractor")
 
 
+class DisputedFilter(admin.SimpleListFilter):
+    """Leads whose homeowner said "I didn't make this request": candidates for crediting
+    every buyer."""
+
+    title = "homeowner dispute"
+    parameter_name = "disputed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Homeowner says not theirs")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(homeowner_disputed_at__isnull=False)
+        return queryset
+
+
 class FlaggedFilter(admin.SimpleListFilter):
     title = "flag"
     parameter_name = "flag"
@@ -131,7 +148,32 @@ class LeadAdminBase(SimpleHistoryAdmin):
 @admin.register(Lead)
 class LeadAdmin(LeadAdminBase):
     inlines = [FlagInline, DecisionInline, WaveInline, OfferInline, ConsentInline]
-    actions = ["reroute", "withdraw_offers"]
+    actions = ["reroute", "withdraw_offers"] + [
+        f"credit_invalid_{reason}" for reason in PROACTIVE_REASONS
+    ]
+
+    def _credit_action(reason):
+        def action(self, request, queryset):
+            from credits import services as credit_services
+
+            total = sum(
+                credit_services.credit_lead_proactively(lead, by=request.user, reason=reason)
+                for lead in queryset
+            )
+            self.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
+
+        action.__name__ = f"credit_invalid_{reason}"
+        label = REASONS_BY_SLUG[reason].label
+        return admin.action(
+            description=f"Invalid lead ({label}): credit every buyer", permissions=["credit"]
+        )(action)
+
+    def has_credit_permission(self, request):
+        return request.user.has_perm("credits.change_creditclaim")
+
+    for _reason in PROACTIVE_REASONS:
+        locals()[f"credit_invalid_{_reason}"] = _credit_action(_reason)
+    del _reason, _credit_action
 
     @admin.action(description="Re-route: offer again to pros not offered yet (open leads)")
     def reroute(self, request, queryset):
@@ -158,6 +200,7 @@ class LeadAdmin(LeadAdminBase):
         "category",
         "zip_code__state",
         "channel",
+        DisputedFilter,
         FlaggedFilter,
         "timeframe",
         "ownership",

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_POST
 
 from billing.pricing import price_formula
 from billing.queries import balance_cents
+from credits import policy as credit_policy
+from credits import queries as credit_queries
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import limited
 from marketplace.models import Contractor
@@ -217,6 +219,8 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
             "nav": "leads",
             "purchase": purchase,
             "attempts": purchase.attempts.all(),
+            "can_claim": credit_queries.can_claim(purchase, now=timezone.now()),
+            "claim_deadline": credit_policy.claim_deadline(purchase.created_at),
             "attempt_form": attempt_form or ContactAttemptForm(),
             "outcome_form": outcome_form
             or OutcomeForm(

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from billing import api as billing_api
 from billing import views as billing_views
+from credits import api as credits_api
+from credits import views as credit_views
 from leads import api as leads_api
 from leads import views as lead_views
 
@@ -22,7 +24,9 @@ dashboard_urls = (
         path("leads/<int:purchase_id>/attempts/", lead_views.lead_attempt, name="lead-attempt"),
         path("leads/<int:purchase_id>/outcome/", lead_views.lead_outcome, name="lead-outcome"),
         path("territories/", views.section, {"section": "territories"}, name="territories"),
-        path("credits/", views.section, {"section": "credits"}, name="credits"),
+        path("credits/", credit_views.credits_page, name="credits"),
+        path("leads/<int:purchase_id>/credit/", credit_views.file_claim, name="file-claim"),
+        path("credits/<int:claim_id>/appeal/", credit_views.appeal, name="appeal"),
         path("analytics/", views.section, {"section": "analytics"}, name="analytics"),
         path("zip-lookup/", views.zip_lookup, name="zip-lookup"),
         path("notifications/", views.notification_list, name="notifications"),
@@ -42,6 +46,12 @@ api_urls = (
         path("offers/<int:offer_id>/accept/", leads_api.OfferAccept.as_view(), name="offer-accept"),
         path(
             "offers/<int:offer_id>/decline/", leads_api.OfferDecline.as_view(), name="offer-decline"
+        ),
+        path("credit-claims/", credits_api.ClaimListCreate.as_view(), name="credit-claims"),
+        path(
+            "credit-claims/<int:claim_id>/appeal/",
+            credits_api.ClaimAppeal.as_view(),
+            name="credit-claim-appeal",
         ),
         path("leads/", leads_api.PurchasedLeadList.as_view(), name="leads"),
         path("leads/<int:lead_id>/", leads_api.PurchasedLeadDetail.as_view(), name="lead"),

@@ -69,11 +69,6 @@ SECTIONS = {
         "empty": "You have no exclusive territory. A territory gives you the first right to "
         "every lead for one zip code and service.",
     },
-    "credits": {
-        "title": "Credits",
-        "empty": "No credit claims. If a lead you bought turns out to be invalid, you can ask "
-        "for your money back from the lead's page within 5 days of delivery.",
-    },
     "analytics": {
         "title": "Analytics",
         "empty": "Nothing to chart yet. Once you buy leads and record outcomes, you will see "

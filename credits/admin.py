@@ -1,0 +1,222 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from marketplace.errors import DomainError
+from marketplace.models import ServiceCategory
+from marketplace.templatetags.money import cents
+
+from . import policy, queries, services
+from .models import CreditClaim
+
+
+class DecisionForm(forms.ModelForm):
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", "Approve: credit the full price"),
+            ("partial", "Approve partially: wrong category, corrected below"),
+            ("deny", "Deny"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    corrected = forms.ModelChoiceField(
+        queryset=ServiceCategory.objects.filter(active=True),
+        required=False,
+        label="Corrected category (partial approval)",
+    )
+    deny_reason = forms.ChoiceField(
+        choices=[("", "—")] + list(policy.DENY_REASONS.items()), required=False
+    )
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Explanation to the pro"
+    )
+
+    class Meta:
+        model = CreditClaim
+        fields = []
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "deny" and not data.get("deny_reason"):
+            self.add_error("deny_reason", "Pick the policy's reason for denying.")
+        if data.get("decision") == "partial" and not data.get("corrected"):
+            self.add_error("corrected", "Pick the category the job really was.")
+        return data
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(status="pending", due_by__lt=timezone.now())
+        return queryset
+
+
+@admin.register(CreditClaim)
+class CreditClaimAdmin(SimpleHistoryAdmin):
+    """The review queue: pending claims oldest first, with what a reviewer needs."""
+
+    form = DecisionForm
+    list_display = ["filed_at", "lead_ref", "contractor", "reason", "status", "age", "appealed_at"]
+    list_filter = ["status", OverdueFilter, "reason", "final"]
+    list_select_related = ["purchase__lead", "purchase__contractor"]
+    search_fields = ["=purchase__lead__reference", "purchase__contractor__business_name"]
+    ordering = ["filed_at"]
+    actions = ["reverse_selected"]
+    readonly_fields = [
+        "lead_summary",
+        "reason",
+        "notes",
+        "appeal_notes",
+        "attempts",
+        "screening",
+        "other_claims",
+        "claim_rate",
+        "status",
+        "decision_reason",
+        "credited",
+        "filed_at",
+        "due_by",
+        "decided_by",
+        "decided_at",
+        "final",
+    ]
+    fieldsets = [
+        (
+            "Claim",
+            {"fields": ["lead_summary", "reason", "notes", "appeal_notes", "filed_at", "due_by"]},
+        ),
+        ("Evidence", {"fields": ["attempts", "screening", "other_claims", "claim_rate"]}),
+        ("Decision", {"fields": ["decision", "corrected", "deny_reason", "note"]}),
+        (
+            "Outcome",
+            {
+                "fields": [
+                    "status",
+                    "decision_reason",
+                    "credited",
+                    "decided_by",
+                    "decided_at",
+                    "final",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.status != CreditClaim.Status.PENDING:
+            return [fs for fs in self.fieldsets if fs[0] != "Decision"]
+        return self.fieldsets
+
+    @admin.display(description="Lead")
+    def lead_ref(self, claim):
+        return claim.purchase.lead.reference
+
+    @admin.display(description="Contractor")
+    def contractor(self, claim):
+        return claim.purchase.contractor
+
+    @admin.display(description="Age")
+    def age(self, claim):
+        hours = int((timezone.now() - claim.filed_at).total_seconds() // 3600)
+        late = claim.status == "pending" and claim.due_by < timezone.now()
+        return format_html("{}h{}", hours, " — OVERDUE" if late else "")
+
+    @admin.display(description="Lead")
+    def lead_summary(self, claim):
+        lead = claim.purchase.lead
+        return format_html(
+            "{} · {} in {} {} · {} · {} · paid {} on {}",
+            lead.reference,
+            lead.category.name,
+            lead.zip_code.city,
+            lead.zip_code_id,
+            lead.name,
+            lead.phone,
+            cents(claim.purchase.price_cents),
+            claim.purchase.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+
+    @admin.display(description="Contact attempts")
+    def attempts(self, claim):
+        rows = claim.purchase.attempts.all()
+        if not rows:
+            return "None logged"
+        return format_html_join(
+            "",
+            "<div>{} · {} · {}</div>",
+            (
+                (
+                    a.attempted_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    a.get_channel_display(),
+                    a.get_result_display(),
+                )
+                for a in rows
+            ),
+        )
+
+    @admin.display(description="Screening record")
+    def screening(self, claim):
+        lead = claim.purchase.lead
+        flags = "; ".join(f.detail for f in lead.flags.all()) or "no flags"
+        decisions = "; ".join(str(d) for d in lead.decisions.all()) or "opened automatically"
+        disputed = " · homeowner said NOT MINE" if lead.homeowner_disputed_at else ""
+        return f"{flags} · {decisions}{disputed}"
+
+    @admin.display(description="Other claims on this lead")
+    def other_claims(self, claim):
+        others = CreditClaim.objects.filter(purchase__lead=claim.purchase.lead).exclude(pk=claim.pk)
+        return "; ".join(f"{c.get_reason_display()} ({c.status})" for c in others) or "none"
+
+    @admin.display(description="Claim rate")
+    def claim_rate(self, claim):
+        rates = queries.claim_rates([claim.purchase.contractor_id])
+        mine = rates["rates"].get(claim.purchase.contractor_id, 0)
+        return f"{mine:.0%} of their purchases (average {rates['average']:.0%})"
+
+    @admin.display(description="Credited")
+    def credited(self, claim):
+        return cents(claim.credited_cents)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "approve":
+                services.approve_claim(obj, by=request.user)
+            elif data["decision"] == "partial":
+                services.approve_claim(obj, by=request.user, corrected_category=data["corrected"])
+            else:
+                services.deny_claim(
+                    obj, by=request.user, reason=data["deny_reason"], note=data["note"]
+                )
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    def response_change(self, request, obj):
+        self.message_user(request, "Decision recorded; the pro is emailed.", messages.SUCCESS)
+        return redirect("admin:credits_creditclaim_changelist")
+
+    @admin.action(description="Reverse the credit (the homeowner contradicts it)")
+    def reverse_selected(self, request, queryset):
+        done = 0
+        for claim in queryset:
+            try:
+                services.reverse_credit(claim, by=request.user)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+        self.message_user(request, f"{done} credit(s) reversed.", messages.SUCCESS)

@@ -1,0 +1,83 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from leads.queries import purchases_for
+from marketplace.errors import DomainError, add_domain_error
+from marketplace.views import contractor_required
+
+from . import policy, queries, services
+from .forms import AppealForm, ClaimForm
+
+
+@contractor_required
+def credits_page(request):
+    page = Paginator(queries.claims_for(request.contractor), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "credits/claims.html",
+        {
+            "nav": "credits",
+            "page": page,
+            "appeal_form": AppealForm(),
+            "contractor": request.contractor,
+        },
+    )
+
+
+@contractor_required
+def file_claim(request, purchase_id):
+    purchase = get_object_or_404(purchases_for(request.contractor), pk=purchase_id)
+    form = ClaimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.file_claim(
+                purchase,
+                contractor=request.contractor,
+                reason=form.cleaned_data["reason"],
+                notes=form.cleaned_data["notes"],
+            )
+        except services.ClaimDeclined as error:
+            form.add_error(None, error.message)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Credit request received. We will email you the decision.")
+            return redirect("dashboard:credits")
+    return render(
+        request,
+        "credits/file_claim.html",
+        {
+            "nav": "credits",
+            "purchase": purchase,
+            "form": form,
+            "reasons": policy.REASONS,
+            "not_creditable": policy.NOT_CREDITABLE,
+            "deadline": policy.claim_deadline(purchase.created_at),
+            "open": queries.can_claim(purchase, now=timezone.now()),
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+@contractor_required
+def appeal(request, claim_id):
+    claim = get_object_or_404(queries.claims_for(request.contractor), pk=claim_id)
+    form = AppealForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appeal_claim(
+                claim, contractor=request.contractor, notes=form.cleaned_data["notes"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, "Appeal received. Another reviewer will decide; that decision is final."
+            )
+    else:
+        messages.error(request, "Explain what the first decision missed.")
+    return redirect("dashboard:credits")

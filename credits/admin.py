@@ -206,6 +206,10 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "show_save_and_continue": False}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def response_change(self, request, obj):
         self.message_user(request, "Decision recorded; the pro is emailed.", messages.SUCCESS)
         return redirect("admin:credits_creditclaim_changelist")

@@ -21,7 +21,7 @@ def claim_rates(contractor_ids) -> dict:
     rows = (
         Purchase.objects.values("contractor")
         .annotate(
-            bought=Count("pk"),
+            bought=Count("pk", distinct=True),
             claimed=Count("claims", filter=~Q(claims__status="declined"), distinct=True),
         )
         .order_by()

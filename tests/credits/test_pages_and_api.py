@@ -178,3 +178,14 @@ def test_ops_credit_every_buyer_of_a_disputed_lead(client, credit_reviewer, cont
     from billing.models import Entry
 
     assert Entry.objects.filter(kind="credit").count() == 2
+
+
+def test_claim_rate_counts_purchases_once(contractor, purchase):
+    from credits.queries import claim_rates
+
+    with pytest.raises(services.ClaimDeclined):
+        services.file_claim(purchase, contractor=contractor, reason="non_contact", notes="x")
+    services.file_claim(purchase, contractor=contractor, reason="duplicate", notes="Again.")
+    other = lead_services.accept_offer(make_offer(contractor=contractor), contractor=contractor)
+    assert other
+    assert claim_rates([contractor.pk])["rates"][contractor.pk] == 0.5  # 1 claim, 2 purchases

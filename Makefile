@@ -21,6 +21,8 @@ setup: $(VENV)/.installed .env ## Create .venv, install, migrate, load zips and 
 	$(BIN)/python manage.py seed_demo
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Fairlead needs Python 3.11 or newer; try: make run PYTHON=python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python

@@ -175,10 +175,16 @@ class LeadAdmin(LeadAdminBase):
         locals()[f"credit_invalid_{_reason}"] = _credit_action(_reason)
     del _reason, _credit_action
 
-    @admin.action(description="Re-route: offer again to pros not offered yet (open leads)")
+    @admin.action(description="Re-route: offer now to eligible pros not offered yet")
     def reroute(self, request, queryset):
-        done = sum(1 for lead in queryset if services.reroute_lead(lead))
-        self.message_user(request, f"{done} lead(s) re-routed.", messages.SUCCESS)
+        total = 0
+        for lead in queryset:
+            made = services.reroute_lead(lead)
+            if made:
+                # Who re-routed, when, with what result: the lead's admin history.
+                self.log_change(request, lead, f"Re-routed: {made} new offer(s).")
+            total += made
+        self.message_user(request, f"{total} new offer(s) made.", messages.SUCCESS)
 
     @admin.action(description="Withdraw all pending offers of the selected leads")
     def withdraw_offers(self, request, queryset):

@@ -544,7 +544,8 @@ def _make_offers(lead: Lead, contractors, *, route: str, tier: str, now) -> list
                 reverse("dashboard:offers"),
             )
             for offer in offers
-        ]
+        ],
+        expires_at=expires,  # a text held by quiet hours is dropped once the offer expired
     )
     return offers
 
@@ -751,14 +752,25 @@ def record_outcome(
     return purchase
 
 
-def reroute_lead(lead: Lead) -> bool:
-    """Ops: offer an open lead again, now, to every eligible pro not offered it yet."""
+@transaction.atomic
+def reroute_lead(lead: Lead) -> int:
+    """Ops: offer an open marketplace lead now to every eligible pro of every tier not
+    offered it yet. Earlier waves and offers stay as they were (routing history); returns
+    how many offers were made. A profile lead stays with the pro the homeowner chose."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.status != Lead.Status.OPEN or lead.profile_contractor_id:
-        return False  # a profile lead stays with the pro the homeowner chose
+        return 0
     now = timezone.now()
-    Wave.objects.filter(lead=lead).delete()
-    Wave.objects.bulk_create([Wave(lead=lead, tier=tier, due_at=now) for tier in TIER_ORDER])
-    return send_due_waves(lead_id=lead.pk) > 0
+    price = lead_price_cents(lead.estimated_value_cents)
+    made = 0
+    for tier in TIER_ORDER:
+        contractors = list(
+            queries.eligible_contractors(lead, tier=tier, price_cents=price, now=now)
+        )
+        made += len(
+            _make_offers(lead, contractors, route=Offer.Route.MARKETPLACE, tier=tier, now=now)
+        )
+    return made
 
 
 @transaction.atomic

@@ -10,9 +10,10 @@ def grant_group_permissions(apps, app_label: str, groups: dict[str, list[str]]) 
     database gets its groups complete.
     """
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        previous = getattr(app_config, "models_module", None)  # unset in migration state
+        app_config.models_module = previous or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in groups.items():

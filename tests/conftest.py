@@ -131,3 +131,21 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"Skipped under CI=true, which must run every test: {report.longrepr}"
+
+
+@pytest.fixture
+def staff_groups(db):
+    """The staff groups and their permissions as the migrations create them; transactional
+    tests flush migration data, so tests that need the groups ask for this."""
+    import importlib
+
+    from django.apps import apps
+
+    from marketplace.migration_helpers import grant_group_permissions
+
+    marketplace_groups = importlib.import_module("marketplace.migrations.0003_staff_groups")
+    for name, perms in marketplace_groups.GROUPS.items():
+        grant_group_permissions(apps, "marketplace", {name: [codename for _, codename in perms]})
+    for app_label in ["leads", "billing", "credits"]:
+        module = importlib.import_module(f"{app_label}.migrations.0002_staff_permissions")
+        grant_group_permissions(apps, app_label, module.GROUP_PERMISSIONS)

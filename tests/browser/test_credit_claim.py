@@ -28,7 +28,7 @@ def log_in(page, url, email, *, admin=False):
 
 
 def test_non_contact_claim_too_early_then_after_the_schedule_then_approved(
-    live_server, page, plumbing, artifacts
+    live_server, page, plumbing, artifacts, staff_groups
 ):
     pro = ContractorFactory(
         user=UserFactory(email="maria@rivera.example"),

@@ -219,6 +219,12 @@ def test_other_contractors_offers_and_leads_are_404(client, contractor, other_co
     assert client.post(reverse("dashboard:offer-accept", args=[pending.pk])).status_code == 404
     assert client.post(reverse("dashboard:offer-decline", args=[pending.pk])).status_code == 404
     assert client.get(reverse("dashboard:lead", args=[purchase.pk])).status_code == 404
+    attempt = reverse("dashboard:lead-attempt", args=[purchase.pk])
+    assert client.post(attempt, {"channel": "call", "result": "reached"}).status_code == 404
+    outcome = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    assert client.post(outcome, {"outcome": "lost", "lost_reason": "x"}).status_code == 404
+    purchase.refresh_from_db()
+    assert purchase.outcome == "new" and not purchase.attempts.exists()
     page = client.get(reverse("dashboard:offers")).content.decode()
     assert pending.lead.description[:30] not in page
 

@@ -101,7 +101,7 @@ def test_a_routing_failure_leaves_the_lead_for_the_retry(clock, metro_zips, plum
 
 def test_re_route_leaves_a_profile_lead_with_its_pro(contractor):
     lead = LeadFactory(status=Lead.Status.OPEN, profile_contractor=contractor)
-    assert services.reroute_lead(lead) is False
+    assert services.reroute_lead(lead) == 0
     assert not Wave.objects.filter(lead=lead).exists()
 
 
@@ -237,3 +237,33 @@ def test_one_pro_accepting_many_offers_at_once_stays_within_the_cap():
         thread.join(timeout=60)
     assert Purchase.objects.filter(contractor=pro).count() == 2
     assert sum(isinstance(r, services.NotABuyer) for r in results) == 4
+
+
+def test_a_routed_offer_text_carries_the_offers_expiry(clock, metro_zips, plumbing):
+    downtown = ZipCode.objects.get(code="92101")
+    pro = ContractorFactory(tier="elite", notify_sms=True)
+    ServiceArea.objects.create(contractor=pro, zip_code=downtown)
+    fund(pro)
+    lead = LeadFactory(status=Lead.Status.OPEN, zip_code=downtown, category=plumbing)
+    services.route(lead.pk)
+    offer = Offer.objects.get(lead=lead)
+    sms = Notification.objects.get(user=pro.user, channel="sms", template="new_offer")
+    assert sms.expires_at == offer.expires_at
+
+
+def test_re_route_keeps_the_earlier_waves_and_offers(clock, metro_zips, plumbing):
+    downtown = ZipCode.objects.get(code="92101")
+    early = ContractorFactory(tier="elite")
+    ServiceArea.objects.create(contractor=early, zip_code=downtown)
+    fund(early)
+    lead = LeadFactory(status=Lead.Status.OPEN, zip_code=downtown, category=plumbing)
+    services.route(lead.pk)
+    late = ContractorFactory(tier="base")
+    ServiceArea.objects.create(contractor=late, zip_code=downtown)
+    fund(late)
+    assert services.reroute_lead(lead) == 1
+    assert Wave.objects.filter(lead=lead).count() == 3
+    assert set(Offer.objects.filter(lead=lead).values_list("contractor_id", flat=True)) == {
+        early.pk,
+        late.pk,
+    }

@@ -175,7 +175,12 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
         flags = "; ".join(f.detail for f in lead.flags.all()) or "no flags"
         decisions = "; ".join(str(d) for d in lead.decisions.all()) or "opened automatically"
         disputed = " · homeowner said NOT MINE" if lead.homeowner_disputed_at else ""
-        return f"{flags} · {decisions}{disputed}"
+        reached = (
+            f" · OUR VERIFICATION REACHED THE HOMEOWNER on {lead.verification_reached_at:%b %d}"
+            if lead.verification_reached_at
+            else ""
+        )
+        return f"{flags} · {decisions}{disputed}{reached}"
 
     @admin.display(description="Other claims on this lead")
     def other_claims(self, claim):

@@ -116,6 +116,12 @@ def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditC
     claim = _locked_open(claim)
     _check_reviewer(claim, by)
     purchase = claim.purchase
+    reached = purchase.lead.verification_reached_at
+    if claim.reason == "non_contact" and reached is not None:
+        raise DomainError(
+            f"Our verification reached the homeowner on {reached:%b %d}, so non-contact "
+            "cannot be credited. Deny it with that reason."
+        )
     amount = purchase.price_cents
     status = CreditClaim.Status.APPROVED
     if corrected_category is not None:

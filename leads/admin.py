@@ -234,6 +234,11 @@ class ScreeningForm(forms.ModelForm):
         choices=[("", "—")] + Lead.RejectReason.choices, required=False
     )
     note = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reached_homeowner = forms.BooleanField(
+        required=False,
+        label="We reached the homeowner while verifying",
+        help_text="Recorded on the lead: non-contact credit claims on it are then denied.",
+    )
     estimated_value_dollars = forms.DecimalField(
         label="Estimated job value ($)",
         min_value=1,
@@ -281,6 +286,7 @@ class ScreeningQueueAdmin(LeadAdminBase):
                     "decision",
                     "reject_reason",
                     "note",
+                    "reached_homeowner",
                     "category",
                     "estimated_value_dollars",
                 ]
@@ -350,6 +356,7 @@ class ScreeningQueueAdmin(LeadAdminBase):
                     category=data["category"],
                     estimated_value_cents=form.estimated_value_cents,
                     note=data["note"],
+                    reached_homeowner=data["reached_homeowner"],
                 )
             else:
                 services.reject_lead(

@@ -95,6 +95,11 @@ class Lead(models.Model):
     routed_at = models.DateTimeField(
         null=True, blank=True, help_text="When routing took the lead; empty means not yet."
     )
+    verification_reached_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When our screening reached the homeowner (rules out non-contact credits).",
+    )
     confirmation_sent_at = models.DateTimeField(
         null=True, blank=True, help_text="When the homeowner's confirmation email went out."
     )

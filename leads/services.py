@@ -326,8 +326,11 @@ def verify_lead(
     category: ServiceCategory | None = None,
     estimated_value_cents: int | None = None,
     note: str = "",
+    reached_homeowner: bool = False,
 ) -> Lead:
-    """A screener confirms a held lead, optionally correcting category or value; it opens."""
+    """A screener confirms a held lead, optionally correcting category or value; it opens.
+    `reached_homeowner`: the screener spoke with or heard back from the homeowner, which
+    later rules out non-contact credits."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.status != Lead.Status.SCREENING:
         raise NotScreenable(
@@ -344,7 +347,12 @@ def verify_lead(
             )
         changes["estimated_value_cents"] = [lead.estimated_value_cents, estimated_value_cents]
         lead.estimated_value_cents = estimated_value_cents
-    lead.save(update_fields=["category", "estimated_value_cents", "updated_at"])
+    if reached_homeowner and lead.verification_reached_at is None:
+        lead.verification_reached_at = timezone.now()
+        changes["verification_reached"] = [False, True]
+    lead.save(
+        update_fields=["category", "estimated_value_cents", "verification_reached_at", "updated_at"]
+    )
     ScreeningDecision.objects.create(
         lead=lead,
         outcome=ScreeningDecision.Outcome.VERIFIED,

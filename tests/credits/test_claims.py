@@ -231,3 +231,25 @@ def test_two_reviewers_approving_at_once_credit_once():
         thread.join(timeout=60)
     assert sum(isinstance(r, CreditClaim) for r in results) == 1
     assert Entry.objects.filter(kind="credit").count() == 1
+
+
+def test_non_contact_cannot_be_approved_when_our_verification_reached_the_homeowner(
+    purchase, contractor, reviewer, clock
+):
+    from leads.models import Lead, ScreeningDecision
+
+    Lead.objects.filter(pk=purchase.lead_id).update(status="screening")
+    lead_services.verify_lead(purchase.lead, by=reviewer, reached_homeowner=True)
+    assert ScreeningDecision.objects.get().changes["verification_reached"] == [False, True]
+    claim = CreditClaim.objects.create(
+        purchase=purchase,
+        reason="non_contact",
+        notes="Five attempts.",
+        filed_at=purchase.created_at,
+        due_by=purchase.created_at,
+    )
+    with pytest.raises(services.DomainError, match="verification reached"):
+        services.approve_claim(claim, by=reviewer)
+    services.deny_claim(claim, by=reviewer, reason="verification_reached")
+    claim.refresh_from_db()
+    assert claim.status == "denied" and "verification reached" in claim.decision_reason

@@ -20,6 +20,7 @@ from .models import (
     LeadFlag,
     Offer,
     Purchase,
+    Review,
     ScreeningDecision,
     ScreeningLead,
     Wave,
@@ -456,3 +457,45 @@ class PurchaseAdmin(ReadOnlyAdmin):
     @admin.display(description="Price", ordering="price_cents")
     def price(self, purchase):
         return cents(purchase.price_cents)
+
+
+@admin.register(Review)
+class ReviewAdmin(SimpleHistoryAdmin):
+    """Reviews are the homeowner's words: ops can only hide one, with a reason."""
+
+    list_display = ["submitted_at", "contractor", "rating", "hidden", "replied_at"]
+    list_filter = ["hidden", "rating"]
+    list_select_related = ["purchase__contractor"]
+    search_fields = ["purchase__contractor__business_name", "=purchase__lead__reference", "text"]
+    fields = [
+        "purchase",
+        "rating",
+        "text",
+        "submitted_at",
+        "reply",
+        "replied_at",
+        "hidden",
+        "hidden_reason",
+    ]
+    readonly_fields = ["purchase", "rating", "text", "submitted_at", "reply", "replied_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Contractor")
+    def contractor(self, review):
+        return review.purchase.contractor
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if obj.hidden:
+                services.hide_review(obj, reason=obj.hidden_reason)
+            else:
+                obj.hidden_reason = ""
+                obj.save(update_fields=["hidden", "hidden_reason"])
+                services.recompute_star_score(obj.purchase.contractor)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)

@@ -405,3 +405,37 @@ class ContactAttempt(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.attempted_at:%Y-%m-%d %H:%M}: {self.result}"
+
+
+class Review(models.Model):
+    """A homeowner's review of the pro who bought their request, by private link."""
+
+    purchase = models.OneToOneField(Purchase, on_delete=models.CASCADE, related_name="review")
+    token = models.CharField(max_length=64, unique=True)
+    invited_at = models.DateTimeField()
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reply = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True)
+                | (models.Q(rating__gte=1) & models.Q(rating__lte=5)),
+                name="review_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hidden=False) | ~models.Q(hidden_reason=""),
+                name="review_hidden_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Review of {self.purchase.contractor} ({self.rating or 'not yet'})"

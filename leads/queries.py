@@ -164,3 +164,16 @@ def purchases_for(contractor):
         .select_related("lead__category", "lead__zip_code")
         .order_by("-created_at")
     )
+
+
+def public_reviews(contractor, limit: int = 20):
+    """Submitted, visible reviews of a pro, newest first, for the public profile."""
+    from .models import Review
+
+    return (
+        Review.objects.filter(
+            purchase__contractor=contractor, submitted_at__isnull=False, hidden=False
+        )
+        .select_related("purchase__lead__category")
+        .order_by("-submitted_at")[:limit]
+    )

@@ -30,6 +30,7 @@ from .models import (
     LeadFlag,
     Offer,
     Purchase,
+    Review,
     ScreeningDecision,
     Wave,
 )
@@ -735,6 +736,7 @@ def log_contact_attempt(
         Purchase.objects.filter(pk=purchase.pk, outcome=Purchase.Outcome.NEW).update(
             outcome=Purchase.Outcome.CONTACTED
         )
+    recompute_star_score(purchase.contractor)  # responsiveness is part of the score
     return attempt
 
 
@@ -757,6 +759,8 @@ def record_outcome(
     purchase.final_value_cents = final_value_cents if outcome == Purchase.Outcome.WON else None
     purchase.lost_reason = lost_reason.strip() if outcome == Purchase.Outcome.LOST else ""
     purchase.save(update_fields=["outcome", "final_value_cents", "lost_reason"])
+    if outcome == Purchase.Outcome.WON:
+        invite_review(purchase)  # the homeowner can review the pro right away
     return purchase
 
 
@@ -786,3 +790,103 @@ def withdraw_offers(lead: Lead) -> int:
     """Ops: take back every pending offer of a lead (the pros are told)."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     return _withdraw_pending(lead, now=timezone.now())
+
+
+# --- Reviews and the star score (issue 8) ---------------------------------------------------
+
+REVIEW_INVITE_AFTER = timedelta(days=14)
+
+
+def score_parts(contractor: Contractor, *, now=None):
+    """The contractor's star score and its parts, from visible reviews and response times."""
+    from django.db.models import Min
+
+    from . import scoring
+
+    now = now or timezone.now()
+    ratings = list(
+        Review.objects.filter(
+            purchase__contractor=contractor, submitted_at__isnull=False, hidden=False
+        ).values_list("rating", "submitted_at")
+    )
+    delays = [
+        (first - bought) if first else None
+        for bought, first in Purchase.objects.filter(contractor=contractor)
+        .annotate(first=Min("attempts__attempted_at"))
+        .values_list("created_at", "first")
+    ]
+    return scoring.compute(ratings=ratings, first_attempt_delays=delays, now=now)
+
+
+def recompute_star_score(contractor: Contractor) -> int:
+    score = score_parts(contractor).score
+    Contractor.objects.filter(pk=contractor.pk).update(star_score=score)
+    return score
+
+
+def invite_review(purchase: Purchase) -> Review:
+    """Email the homeowner a private link to review the pro, once per purchase."""
+    review, created = Review.objects.get_or_create(
+        purchase=purchase,
+        defaults={"token": secrets.token_urlsafe(32), "invited_at": timezone.now()},
+    )
+    if created:
+        lead = purchase.lead
+        notify_address(
+            lead.email,
+            template="review_invite",
+            context={
+                "lead": lead,
+                "contractor_name": purchase.contractor.business_name,
+                "review_url": settings.SITE_URL + reverse("leads:review", args=[review.token]),
+            },
+        )
+    return review
+
+
+def invite_due_reviews() -> int:
+    """Beat: purchases 14 days old get their review invitation (won ones get it at once)."""
+    due = Purchase.objects.filter(
+        created_at__lte=timezone.now() - REVIEW_INVITE_AFTER, review__isnull=True
+    ).select_related("lead", "contractor")[:500]
+    return sum(1 for purchase in due if invite_review(purchase))
+
+
+@transaction.atomic
+def submit_review(review: Review, *, rating: int, text: str) -> Review:
+    """The homeowner's review: once, 1 to 5 stars."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.submitted_at is not None:
+        raise DomainError("You already reviewed this pro. Thank you!")
+    if rating not in range(1, 6):
+        raise DomainError("Choose 1 to 5 stars.", field="rating")
+    review.rating, review.text, review.submitted_at = rating, text.strip()[:2000], timezone.now()
+    review.save(update_fields=["rating", "text", "submitted_at"])
+    recompute_star_score(review.purchase.contractor)
+    return review
+
+
+@transaction.atomic
+def reply_to_review(review: Review, *, contractor: Contractor, text: str) -> Review:
+    """The pro answers publicly, once."""
+    review = Review.objects.select_for_update().get(pk=review.pk, purchase__contractor=contractor)
+    if review.submitted_at is None:
+        raise DomainError("There is no review to reply to yet.")
+    if review.replied_at is not None:
+        raise DomainError("You already replied to this review.")
+    if not text.strip():
+        raise DomainError("Write your reply.", field="reply")
+    review.reply, review.replied_at = text.strip()[:1000], timezone.now()
+    review.save(update_fields=["reply", "replied_at"])
+    return review
+
+
+@transaction.atomic
+def hide_review(review: Review, *, reason: str) -> Review:
+    """Ops hide a review (it then counts for nothing), always with a reason."""
+    if not reason.strip():
+        raise DomainError("Say why the review is hidden.", field="hidden_reason")
+    review.hidden, review.hidden_reason = True, reason.strip()[:200]
+    review.save(update_fields=["hidden", "hidden_reason"])
+    recompute_star_score(review.purchase.contractor)
+    return review

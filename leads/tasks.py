@@ -38,3 +38,8 @@ def sweep_unrouted_leads() -> int:
     for lead_id in unconfirmed:
         send_confirmation.delay(lead_id)
     return len(ids) + len(unconfirmed)
+
+
+@shared_task
+def invite_due_reviews() -> int:
+    return services.invite_due_reviews()

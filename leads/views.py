@@ -19,7 +19,7 @@ from marketplace.views import contractor_required
 
 from . import queries, services
 from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
-from .models import Lead, Offer
+from .models import Lead, Offer, Review
 
 RATE_LIMITED_MESSAGE = (
     "We have received many requests from your connection in the last hour. "
@@ -272,3 +272,47 @@ def lead_outcome(request, purchase_id):
             messages.success(request, "Outcome saved.")
             return redirect("dashboard:lead", purchase_id=purchase.pk)
     return lead_detail(request, purchase_id, outcome_form=form)
+
+
+# --- Reviews ---------------------------------------------------------------------------------
+
+
+@never_cache
+def review(request, token):
+    """The homeowner's private review page: 1 to 5 stars and a few words, once."""
+    item = get_object_or_404(
+        Review.objects.select_related("purchase__contractor", "purchase__lead__category"),
+        token=token,
+    )
+    error = ""
+    if request.method == "POST" and item.submitted_at is None:
+        try:
+            rating = int(request.POST.get("rating", "0"))
+        except ValueError:
+            rating = 0
+        try:
+            services.submit_review(item, rating=rating, text=request.POST.get("text", ""))
+        except DomainError as problem:
+            error = problem.message
+        else:
+            return redirect("leads:review", token=token)
+    return _private(render(request, "leads/review.html", {"review": item, "error": error}))
+
+
+@require_POST
+@contractor_required
+def review_reply(request, purchase_id):
+    purchase = _own_purchase(request, purchase_id)
+    item = Review.objects.filter(purchase=purchase).first()
+    if item is None:
+        messages.error(request, "There is no review to reply to yet.")
+    else:
+        try:
+            services.reply_to_review(
+                item, contractor=request.contractor, text=request.POST.get("reply", "")
+            )
+        except DomainError as problem:
+            messages.error(request, problem.message)
+        else:
+            messages.success(request, "Reply published on your profile.")
+    return redirect("dashboard:lead", purchase_id=purchase.pk)

@@ -265,6 +265,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credits.tasks.flag_overdue_claims",
         "schedule": timedelta(minutes=15),
     },
+    "invite-due-reviews": {
+        "task": "leads.tasks.invite_due_reviews",
+        "schedule": timedelta(hours=1),
+    },
     "send-due-waves": {
         "task": "leads.tasks.send_due_waves",
         "schedule": timedelta(seconds=30),

@@ -23,6 +23,7 @@ dashboard_urls = (
         path("leads/<int:purchase_id>/", lead_views.lead_detail, name="lead"),
         path("leads/<int:purchase_id>/attempts/", lead_views.lead_attempt, name="lead-attempt"),
         path("leads/<int:purchase_id>/outcome/", lead_views.lead_outcome, name="lead-outcome"),
+        path("leads/<int:purchase_id>/reply/", lead_views.review_reply, name="review-reply"),
         path("territories/", views.section, {"section": "territories"}, name="territories"),
         path("credits/", credit_views.credits_page, name="credits"),
         path("leads/<int:purchase_id>/credit/", credit_views.file_claim, name="file-claim"),

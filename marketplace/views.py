@@ -58,9 +58,17 @@ def dashboard_home(request):
             "contractor": contractor,
             "categories": contractor.categories.all(),
             "area": queries.service_area_summary(contractor),
+            "score": _score_parts(contractor),
+            "threshold": settings.STAR_SCORE_THRESHOLD,
             "nav": "home",
         },
     )
+
+
+def _score_parts(contractor):
+    from leads.services import score_parts
+
+    return score_parts(contractor)
 
 
 SECTIONS = {
@@ -200,10 +208,16 @@ def profile(request, slug):
     contractor = queries.public_profile(slug)
     if contractor is None:
         raise Http404("No such pro.")
+    from leads.queries import public_reviews
+
     return render(
         request,
         "directory/profile.html",
-        {"contractor": contractor, "area": queries.service_area_summary(contractor)},
+        {
+            "contractor": contractor,
+            "area": queries.service_area_summary(contractor),
+            "reviews": public_reviews(contractor),
+        },
     )
 
 

@@ -23,8 +23,9 @@ RESPONSE_WINDOW = timedelta(hours=1)
 class ScoreParts:
     reviews: float  # 0..1, with the prior
     review_count: int
-    responsiveness: float  # 0..1
+    responsiveness: float  # 0..1, with the prior
     purchases: int
+    answered_in_time: int  # purchases with a first attempt within the hour
 
     @property
     def score(self) -> int:
@@ -47,4 +48,5 @@ def compute(
         review_count=len(ratings),
         responsiveness=responsiveness,
         purchases=len(first_attempt_delays),
+        answered_in_time=quick,
     )

@@ -132,3 +132,10 @@ def test_a_low_score_removes_a_pro_from_the_marketplace(bought, contractor, sett
     settings.STAR_SCORE_THRESHOLD = score + 1
     buyers = services.queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
     assert not buyers.filter(pk=contractor.pk).exists()
+
+
+def test_the_dashboard_shows_the_real_counts_behind_the_score(client, bought, contractor):
+    client.force_login(contractor.user)
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert "Answered within an hour: 0 of 1 lead you bought" in page
+    assert "from 0 reviews (provisional" in page

@@ -146,35 +146,38 @@ class LeadAdminBase(SimpleHistoryAdmin):
         return lead.utm_source or lead.channel
 
 
+def _proactive_credit(reason: str):
+    def action(modeladmin, request, queryset):
+        from credits import services as credit_services
+
+        total = sum(
+            credit_services.credit_lead_proactively(lead, by=request.user, reason=reason)
+            for lead in queryset
+        )
+        modeladmin.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
+
+    return action
+
+
 @admin.register(Lead)
 class LeadAdmin(LeadAdminBase):
     inlines = [FlagInline, DecisionInline, WaveInline, OfferInline, ConsentInline]
-    actions = ["reroute", "withdraw_offers"] + [
-        f"credit_invalid_{reason}" for reason in PROACTIVE_REASONS
-    ]
+    actions = ["reroute", "withdraw_offers"]
 
-    def _credit_action(reason):
-        def action(self, request, queryset):
-            from credits import services as credit_services
-
-            total = sum(
-                credit_services.credit_lead_proactively(lead, by=request.user, reason=reason)
-                for lead in queryset
-            )
-            self.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
-
-        action.__name__ = f"credit_invalid_{reason}"
-        label = REASONS_BY_SLUG[reason].label
-        return admin.action(
-            description=f"Invalid lead ({label}): credit every buyer", permissions=["credit"]
-        )(action)
-
-    def has_credit_permission(self, request):
-        return request.user.has_perm("credits.change_creditclaim")
-
-    for _reason in PROACTIVE_REASONS:
-        locals()[f"credit_invalid_{_reason}"] = _credit_action(_reason)
-    del _reason, _credit_action
+    def get_actions(self, request):
+        """Credit reviewers also get one "invalid lead: credit every buyer" action per reason
+        the policy credits proactively."""
+        actions = super().get_actions(request)
+        if request.user.has_perm("credits.change_creditclaim"):
+            for reason in PROACTIVE_REASONS:
+                name = f"credit_invalid_{reason}"
+                label = REASONS_BY_SLUG[reason].label
+                actions[name] = (
+                    _proactive_credit(reason),
+                    name,
+                    f"Invalid lead ({label}): credit every buyer",
+                )
+        return actions
 
     @admin.action(description="Re-route: offer now to eligible pros not offered yet")
     def reroute(self, request, queryset):

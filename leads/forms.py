@@ -122,12 +122,6 @@ class QuoteRequestForm(FairleadForm):
             initial["zip_code"] = request.GET["zip"][:10]
         return initial
 
-    def _check(self, func, *args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except DomainError as error:
-            raise forms.ValidationError(error.message) from None
-
     def clean_zip_code(self):
         return self._check(services.clean_zip, self.cleaned_data["zip_code"])
 

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .formtools import check_rule
 from .models import (
     Contractor,
     Heartbeat,
@@ -98,10 +99,7 @@ class ContractorAdminForm(forms.ModelForm):
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"]
-        try:
-            return services.normalize_phone(phone) if phone else phone
-        except services.DomainError as error:
-            raise forms.ValidationError(error.message) from None
+        return check_rule(services.normalize_phone, phone) if phone else phone
 
     def clean(self):
         data = super().clean()

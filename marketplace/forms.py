@@ -129,12 +129,6 @@ class ContractorProfileForm(FairleadForm):
             "tier": contractor.tier,
         }
 
-    def _check(self, func, value, **kwargs):
-        try:
-            return func(value, **kwargs)
-        except DomainError as error:
-            raise forms.ValidationError(error.message) from None
-
     def clean_phone(self):
         return self._check(normalize_phone, self.cleaned_data["phone"])
 

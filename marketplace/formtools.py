@@ -2,6 +2,17 @@
 
 from django import forms
 
+from .errors import DomainError
+
+
+def check_rule(func, *args, **kwargs):
+    """Call a service-level rule from a form's clean method: its DomainError becomes the
+    field's ValidationError, with the rule's own words."""
+    try:
+        return func(*args, **kwargs)
+    except DomainError as error:
+        raise forms.ValidationError(error.message) from None
+
 
 class AccessibleBoundField(forms.BoundField):
     """Marks fields with errors for assistive tech and Pico's red outline."""
@@ -16,3 +27,4 @@ class AccessibleBoundField(forms.BoundField):
 
 class FairleadForm(forms.Form):
     bound_field_class = AccessibleBoundField
+    _check = staticmethod(check_rule)

@@ -189,3 +189,13 @@ def test_claim_rate_counts_purchases_once(contractor, purchase):
     other = lead_services.accept_offer(make_offer(contractor=contractor), contractor=contractor)
     assert other
     assert claim_rates([contractor.pk])["rates"][contractor.pk] == 0.5  # 1 claim, 2 purchases
+
+
+def test_only_credit_reviewers_see_the_invalid_lead_actions(client, credit_reviewer, staff_groups):
+    screener = UserFactory(email="screener@example.com", is_staff=True)
+    screener.groups.add(Group.objects.get(name="screeners"))
+    url = reverse("admin:leads_lead_changelist")
+    client.force_login(screener)
+    assert "credit_invalid_did_not_request" not in client.get(url).content.decode()
+    client.force_login(credit_reviewer)
+    assert "credit_invalid_did_not_request" in client.get(url).content.decode()

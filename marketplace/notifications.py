@@ -204,7 +204,7 @@ def mark_failed(notification_id: int, error: str) -> None:
 def _send_email(notification: Notification) -> str:
     body = notification.body
     if notification.link:
-        body += f"\n\n{settings.SITE_URL}{notification.link}"
+        body += f"\n\nOpen it: {settings.SITE_URL}{notification.link}"
     EmailMultiAlternatives(
         notification.subject, body, settings.DEFAULT_FROM_EMAIL, [notification.to]
     ).send()

@@ -186,3 +186,19 @@ def _fake_offer():
             category=SimpleNamespace(name="Plumbing"), zip_code=SimpleNamespace(city="San Diego")
         )
     )
+
+
+def test_email_adds_the_link_and_in_app_text_does_not_end_on_a_colon(
+    contractor, django_capture_on_commit_callbacks
+):
+    from tests.factories import LeadFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify_contractor(
+            contractor, template="lead_expired", context={"lead": LeadFactory()}, link="/dashboard/"
+        )
+    from django.conf import settings
+
+    assert mail.outbox[0].body.endswith(f"Open it: {settings.SITE_URL}/dashboard/")
+    for row in Notification.objects.all():
+        assert not row.body.rstrip().endswith(":")

@@ -7,7 +7,7 @@ from marketplace.errors import DomainError
 from marketplace.templatetags.money import cents
 
 from . import services
-from .models import Account, Entry, StripeEvent, TopUp
+from .models import Account, Entry, Membership, StripeEvent, TopUp
 
 
 @admin.register(Account)
@@ -132,3 +132,32 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "type", "event_id", "result", "processed_at"]
     list_filter = ["type"]
     search_fields = ["=event_id"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    """Paid tiers and their months. Contractors buy tiers on their billing page; a tier
+    ops set on the contractor by hand is not billed, and ends the paid membership at the
+    end of its month."""
+
+    list_display = [
+        "contractor",
+        "tier",
+        "tier_in_use",
+        "status",
+        "fee",
+        "period_end",
+        "scheduled_tier",
+        "started_at",
+    ]
+    list_filter = ["status", "tier", "scheduled_tier"]
+    search_fields = ["contractor__business_name", "contractor__user__email"]
+    list_select_related = ["contractor"]
+
+    @admin.display(description="Tier in use", ordering="contractor__tier")
+    def tier_in_use(self, obj):
+        return obj.contractor.get_tier_display()
+
+    @admin.display(description="Monthly fee", ordering="fee_cents")
+    def fee(self, obj):
+        return cents(obj.fee_cents)

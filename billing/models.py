@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from marketplace.models import Contractor
 
@@ -27,7 +28,8 @@ class Entry(models.Model):
         LEAD_PURCHASE = "lead_purchase", "Lead purchase"
         CREDIT = "credit", "Credit"
         REVERSAL = "reversal", "Credit reversal"
-        SUBSCRIPTION = "subscription", "Subscription"
+        SUBSCRIPTION = "subscription", "Territory subscription"
+        MEMBERSHIP = "membership", "Membership"
         ADJUSTMENT = "adjustment", "Manual adjustment"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
@@ -118,3 +120,47 @@ class StripeEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class Membership(models.Model):
+    """A paid membership tier (pro, elite), month to month. The tier routing reads lives on
+    the contractor; this row is what was bought and is billed."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Payment due"
+
+    contractor = models.OneToOneField(
+        Contractor, on_delete=models.PROTECT, related_name="membership"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    tier = models.CharField(
+        max_length=5,
+        choices=Contractor.Tier.choices,
+        help_text="The tier paid for. A tier ops set on the contractor is never billed.",
+    )
+    fee_cents = models.PositiveIntegerField(help_text="What the current month cost.")
+    started_at = models.DateTimeField(
+        help_text="When this run of paid months began; every period ends on its day of the month."
+    )
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    scheduled_tier = models.CharField(
+        max_length=5,
+        choices=Contractor.Tier.choices,
+        blank=True,
+        help_text="A downgrade waiting for the end of the period.",
+    )
+    grace_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        indexes = [
+            # renew_memberships(): memberships whose period has ended.
+            models.Index(fields=["period_end"], name="membership_renewal_idx"),
+        ]
+
+    def __str__(self):
+        return f"Membership of {self.contractor}"

@@ -1,18 +1,20 @@
 """Money: every balance change goes through post_entry(), in one transaction, under a lock."""
 
 import logging
+from datetime import timedelta
 
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
 from marketplace.templatetags.money import cents
 
-from .models import Account, Entry, StripeEvent, TopUp
+from .models import Account, Entry, Membership, StripeEvent, TopUp
 
 logger = logging.getLogger(__name__)
 
@@ -258,3 +260,233 @@ def ledger_mismatches() -> list[tuple[Account, int]]:
         for account in Account.objects.select_related("contractor")
         if account.balance_cents != sums.get(account.pk, 0)
     ]
+
+
+# --- Monthly periods and memberships (DESIGN, Money) ------------------------------------------
+
+
+def add_month(moment, *, anchor=None):
+    """The same moment one calendar month later, on the anchor's day of the month (the day
+    the subscription began) where that month has it, else on its last day: a run begun on
+    Jan 31 renews on Feb 28, then Mar 31, never drifting to the 28th."""
+    import calendar
+
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    day = min((anchor or moment).day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def grace_end(period_end, now):
+    """The last moment of grace for a month that could not be paid: counted from the
+    failed charge, so a late beat run never shortens it."""
+    return max(period_end, now) + timedelta(days=settings.SUBSCRIPTION_GRACE_DAYS)
+
+
+def charge_period(
+    account: Account, *, kind: str, amount_cents: int, memo: str, key: str
+) -> Entry | None:
+    """Charge one month of a subscription, once per period (the key names the period).
+    Nothing is posted for a free period. Raises InsufficientBalance if it cannot pay."""
+    if amount_cents <= 0:
+        return None
+    return post_entry(
+        account,
+        kind=kind,
+        amount_cents=-amount_cents,
+        memo=memo,
+        idempotency_key=key,
+        require_cover=True,
+    )
+
+
+TIER_RANK = {Contractor.Tier.BASE: 0, Contractor.Tier.PRO: 1, Contractor.Tier.ELITE: 2}
+
+
+def membership_fee_cents(tier: str) -> int:
+    return settings.MEMBERSHIP_FEES_CENTS.get(tier, 0)
+
+
+def upgrade_charge_cents(membership: Membership | None, *, tier: str, now) -> int:
+    """What moving up to `tier` costs today: a full month when no paid month is running,
+    else the difference of the fees for the part of the month that is left, half up."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    new_fee = membership_fee_cents(tier)
+    if membership is None or membership.period_end <= now:
+        return new_fee
+    second = timedelta(seconds=1)
+    left = (membership.period_end - now) // second
+    whole = (membership.period_end - membership.period_start) // second or 1
+    difference = Decimal(new_fee - membership.fee_cents) * left / whole
+    return max(int(difference.quantize(Decimal("1"), rounding=ROUND_HALF_UP)), 0)
+
+
+class TierError(DomainError):
+    field = "tier"
+
+
+def change_tier(contractor: Contractor, *, tier: str) -> str:
+    """Move a contractor to another membership tier. An upgrade takes effect now and is
+    charged now (a full month, or the prorated difference within a paid month); a
+    downgrade waits for the end of the paid month. Returns what happened, in words."""
+
+    if tier not in TIER_RANK:
+        raise TierError("Pick base, pro or elite.")
+    with transaction.atomic():
+        # Two tier changes at once must not both charge. Locks in the renewal's order:
+        # contractor, then membership, then the account.
+        contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+        membership = Membership.objects.select_for_update().filter(contractor=contractor).first()
+        now = timezone.now()
+        if tier == contractor.tier:
+            if membership and membership.scheduled_tier:
+                membership.scheduled_tier = ""
+                membership.save(update_fields=["scheduled_tier"])
+                return f"You stay on {contractor.get_tier_display()}; the downgrade is off."
+            raise TierError(f"You are already on {contractor.get_tier_display()}.")
+        label = Contractor.Tier(tier).label
+        running = membership is not None and membership.period_end > now
+        if TIER_RANK[tier] < TIER_RANK[contractor.tier] and running:
+            membership.scheduled_tier = tier
+            membership.save(update_fields=["scheduled_tier"])
+            message = (
+                f"You move to {label} on {timezone.localdate(membership.period_end):%b %-d}"
+                f", when the month you paid for ends."
+            )
+        elif membership_fee_cents(tier) == 0:
+            if membership is not None:
+                membership.delete()  # no paid month running: nothing is owed
+            _set_tier(contractor, tier)
+            message = f"You are now on {label}."
+        else:
+            charge = upgrade_charge_cents(membership, tier=tier, now=now)
+            if membership is None:
+                membership = Membership(contractor=contractor)
+            if not running:
+                membership.started_at = membership.period_start = now
+                membership.period_end = add_month(now)
+            charge_period(
+                account_for(contractor),
+                kind=Entry.Kind.MEMBERSHIP,
+                amount_cents=charge,
+                memo=f"{label} membership from {timezone.localdate(now):%b %-d}",
+                key=f"membership:{contractor.pk}:{tier}:{now.isoformat()}",
+            )
+            membership.tier = tier
+            membership.fee_cents = membership_fee_cents(tier)
+            membership.scheduled_tier = ""
+            membership.status = Membership.Status.ACTIVE
+            membership.grace_until = None
+            membership.save()
+            _set_tier(contractor, tier)
+            message = f"You are now on {label}. We charged {cents(charge)}."
+        _tell_later(contractor, "membership_changed", {"message": message})
+        return message
+
+
+def _set_tier(contractor: Contractor, tier: str) -> None:
+    contractor.tier = tier
+    contractor.save(update_fields=["tier", "updated_at"])
+
+
+def renew_memberships(*, limit: int = 500) -> dict:
+    """Beat: at the end of each paid month, apply a waiting downgrade and charge the next
+    month of the tier paid for. A month the balance cannot pay gives
+    SUBSCRIPTION_GRACE_DAYS of grace from the failed charge, told once; after it the
+    contractor goes back to base. A deactivated contractor, or one whose tier ops changed
+    by hand, is not charged again: the membership ends."""
+
+    now = timezone.now()
+    done = {"renewed": 0, "past_due": 0, "downgraded": 0, "ended": 0}
+    due = Membership.objects.filter(period_end__lte=now).values_list("contractor_id", flat=True)
+    for contractor_id in list(due[:limit]):
+        with transaction.atomic():
+            # Contractor first, then the membership: the order change_tier locks them in.
+            contractor = Contractor.objects.select_for_update().get(pk=contractor_id)
+            membership = (
+                Membership.objects.select_for_update()
+                .filter(contractor=contractor, period_end__lte=now)
+                .first()
+            )
+            if membership is None:
+                continue  # another beat run, or a tier change, got here first
+            done[_renew_membership(contractor, membership, now=now)] += 1
+    return done
+
+
+def _renew_membership(contractor: Contractor, membership: Membership, *, now) -> str:
+    label = membership.get_tier_display()
+    if membership.scheduled_tier and contractor.is_active:
+        _set_tier(contractor, membership.scheduled_tier)
+        membership.tier = membership.scheduled_tier
+        membership.scheduled_tier = ""
+        label = membership.get_tier_display()
+    if not contractor.is_active or contractor.tier != membership.tier:
+        # Nobody is billed for a month they cannot use, or for a tier they did not choose.
+        why = (
+            "your account is deactivated"
+            if not contractor.is_active
+            else f"our team set your tier to {contractor.get_tier_display()}; "
+            "there is nothing more to pay for it"
+        )
+        membership.delete()
+        _tell_later(
+            contractor, "subscription_ended", {"what": f"Your {label} membership", "why": why}
+        )
+        return "ended"
+    fee = membership_fee_cents(membership.tier)
+    if fee == 0:
+        membership.delete()  # base is free: nothing left to bill
+        return "downgraded"
+    try:
+        with transaction.atomic():
+            charge_period(
+                account_for(contractor),
+                kind=Entry.Kind.MEMBERSHIP,
+                amount_cents=fee,
+                memo=f"{label} membership, month from "
+                f"{timezone.localdate(membership.period_end):%b %-d}",
+                key=f"membership:{contractor.pk}:{membership.period_end.isoformat()}",
+            )
+    except InsufficientBalance:
+        if membership.status == Membership.Status.ACTIVE:
+            membership.status = Membership.Status.PAST_DUE
+            membership.grace_until = grace_end(membership.period_end, now)
+            membership.save(update_fields=["status", "grace_until", "tier", "scheduled_tier"])
+            _tell_later(
+                contractor,
+                "subscription_payment_due",
+                {
+                    "what": f"your {label} membership",
+                    "fee": cents(fee),
+                    "grace_until": membership.grace_until,
+                },
+            )
+            return "past_due"
+        if now >= membership.grace_until:
+            _set_tier(contractor, Contractor.Tier.BASE)
+            membership.delete()
+            _tell_later(
+                contractor,
+                "subscription_ended",
+                {
+                    "what": f"Your {label} membership",
+                    "why": "its monthly fee could not be paid from your balance",
+                },
+            )
+            return "downgraded"
+        return "past_due"  # still in grace: tried again on the next run
+    membership.period_start = membership.period_end
+    membership.period_end = add_month(membership.period_end, anchor=membership.started_at)
+    membership.fee_cents = fee
+    membership.status = Membership.Status.ACTIVE
+    membership.grace_until = None
+    membership.save()
+    return "renewed"
+
+
+def _tell_later(contractor: Contractor, template: str, context: dict) -> None:
+    from marketplace.notifications import notify_contractor
+
+    """The message is a row written with the change; it is sent once the change commits."""
+    notify_contractor(contractor, template=template, context=context, link=reverse("billing:home"))

@@ -9,4 +9,5 @@ urlpatterns = [
     path("top-up/", views.top_up, name="top-up"),
     path("top-up/return/", views.top_up_return, name="top-up-return"),
     path("statement.csv", views.statement_csv, name="statement-csv"),
+    path("membership/", views.change_tier, name="membership"),
 ]

@@ -16,6 +16,7 @@ from marketplace.views import contractor_required
 
 from . import queries, services
 from .forms import TOP_UP_CHOICES, TopUpForm
+from .models import Membership
 
 
 def _month(request) -> date | None:
@@ -44,9 +45,59 @@ def billing_home(request, form=None):
         "choices": TOP_UP_CHOICES,
         "payments_enabled": services.payments_enabled(),
         "can_simulate": settings.DEBUG and not services.payments_enabled(),
+        **_membership_context(contractor),
     }
     template = "billing/partials/_rows.html" if request.htmx else "billing/home.html"
     return render(request, template, context)
+
+
+def _membership_context(contractor) -> dict:
+    """The tiers a contractor can pick, each with what choosing it does and costs now."""
+    from django.utils import timezone
+
+    from marketplace.models import Contractor
+
+    membership = Membership.objects.filter(contractor=contractor).first()
+    now = timezone.now()
+    tiers = []
+    for tier in Contractor.Tier:
+        fee = services.membership_fee_cents(tier)
+        rank, current = services.TIER_RANK[tier], services.TIER_RANK[contractor.tier]
+        if tier == contractor.tier:
+            action = "Your tier"
+        elif rank > current:
+            charge = services.upgrade_charge_cents(membership, tier=tier, now=now)
+            action = f"Upgrade now: {cents(charge)} today"
+        elif membership and membership.period_end > now:
+            action = f"Move down on {timezone.localdate(membership.period_end):%b %-d}"
+        else:
+            action = "Move down now"
+        tiers.append(
+            {
+                "value": tier.value,
+                "label": tier.label,
+                "fee": fee,
+                "action": action,
+                "current": tier == contractor.tier,
+                "scheduled": membership is not None and membership.scheduled_tier == tier,
+            }
+        )
+    delays = dict(zip(["elite", "pro", "base"], settings.WAVE_DELAYS_MINUTES, strict=True))
+    for tier in tiers:
+        tier["delay"] = delays[tier["value"]]
+    return {"membership": membership, "tiers": tiers}
+
+
+@require_POST
+@contractor_required
+def change_tier(request):
+    try:
+        message = services.change_tier(request.contractor, tier=request.POST.get("tier", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, message)
+    return redirect("billing:home")
 
 
 @require_POST

@@ -183,7 +183,11 @@ class LeadAdmin(LeadAdminBase):
     def reroute(self, request, queryset):
         total = 0
         for lead in queryset:
-            made = services.reroute_lead(lead)
+            try:
+                made = services.reroute_lead(lead)
+            except DomainError as error:
+                self.message_user(request, str(error), messages.WARNING)
+                continue
             if made:
                 # Who re-routed, when, with what result: the lead's admin history.
                 self.log_change(request, lead, f"Re-routed: {made} new offer(s).")

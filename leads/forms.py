@@ -211,3 +211,95 @@ class OutcomeForm(FairleadForm):
         required=False, min_value=1, max_value=10_000_000, label="Final job value ($), if won"
     )
     lost_reason = forms.CharField(required=False, max_length=200, label="Why it was lost, if lost")
+
+
+# --- Analytics period (contractor page and ops reports) ------------------------------------
+
+DATE_ERRORS = {"invalid": "Enter a date as YYYY-MM-DD, e.g. 2026-03-01."}
+
+
+class PeriodForm(FairleadForm):
+    """A period as a preset (?preset=this_year) or From and Through dates, both days
+    included. `dates` is then [start, end) for analytics.period_errors() and Period."""
+
+    def __init__(self, data, *, today):
+        from .analytics import PRESETS
+
+        super().__init__(data)
+        self.today = today
+        date_input = {"type": "date", "max": "2100-12-31"}
+        self.fields["from"] = forms.DateField(
+            label="From",
+            required=False,
+            widget=forms.DateInput(attrs=date_input, format="%Y-%m-%d"),
+            error_messages=DATE_ERRORS,
+        )
+        self.fields["through"] = forms.DateField(
+            label="Through",
+            required=False,
+            widget=forms.DateInput(attrs=date_input, format="%Y-%m-%d"),
+            error_messages=DATE_ERRORS,
+        )
+        self.fields["preset"] = forms.ChoiceField(
+            choices=[("", "Custom"), *PRESETS.items()],
+            required=False,
+            error_messages={"invalid_choice": "Pick one of the listed periods."},
+        )
+        self.dates = None
+
+    def clean(self):
+        from datetime import timedelta
+
+        from .analytics import DEFAULT_PRESET, EARLIEST, LATEST, period_errors, preset_dates
+
+        data = super().clean()
+        for name in ["from", "through"]:
+            if data.get(name) and not EARLIEST <= data[name] < LATEST:
+                self.add_error(name, f"Pick a date from {EARLIEST.year} to {LATEST.year - 1}.")
+        if self.errors:
+            return data
+        start, through = data.get("from"), data.get("through")
+        preset = data.get("preset") or ("" if start or through else DEFAULT_PRESET)
+        if preset:
+            start, end = preset_dates(preset, today=self.today)
+        else:
+            end = (through or self.today) + timedelta(days=1)
+            start = start or end - timedelta(days=30)
+        for key, message in period_errors(start, end, today=self.today).items():
+            self.add_error("from" if key == "start" else "through", message)
+        if not self.errors:
+            self.dates = (start, end)
+            self.preset = preset
+        return data
+
+
+class OpsReportForm(PeriodForm):
+    """The ops report's period (UTC days), its time step and its places."""
+
+    def __init__(self, data, *, today):
+        from .reports import GRANULARITIES, PLACES
+
+        super().__init__(data, today=today)
+        self.fields["granularity"] = forms.ChoiceField(
+            label="By",
+            choices=list(GRANULARITIES.items()),
+            required=False,
+            error_messages={"invalid_choice": "Pick day, week or month."},
+        )
+        self.fields["place"] = forms.ChoiceField(
+            label="Places",
+            choices=list(PLACES.items()),
+            required=False,
+            error_messages={"invalid_choice": "Pick state or metro."},
+        )
+
+    def clean(self):
+        from .reports import granularity_error
+
+        data = super().clean()
+        data["granularity"] = data.get("granularity") or "week"
+        data["place"] = data.get("place") or "state"
+        if self.dates and (message := granularity_error(*self.dates, data["granularity"])):
+            self.add_error("granularity", message)
+            self.dates = None
+        return data

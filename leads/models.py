@@ -131,6 +131,8 @@ class Lead(models.Model):
                 name="lead_unconfirmed_idx",
             ),
             # Duplicate detection: same phone or email and category within 30 days.
+            # Territory map and pricing: a category's leads per zip over the last year.
+            models.Index(fields=["zip_code", "category", "created_at"], name="lead_volume_idx"),
             models.Index(fields=["phone", "category", "created_at"], name="lead_dup_phone_idx"),
             models.Index(fields=["email", "category", "created_at"], name="lead_dup_email_idx"),
         ]
@@ -311,6 +313,7 @@ class Offer(models.Model):
 
     class Route(models.TextChoices):
         PROFILE = "profile", "Profile request"
+        TERRITORY = "territory", "Exclusive territory"
         MARKETPLACE = "marketplace", "Marketplace"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers")

@@ -86,7 +86,7 @@ def _purchases_since(since, aggregate):
     )
 
 
-def buyers(lead: Lead, *, price_cents: int, now):
+def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
     """Contractors who may buy this lead now: the rules on the contractor's side of DESIGN
     step 5, used both to choose whom to offer a lead and again when they accept it.
 
@@ -94,6 +94,8 @@ def buyers(lead: Lead, *, price_cents: int, now):
     yet), under the daily (24 h) and weekly (7 days) caps, this month's purchases plus this
     price within the monthly budget, and never bought this homeowner for this category in
     30 days. The balance is checked when offering and, under a lock, when paying.
+    The star score gates the marketplace only (seed 004): a territory's subscriber paid
+    for its leads (`marketplace=False`).
     """
     from django.conf import settings
     from django.db.models import Count, Q, Sum
@@ -101,10 +103,15 @@ def buyers(lead: Lead, *, price_cents: int, now):
     from marketplace.models import Contractor
 
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    contractors = Contractor.objects.filter(
+        is_active=True, is_paused=False, onboarded_at__isnull=False
+    )
+    if marketplace:
+        contractors = contractors.filter(
+            Q(star_score__isnull=True) | Q(star_score__gte=settings.STAR_SCORE_THRESHOLD)
+        )
     return (
-        Contractor.objects.filter(is_active=True, is_paused=False, onboarded_at__isnull=False)
-        .filter(Q(star_score__isnull=True) | Q(star_score__gte=settings.STAR_SCORE_THRESHOLD))
-        .exclude(purchases__lead__in=same_homeowner_leads(lead, now))
+        contractors.exclude(purchases__lead__in=same_homeowner_leads(lead, now))
         .annotate(
             bought_today=_purchases_since(now - timedelta(days=1), Count("pk")),
             bought_week=_purchases_since(now - timedelta(days=7), Count("pk")),
@@ -177,3 +184,18 @@ def public_reviews(contractor, limit: int = 20):
         .select_related("purchase__lead__category")
         .order_by("-submitted_at")[:limit]
     )
+
+
+def lead_volume(zip_codes: list[str], *, category_id: int, since) -> dict[str, tuple[int, int]]:
+    """Per zip: (leads, summed estimated value) of a category since a moment, rejected
+    requests left out. Territory pricing and the territory map read it."""
+    from django.db.models import Count, Sum
+
+    rows = (
+        Lead.objects.filter(zip_code__in=zip_codes, category_id=category_id, created_at__gte=since)
+        .exclude(status=Lead.Status.REJECTED)
+        .order_by()
+        .values("zip_code")
+        .annotate(n=Count("pk"), value=Sum("estimated_value_cents"))
+    )
+    return {row["zip_code"]: (row["n"], row["value"] or 0) for row in rows}

@@ -18,9 +18,16 @@ from billing.pricing import lead_price_cents
 from marketplace.celery import enqueue_on_commit
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
-from marketplace.notifications import notify_address, notify_contractor, notify_contractors
+from marketplace.notifications import (
+    notify_address,
+    notify_contractor,
+    notify_contractors,
+    quiet_until,
+)
 from marketplace.services import deliver_email, get_zip, normalize_phone
 from marketplace.templatetags.money import cents
+from territories import pricing as territory_pricing
+from territories import queries as territory_queries
 
 from . import policy, queries
 from .models import (
@@ -448,10 +455,11 @@ class NotABuyer(DomainError):
 
 
 def route(lead_id: int) -> Lead | None:
-    """Take an open lead, once, and start its offers: a profile lead goes to its pro alone;
-    any other lead enters the marketplace in waves by tier (elite now, pro and base after
-    WAVE_DELAYS_MINUTES). Exclusive territories come before the marketplace once they
-    exist."""
+    """Take an open lead, once, and start its offers (DESIGN, Lead lifecycle step 4): a
+    profile lead goes to its pro alone; else the subscriber of its (zip, category)
+    territory, if available, has it alone for TERRITORY_WINDOW_MINUTES; else, and after
+    that window, it enters the marketplace in waves by tier (elite, pro, base after
+    WAVE_DELAYS_MINUTES)."""
     lead = _start_routing(lead_id)
     if lead is not None and not lead.profile_contractor_id:
         # The waves are saved: if sending the first one fails here, beat sends it.
@@ -484,14 +492,56 @@ def _start_routing(lead_id: int) -> Lead | None:
             return lead
         _make_offers(lead, [pro], route=Offer.Route.PROFILE, tier="", now=now)
         return lead
-    Wave.objects.bulk_create(
-        [
-            Wave(lead=lead, tier=tier, due_at=now + timedelta(minutes=delay))
-            for tier, delay in zip(TIER_ORDER, settings.WAVE_DELAYS_MINUTES, strict=True)
-        ],
-        ignore_conflicts=True,
-    )
+    start = now
+    subscriber, fee = _available_subscriber(lead, now=now)
+    if subscriber is not None:
+        window = timedelta(minutes=settings.TERRITORY_WINDOW_MINUTES)
+        _make_offers(
+            lead,
+            [subscriber],
+            route=Offer.Route.TERRITORY,
+            tier="",
+            now=now,
+            price=fee,
+            expires=now + window,
+        )
+        # The marketplace waits for the window; a decline brings it forward.
+        start = now + window
+    _schedule_waves(lead, start=start)
     return lead
+
+
+def _schedule_waves(lead: Lead, *, start) -> None:
+    """The lead's marketplace waves, saved so beat sends each when due; rescheduling moves
+    the ones not sent yet."""
+    for tier, delay in zip(TIER_ORDER, settings.WAVE_DELAYS_MINUTES, strict=True):
+        due_at = start + timedelta(minutes=delay)
+        if not Wave.objects.filter(lead=lead, tier=tier, sent_at__isnull=True).update(
+            due_at=due_at
+        ):
+            Wave.objects.bulk_create(
+                [Wave(lead=lead, tier=tier, due_at=due_at)], ignore_conflicts=True
+            )
+
+
+def _available_subscriber(lead: Lead, *, now) -> tuple[Contractor | None, int]:
+    """The territory's subscriber, when they can take this lead now: active, not paused,
+    under their caps and budget, a balance that covers the per-lead fee, and for an
+    urgent lead not in their quiet hours. Else None, and the lead goes to the marketplace."""
+    holding = territory_queries.holder(zip_code_id=lead.zip_code_id, category_id=lead.category_id)
+    if holding is None:
+        return None, 0
+    fee = territory_pricing.lead_fee_cents(lead.category.slug)
+    pro = holding.contractor
+    if (
+        not queries.buyers(lead, price_cents=fee, now=now, marketplace=False)
+        .filter(pk=pro.pk, account__balance_cents__gte=fee)
+        .exists()
+    ):
+        return None, fee
+    if lead.timeframe == Lead.Timeframe.URGENT and quiet_until(pro, now) > now:
+        return None, fee
+    return pro, fee
 
 
 def send_due_waves(*, lead_id: int | None = None) -> int:
@@ -526,9 +576,11 @@ def send_due_waves(*, lead_id: int | None = None) -> int:
     return sent
 
 
-def _make_offers(lead: Lead, contractors, *, route: str, tier: str, now) -> list[Offer]:
-    price = lead_price_cents(lead.estimated_value_cents)
-    expires = now + timedelta(minutes=settings.OFFER_TTL_MINUTES)
+def _make_offers(
+    lead: Lead, contractors, *, route: str, tier: str, now, price=None, expires=None
+) -> list[Offer]:
+    price = lead_price_cents(lead.estimated_value_cents) if price is None else price
+    expires = expires or now + timedelta(minutes=settings.OFFER_TTL_MINUTES)
     offers = Offer.objects.bulk_create(
         [
             Offer(
@@ -587,8 +639,9 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
     # Lock the pro's account: their accepts take turns, so caps and budget hold even when
     # several offers are accepted at once.
     account = Account.objects.select_for_update().get(pk=billing.account_for(contractor).pk)
+    exclusive = offer.route == Offer.Route.TERRITORY
     if (
-        not queries.buyers(lead, price_cents=offer.price_cents, now=now)
+        not queries.buyers(lead, price_cents=offer.price_cents, now=now, marketplace=not exclusive)
         .filter(pk=contractor.pk)
         .exists()
     ):
@@ -597,7 +650,8 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
         account,
         kind=Entry.Kind.LEAD_PURCHASE,
         amount_cents=-offer.price_cents,
-        memo=f"Lead {lead.reference}: {lead.category.name} in {lead.zip_code.city}",
+        memo=f"{'Territory lead' if exclusive else 'Lead'} {lead.reference}: "
+        f"{lead.category.name} in {lead.zip_code.city}",
         idempotency_key=f"offer:{offer.pk}",
         require_cover=True,
     )
@@ -607,7 +661,10 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
     offer.status = Offer.Status.ACCEPTED
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
-    if taken + 1 >= lead.max_pros:
+    if exclusive:
+        # An exclusive lead is not resold: the marketplace never sees it.
+        Wave.objects.filter(lead=lead, sent_at__isnull=True).update(sent_at=now)
+    if exclusive or taken + 1 >= lead.max_pros:
         lead.status = Lead.Status.FILLED
         lead.save(update_fields=["status", "updated_at"])
         _withdraw_pending(lead, now=now)
@@ -665,16 +722,25 @@ def _withdraw_pending(lead: Lead, *, now) -> int:
     return len(pending)
 
 
+@transaction.atomic
 def decline_offer(offer: Offer, *, contractor: Contractor) -> Offer:
-    """Pass on a lead. Only a pending offer can be declined."""
+    """Pass on a lead. Only a pending offer can be declined. A territory's subscriber who
+    passes sends the lead to the marketplace at once (seed 002's backup), so it never dies."""
+    now = timezone.now()
     if not Offer.objects.filter(
         pk=offer.pk, contractor=contractor, status=Offer.Status.PENDING
-    ).update(status=Offer.Status.DECLINED, responded_at=timezone.now()):
+    ).update(status=Offer.Status.DECLINED, responded_at=now):
         current = Offer.objects.filter(pk=offer.pk, contractor=contractor).first()
         if current is None:
             raise OfferNotFound("No such offer.")
         raise OfferNotPending(f"This offer is {current.get_status_display().lower()}.")
-    return Offer.objects.get(pk=offer.pk)
+    offer = Offer.objects.select_related("lead").get(pk=offer.pk)
+    if offer.route == Offer.Route.TERRITORY and offer.lead.status == Lead.Status.OPEN:
+        from .tasks import send_lead_waves
+
+        _schedule_waves(offer.lead, start=now)
+        enqueue_on_commit(send_lead_waves, offer.lead_id)
+    return offer
 
 
 def expire_offers_and_leads() -> dict:
@@ -768,11 +834,25 @@ def record_outcome(
 def reroute_lead(lead: Lead) -> int:
     """Ops: offer an open marketplace lead now to every eligible pro of every tier not
     offered it yet. Earlier waves and offers stay as they were (routing history); returns
-    how many offers were made. A profile lead stays with the pro the homeowner chose."""
+    how many offers were made. A profile lead stays with the pro the homeowner chose; a
+    lead in a territory subscriber's window raises DomainError."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.status != Lead.Status.OPEN or lead.profile_contractor_id:
         return 0
     now = timezone.now()
+    window = (
+        lead.offers.filter(route=Offer.Route.TERRITORY, status=Offer.Status.PENDING)
+        .select_related("contractor")
+        .first()
+    )
+    if window is not None:
+        # The subscriber bought the first right to this lead: ops withdraw their offer
+        # first when they must break it (the waves then go out as usual).
+        raise DomainError(
+            f"{lead.reference} is in {window.contractor.business_name}'s exclusive territory "
+            f"window until {timezone.localtime(window.expires_at):%H:%M}; withdraw that "
+            "offer first to send it to the marketplace now."
+        )
     price = lead_price_cents(lead.estimated_value_cents)
     made = 0
     for tier in TIER_ORDER:
@@ -787,9 +867,20 @@ def reroute_lead(lead: Lead) -> int:
 
 @transaction.atomic
 def withdraw_offers(lead: Lead) -> int:
-    """Ops: take back every pending offer of a lead (the pros are told)."""
+    """Ops: take back every pending offer of a lead (the pros are told). Taking back a
+    territory subscriber's offer ends their window: the marketplace waves go out now."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    return _withdraw_pending(lead, now=timezone.now())
+    now = timezone.now()
+    in_window = lead.offers.filter(
+        route=Offer.Route.TERRITORY, status=Offer.Status.PENDING
+    ).exists()
+    withdrawn = _withdraw_pending(lead, now=now)
+    if in_window and lead.status == Lead.Status.OPEN:
+        from .tasks import send_lead_waves
+
+        _schedule_waves(lead, start=now)
+        enqueue_on_commit(send_lead_waves, lead.pk)
+    return withdrawn
 
 
 # --- Reviews and the star score (issue 8) ---------------------------------------------------

@@ -18,6 +18,12 @@ def send_due_waves() -> int:
 
 
 @shared_task
+def send_lead_waves(lead_id: int) -> int:
+    """A lead's waves that are due now (a territory's subscriber passed on it)."""
+    return services.send_due_waves(lead_id=lead_id)
+
+
+@shared_task
 def expire_offers_and_leads() -> dict:
     return services.expire_offers_and_leads()
 

@@ -1,5 +1,4 @@
 from django import forms
-from django.conf import settings
 
 from .errors import DomainError
 from .formtools import FairleadForm
@@ -88,20 +87,6 @@ class ContractorProfileForm(FairleadForm):
     timezone = forms.ChoiceField(
         choices=[("", "From my base zip")] + US_TIME_ZONES, required=False, label="Time zone"
     )
-    tier = forms.ChoiceField(
-        choices=Contractor.Tier.choices,
-        widget=forms.RadioSelect,
-        initial=Contractor.Tier.BASE,
-        label="Membership",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        elite, pro, base = settings.WAVE_DELAYS_MINUTES
-        self.fields["tier"].help_text = (
-            f"Elite members see new leads {'first' if elite == 0 else f'after {elite} minutes'}, "
-            f"Pro after {pro} minutes, Base after {base} minutes."
-        )
 
     @classmethod
     def initial_for(cls, contractor: Contractor) -> dict:
@@ -126,7 +111,6 @@ class ContractorProfileForm(FairleadForm):
             "quiet_hours_start": contractor.quiet_hours_start,
             "quiet_hours_end": contractor.quiet_hours_end,
             "timezone": contractor.timezone,
-            "tier": contractor.tier,
         }
 
     def clean_phone(self):
@@ -160,7 +144,6 @@ class ContractorProfileForm(FairleadForm):
             area_mode=data["area_mode"],
             service_radius_miles=data.get("service_radius_miles") or 25,
             service_zip_list=data.get("service_zip_list", ""),
-            tier=data["tier"],
             is_paused=data["is_paused"],
             daily_lead_cap=data["daily_lead_cap"],
             weekly_lead_cap=data["weekly_lead_cap"],

@@ -115,7 +115,6 @@ class ProfileChanges:
     area_mode: str
     service_radius_miles: int
     service_zip_list: str
-    tier: str
     is_paused: bool
     daily_lead_cap: int
     weekly_lead_cap: int
@@ -150,7 +149,6 @@ def save_profile(contractor: Contractor, *, changes: ProfileChanges) -> Contract
         "base_zip",
         "area_mode",
         "service_radius_miles",
-        "tier",
         "is_paused",
         "daily_lead_cap",
         "weekly_lead_cap",

@@ -191,7 +191,7 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -272,6 +272,14 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-waves": {
         "task": "leads.tasks.send_due_waves",
         "schedule": timedelta(seconds=30),
+    },
+    "renew-subscriptions": {
+        "task": "territories.tasks.renew_subscriptions",
+        "schedule": timedelta(minutes=15),
+    },
+    "renew-memberships": {
+        "task": "billing.tasks.renew_memberships",
+        "schedule": timedelta(minutes=15),
     },
     "expire-offers-and-leads": {
         "task": "leads.tasks.expire_offers_and_leads",
@@ -379,3 +387,37 @@ RATELIMIT_FAIL_OPEN = True
 CREDIT_CLAIM_WINDOW_DAYS = env.int("CREDIT_CLAIM_WINDOW_DAYS", default=5)
 CREDIT_FIRST_CALL_MINUTES = env.int("CREDIT_FIRST_CALL_MINUTES", default=15)
 CREDIT_REVIEW_BUSINESS_DAYS = env.int("CREDIT_REVIEW_BUSINESS_DAYS", default=2)
+
+
+def _int_map(name: str, default: str) -> dict[str, int]:
+    """An environment variable like "pro=4900,elite=14900" as {"pro": 4900, "elite": 14900}."""
+    pairs = (item.split("=", 1) for item in env(name, default=default).split(",") if item)
+    return {key.strip(): int(value) for key, value in pairs}
+
+
+# Exclusive territories (territories/pricing.py). The monthly fee of a (zip, category) is
+# TERRITORY_FEE_PERCENT of the job value it is expected to bring in a month (its leads of
+# the last 12 months, at least TERRITORY_MIN_MONTHLY_LEADS), times the demand index,
+# never below the floor. Volume discounts are "zips=percent" pairs.
+TERRITORY_FEE_PERCENT = env.int("TERRITORY_FEE_PERCENT", default=5)
+TERRITORY_MIN_MONTHLY_LEADS = env.int("TERRITORY_MIN_MONTHLY_LEADS", default=1)
+TERRITORY_FEE_FLOOR_CENTS = env.int("TERRITORY_FEE_FLOOR_CENTS", default=2_900)
+TERRITORY_VOLUME_DISCOUNTS = _int_map("TERRITORY_VOLUME_DISCOUNTS", "5=10,10=15")
+TERRITORY_EXTRA_CATEGORY_DISCOUNT_PERCENT = env.int(
+    "TERRITORY_EXTRA_CATEGORY_DISCOUNT_PERCENT", default=20
+)
+# The fee per qualified lead delivered through a territory, by category slug ("default"
+# for the rest), instead of the marketplace's 1%.
+TERRITORY_LEAD_FEE_CENTS = _int_map("TERRITORY_LEAD_FEE_CENTS", "default=1500")
+if "default" not in TERRITORY_LEAD_FEE_CENTS or min(TERRITORY_LEAD_FEE_CENTS.values()) < 1:
+    # Every delivered lead is a purchase with its ledger entry, so a fee is never zero.
+    raise ImproperlyConfigured(
+        "TERRITORY_LEAD_FEE_CENTS needs a default and fees of at least 1 cent, "
+        'e.g. "default=1500,roofing=3000".'
+    )
+# How long the territory's subscriber alone may accept a lead before the marketplace.
+TERRITORY_WINDOW_MINUTES = env.int("TERRITORY_WINDOW_MINUTES", default=15)
+# A renewal the balance cannot pay: days before the territory (or tier) is let go.
+SUBSCRIPTION_GRACE_DAYS = env.int("SUBSCRIPTION_GRACE_DAYS", default=3)
+# Monthly membership fees by tier; the tier sets the marketplace wave.
+MEMBERSHIP_FEES_CENTS = _int_map("MEMBERSHIP_FEES_CENTS", "base=0,pro=4900,elite=14900")

@@ -6,8 +6,11 @@ from billing import api as billing_api
 from billing import views as billing_views
 from credits import api as credits_api
 from credits import views as credit_views
+from leads import analytics_api, analytics_views, report_views
 from leads import api as leads_api
 from leads import views as lead_views
+from territories import api as territory_api
+from territories import views as territory_views
 
 from . import api, views
 
@@ -24,11 +27,27 @@ dashboard_urls = (
         path("leads/<int:purchase_id>/attempts/", lead_views.lead_attempt, name="lead-attempt"),
         path("leads/<int:purchase_id>/outcome/", lead_views.lead_outcome, name="lead-outcome"),
         path("leads/<int:purchase_id>/reply/", lead_views.review_reply, name="review-reply"),
-        path("territories/", views.section, {"section": "territories"}, name="territories"),
+        path("territories/", territory_views.territories_page, name="territories"),
+        path("territories/quote/", territory_views.territory_quote, name="territory-quote"),
+        path(
+            "territories/subscribe/",
+            territory_views.territory_subscribe,
+            name="territory-subscribe",
+        ),
+        path(
+            "territories/<int:subscription_id>/cancel/",
+            territory_views.territory_cancel,
+            name="territory-cancel",
+        ),
+        path(
+            "territories/<int:subscription_id>/keep/",
+            territory_views.territory_resume,
+            name="territory-resume",
+        ),
         path("credits/", credit_views.credits_page, name="credits"),
         path("leads/<int:purchase_id>/credit/", credit_views.file_claim, name="file-claim"),
         path("credits/<int:claim_id>/appeal/", credit_views.appeal, name="appeal"),
-        path("analytics/", views.section, {"section": "analytics"}, name="analytics"),
+        path("analytics/", analytics_views.analytics_page, name="analytics"),
         path("zip-lookup/", views.zip_lookup, name="zip-lookup"),
         path("notifications/", views.notification_list, name="notifications"),
         path("notifications/badge/", views.notification_badge, name="notification-badge"),
@@ -49,11 +68,23 @@ api_urls = (
             "offers/<int:offer_id>/decline/", leads_api.OfferDecline.as_view(), name="offer-decline"
         ),
         path("credit-claims/", credits_api.ClaimListCreate.as_view(), name="credit-claims"),
+        path("territories/", territory_api.TerritoryList.as_view(), name="territories"),
+        path(
+            "territory-subscriptions/",
+            territory_api.SubscriptionListCreate.as_view(),
+            name="territory-subscriptions",
+        ),
+        path(
+            "territory-subscriptions/<int:subscription_id>/",
+            territory_api.SubscriptionDetail.as_view(),
+            name="territory-subscription",
+        ),
         path(
             "credit-claims/<int:claim_id>/appeal/",
             credits_api.ClaimAppeal.as_view(),
             name="credit-claim-appeal",
         ),
+        path("analytics/", analytics_api.AnalyticsView.as_view(), name="analytics"),
         path("leads/", leads_api.PurchasedLeadList.as_view(), name="leads"),
         path("leads/<int:lead_id>/", leads_api.PurchasedLeadDetail.as_view(), name="lead"),
         path(
@@ -80,6 +111,7 @@ urlpatterns = [
     path("webhooks/stripe/", billing_views.stripe_webhook, name="stripe-webhook"),
     path("webhooks/twilio/status/", views.twilio_status, name="twilio-status"),
     path("webhooks/twilio/sms/", views.twilio_sms, name="twilio-sms"),
+    path("admin/reports/", admin.site.admin_view(report_views.ops_reports), name="ops-reports"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -71,29 +71,6 @@ def _score_parts(contractor):
     return score_parts(contractor)
 
 
-SECTIONS = {
-    "territories": {
-        "title": "Territories",
-        "empty": "You have no exclusive territory. A territory gives you the first right to "
-        "every lead for one zip code and service.",
-    },
-    "analytics": {
-        "title": "Analytics",
-        "empty": "Nothing to chart yet. Once you buy leads and record outcomes, you will see "
-        "cost per booked job by source, city and service here.",
-    },
-}
-
-
-@contractor_required
-def section(request, section):
-    return render(
-        request,
-        "dashboard/section.html",
-        {"section": SECTIONS[section], "nav": section, "contractor": request.contractor},
-    )
-
-
 def _profile_form_view(request, *, template, success_message, next_url):
     contractor = request.contractor
     if request.method == "POST":

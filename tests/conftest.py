@@ -146,6 +146,12 @@ def staff_groups(db):
     marketplace_groups = importlib.import_module("marketplace.migrations.0003_staff_groups")
     for name, perms in marketplace_groups.GROUPS.items():
         grant_group_permissions(apps, "marketplace", {name: [codename for _, codename in perms]})
-    for app_label in ["leads", "billing", "credits"]:
-        module = importlib.import_module(f"{app_label}.migrations.0002_staff_permissions")
+    for app_label, migration in [
+        ("leads", "0002_staff_permissions"),
+        ("billing", "0002_staff_permissions"),
+        ("billing", "0005_membership_permissions"),
+        ("credits", "0002_staff_permissions"),
+        ("territories", "0002_staff_permissions"),
+    ]:
+        module = importlib.import_module(f"{app_label}.migrations.{migration}")
         grant_group_permissions(apps, app_label, module.GROUP_PERMISSIONS)

@@ -1,5 +1,7 @@
 """One factory per model, grouped by app."""
 
+from datetime import timedelta
+
 import factory
 from allauth.account.models import EmailAddress
 from factory.django import DjangoModelFactory
@@ -111,3 +113,72 @@ def fund(contractor, cents: int = 50_000):
         services.account_for(contractor), kind="top_up", amount_cents=cents, memo="test funds"
     )
     return contractor
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _pay(purchase_stub):
+    from billing import services
+
+    return services.post_entry(
+        services.account_for(purchase_stub.contractor),
+        kind="lead_purchase",
+        amount_cents=-purchase_stub.price_cents,
+        memo="test purchase",
+    )
+
+
+class OfferFactory(DjangoModelFactory):
+    """An offer shown now, for an hour."""
+
+    class Meta:
+        model = "leads.Offer"
+
+    lead = factory.SubFactory(LeadFactory)
+    contractor = factory.SubFactory(ContractorFactory)
+    status = "pending"
+    route = "marketplace"
+    price_cents = 450
+    offered_at = factory.LazyFunction(_now)
+    expires_at = factory.LazyAttribute(lambda o: o.offered_at + timedelta(minutes=60))
+
+
+class PurchaseFactory(DjangoModelFactory):
+    """A bought lead, paid through the ledger as accept_offer pays it (no balance check)."""
+
+    class Meta:
+        model = "leads.Purchase"
+
+    lead = factory.SubFactory(LeadFactory, status="filled")
+    contractor = factory.SubFactory(ContractorFactory)
+    price_cents = 450
+    offer = factory.SubFactory(
+        OfferFactory,
+        lead=factory.SelfAttribute("..lead"),
+        contractor=factory.SelfAttribute("..contractor"),
+        status="accepted",
+        price_cents=factory.SelfAttribute("..price_cents"),
+    )
+    entry = factory.LazyAttribute(_pay)
+
+
+class ContactAttemptFactory(DjangoModelFactory):
+    class Meta:
+        model = "leads.ContactAttempt"
+
+    purchase = factory.SubFactory(PurchaseFactory)
+    channel = "call"
+    result = "no_answer"
+    attempted_at = factory.LazyAttribute(lambda o: o.purchase.created_at)
+
+
+class ProfileClickFactory(DjangoModelFactory):
+    class Meta:
+        model = "marketplace.ProfileClick"
+
+    contractor = factory.SubFactory(ContractorFactory)
+    kind = "phone"

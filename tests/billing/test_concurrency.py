@@ -4,7 +4,7 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
@@ -34,7 +34,7 @@ def run_at_once(workers: int, target) -> list:
         except Exception as error:  # noqa: BLE001 - the test inspects every outcome
             results[i] = error
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's connection, so the test db can be dropped
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
     for thread in threads:
@@ -96,3 +96,41 @@ def test_the_same_stripe_event_delivered_at_once_credits_once(contractor, stripe
     assert account.balance_cents == 10_000
     assert Entry.objects.filter(kind="top_up").count() == 1
     assert StripeEvent.objects.count() == 1
+
+
+def test_a_tier_change_during_the_renewal_never_deadlocks_or_charges_twice(contractor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import Membership
+    from tests.factories import fund
+
+    fund(contractor, 1_000_000)
+    for round_ in range(8):
+        services.change_tier(contractor, tier="pro")
+        now = timezone.now()
+        # The paid month has just ended and beat is about to renew it.
+        Membership.objects.filter(contractor=contractor).update(
+            period_start=now - timedelta(days=30),
+            period_end=now - timedelta(seconds=1),
+            started_at=now - timedelta(days=30),
+        )
+        results = run_at_once(
+            2,
+            lambda i: (
+                services.renew_memberships()
+                if i == 0
+                else services.change_tier(contractor, tier="elite")
+            ),
+        )
+        assert not any(isinstance(r, Exception) for r in results), (round_, results)
+        contractor.refresh_from_db()
+        membership = Membership.objects.get(contractor=contractor)
+        assert (contractor.tier, membership.tier) == ("elite", "elite")
+        assert membership.period_end > timezone.now()
+        services.change_tier(contractor, tier="base")  # scheduled; reset for the next round
+        Membership.objects.filter(contractor=contractor).delete()
+        contractor.tier = "base"
+        contractor.save(update_fields=["tier"])
+    assert services.ledger_mismatches() == []

@@ -46,7 +46,6 @@ def test_contractor_signs_up_verifies_onboards_and_sees_the_dashboard(
     expect(page.locator("#zip-place")).to_contain_text("San Diego, CA")
     page.get_by_label("Plumbing").check()
     page.get_by_label("Radius in miles").fill("101")
-    page.get_by_label("Pro", exact=True).check()
     page.get_by_role("button", name="Finish setup").click()
 
     # A radius out of range is shown by its field and what was typed stays.
@@ -58,7 +57,8 @@ def test_contractor_signs_up_verifies_onboards_and_sees_the_dashboard(
     page.get_by_role("button", name="Finish setup").click()
 
     expect(page.get_by_role("heading", name="Rivera Plumbing")).to_be_visible()
-    expect(page.get_by_text("Pro member")).to_be_visible()
+    # Everyone starts on Base; tiers are bought on the billing page.
+    expect(page.get_by_text("Base member")).to_be_visible()
     expect(page.get_by_role("navigation", name="Dashboard")).to_contain_text("Offers")
     page.screenshot(path=str(artifacts / "dashboard-phone.png"), full_page=True)
 

@@ -63,7 +63,7 @@ def test_onboarding_saves_profile_and_expands_radius_into_zip_rows(client, newco
     assert newcomer.is_onboarded
     assert newcomer.phone == "+16195550142"
     assert newcomer.website == "https://harborplumbing.example"
-    assert newcomer.tier == Contractor.Tier.PRO
+    assert newcomer.tier == Contractor.Tier.BASE  # a paid tier is bought in Billing, not here
     assert newcomer.timezone == "America/Los_Angeles"  # from the base zip
     assert newcomer.monthly_budget_cents == 50_000
     served = set(newcomer.service_areas.values_list("zip_code_id", flat=True))

@@ -46,6 +46,10 @@ def test_seed_demo_is_idempotent_and_its_logins_work(client, metro_zips, capsys)
     assert ledger_mismatches() == []
     exclusive = Contractor.objects.get(user__email="exclusive@fairlead.example")
     assert [c.slug for c in exclusive.categories.all()] == ["plumbing"]
+    held = exclusive.territory_subscriptions.filter(status="active")
+    assert sorted(held.values_list("zip_code_id", flat=True)) == ["78701", "78702", "78703"]
+    assert not held.filter(zip_code_id="92101").exists()
+    assert exclusive.account.entries.filter(kind="subscription").count() == 3  # paid once
 
     response = client.post(
         reverse("account_login"), {"login": "elite@fairlead.example", "password": DEMO_PASSWORD}

@@ -56,3 +56,19 @@ def test_deploy_check_reports_nothing_in_production_mode():
 def test_debug_mode_runs_without_a_secret_key():
     result = run_django(["check"], DEBUG="true", FAIRLEAD_ENV_FILE=os.devnull)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_territory_lead_fee_of_zero_stops_start_up():
+    for value in ["default=0", "roofing=3000", "default=1500,roofing=0"]:
+        result = run_django(
+            ["check"], DEBUG="true", FAIRLEAD_ENV_FILE=os.devnull, TERRITORY_LEAD_FEE_CENTS=value
+        )
+        assert result.returncode != 0, value
+        assert "TERRITORY_LEAD_FEE_CENTS needs a default" in result.stderr, value
+    result = run_django(
+        ["check"],
+        DEBUG="true",
+        FAIRLEAD_ENV_FILE=os.devnull,
+        TERRITORY_LEAD_FEE_CENTS="default=1500,roofing=3000",
+    )
+    assert result.returncode == 0, result.stderr

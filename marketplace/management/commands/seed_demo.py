@@ -124,6 +124,9 @@ DEMO_STATES = {
 }
 
 
+DEMO_TERRITORY_ZIPS = ["78701", "78702", "78703"]
+
+
 def demo_logins() -> list[tuple[str, str]]:
     return [("ops@fairlead.example", "ops, superuser (admin at /admin/)")] + [
         (email, f"{tier} tier contractor, {name}") for email, name, _, tier, *_ in DEMO_CONTRACTORS
@@ -149,6 +152,7 @@ class Command(BaseCommand):
             ops.save(update_fields=["first_name", "last_name"])
             for row in DEMO_CONTRACTORS:
                 self._balance(self._contractor(*row), ops)
+            self._territories()
             self._leads(ops)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self._print_logins()
@@ -171,6 +175,25 @@ class Command(BaseCommand):
             created_by=ops,
             idempotency_key=f"demo-balance:{contractor.user.email}",
         )
+
+    def _territories(self):
+        """exclusive@ holds plumbing in three downtown Austin zips (78701 among them), paid
+        from their balance like any subscriber. Nothing near 92101 is exclusive."""
+        from territories import services as territories
+        from territories.models import TerritorySubscription
+
+        contractor = Contractor.objects.get(user__email="exclusive@fairlead.example")
+        plumbing = ServiceCategory.objects.get(slug="plumbing")
+        held = set(
+            TerritorySubscription.objects.filter(
+                contractor=contractor, status__in=TerritorySubscription.HOLDING
+            ).values_list("zip_code_id", flat=True)
+        )
+        wanted = [
+            z for z in ZipCode.objects.filter(code__in=DEMO_TERRITORY_ZIPS) if z.code not in held
+        ]
+        if wanted:
+            territories.subscribe(contractor, zip_codes=wanted, category=plumbing)
 
     def _leads(self, ops):
         """Homeowner requests through the real intake and routing, in every state: open
@@ -243,6 +266,9 @@ class Command(BaseCommand):
             radius = DEMO_RADIUS_MILES if len(metros) > 1 else 15
             zips += [z.code for z in zips_within(center, radius)]
         base_zip = ZipCode.objects.get(code=base)
+        # The demo tiers are granted as ops would in the admin (no monthly fee), so every
+        # tier has a login with the same $500 balance.
+        Contractor.objects.filter(pk=contractor.pk).update(tier=tier)
         return services.save_profile(
             contractor,
             changes=services.ProfileChanges(
@@ -254,7 +280,6 @@ class Command(BaseCommand):
                 area_mode=Contractor.AreaMode.ZIP_LIST,
                 service_radius_miles=DEMO_RADIUS_MILES,
                 service_zip_list=" ".join(dict.fromkeys(zips)),
-                tier=tier,
                 is_paused=False,
                 daily_lead_cap=1000,
                 weekly_lead_cap=5000,

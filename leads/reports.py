@@ -1,0 +1,468 @@
+"""Ops reports for finance: lead volume, fill rate, speed, revenue by stream, credits and
+overdue claims, by day, week or month and by state or city (read only).
+
+Definitions (shown on the report page as `DEFINITIONS`):
+- Days, weeks (starting Monday) and months are in the ops time zone, settings.TIME_ZONE.
+- Lead volume: quote requests received in the period, whatever became of them.
+- Fill rate: leads sold at least once ÷ leads whose fate is known (sold, or expired with no
+  buyer). Rejected leads, and leads still being screened or open without a buyer, are out.
+- Time to first offer / first acceptance: from the request to the first offer made to any
+  pro / to the first purchase; medians over the leads that had one.
+- Revenue is what the ledger posted in the period (cash basis): "1% purchases" are
+  lead-purchase debits for marketplace and profile leads, "per-lead territory fees" the
+  lead-purchase debits for territory leads, then territory subscriptions and memberships.
+  Credits net of reversals posted in the period are shown apart, before net revenue.
+- Places: the zip catalog has no metro-area field, so a "metro" is the zip's city with its
+  state (San Diego, CA); the state view adds those up.
+- Credits by reason: claims filed in the period, by outcome; "credited" is the money
+  credited in the period net of reversals, under its claim's reason, or "Found invalid by
+  Fairlead" for proactive credits. Credit rate = credited ÷ lead revenue (1% purchases and
+  per-lead fees) of the same period or contractor.
+- Overdue claims: pending claims past their due time now, whatever the period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .analytics import median_int, ratio_bp
+from .models import Lead, Offer, Purchase
+
+DEFINITIONS = [
+    ("Time zone", "Days, weeks (from Monday) and months are in {tz}."),
+    ("Lead volume", "Quote requests received in the period, whatever became of them."),
+    (
+        "Fill rate",
+        "Leads sold at least once ÷ leads sold or expired with no buyer. Rejected leads and "
+        "leads still in screening or open without a buyer are not counted.",
+    ),
+    (
+        "Time to first offer / acceptance",
+        "From the homeowner's request to the first offer made to a pro / to the first "
+        "purchase. Medians.",
+    ),
+    (
+        "Revenue",
+        "Ledger entries posted in the period. 1% purchases: leads bought in the marketplace "
+        "or from a profile. Per-lead territory fees: leads bought in an exclusive territory. "
+        "Credits, net of reversals, are taken off after.",
+    ),
+    (
+        "Metro",
+        "The zip catalog has no metro-area field: a metro here is the zip's city and state.",
+    ),
+    (
+        "Credit rate",
+        "Money credited (net of reversals) ÷ lead revenue (1% purchases and per-lead fees).",
+    ),
+]
+
+GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
+PLACES = {"state": "State", "metro": "Metro (city, state)"}
+MAX_DAYS_BY_DAY = 92
+STREAMS = [
+    ("one_percent_cents", "1% purchases"),
+    ("territory_per_lead_cents", "Per-lead territory fees"),
+    ("subscriptions_cents", "Territory subscriptions"),
+    ("memberships_cents", "Memberships"),
+]
+PROACTIVE = "proactive"
+PROACTIVE_LABEL = "Found invalid by Fairlead (no claim)"
+
+
+def ops_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def ops_today() -> date:
+    return timezone.now().astimezone(ops_zone()).date()
+
+
+def may_see_reports(user) -> bool:
+    """Finance staff and superusers: the reports show every contractor's money."""
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or user.groups.filter(name="finance").exists()
+
+
+def granularity_error(start: date, end: date, granularity: str) -> str:
+    if granularity == "day" and (end - start).days > MAX_DAYS_BY_DAY:
+        return f"Pick weeks or months for periods longer than {MAX_DAYS_BY_DAY} days."
+    return ""
+
+
+# --- Rows ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LeadStats:
+    received: int = 0
+    rejected: int = 0
+    sold: int = 0
+    expired: int = 0
+    to_offer: list[int] = field(default_factory=list, repr=False)
+    to_sale: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def fill_rate_bp(self) -> int | None:
+        return ratio_bp(self.sold, self.sold + self.expired)
+
+    @property
+    def median_to_offer_seconds(self) -> int | None:
+        return median_int(self.to_offer)
+
+    @property
+    def median_to_sale_seconds(self) -> int | None:
+        return median_int(self.to_sale)
+
+
+@dataclass
+class Revenue:
+    one_percent_cents: int = 0
+    territory_per_lead_cents: int = 0
+    subscriptions_cents: int = 0
+    memberships_cents: int = 0
+    credits_cents: int = 0
+
+    @property
+    def lead_revenue_cents(self) -> int:
+        return self.one_percent_cents + self.territory_per_lead_cents
+
+    @property
+    def gross_cents(self) -> int:
+        return sum(getattr(self, attr) for attr, _ in STREAMS)
+
+    @property
+    def net_cents(self) -> int:
+        return self.gross_cents - self.credits_cents
+
+    @property
+    def credit_rate_bp(self) -> int | None:
+        return ratio_bp(self.credits_cents, self.lead_revenue_cents)
+
+
+@dataclass
+class Bucket:
+    key: str
+    label: str
+    leads: LeadStats = field(default_factory=LeadStats)
+    revenue: Revenue = field(default_factory=Revenue)
+
+
+@dataclass
+class ReasonRow:
+    reason: str
+    label: str
+    filed: int = 0
+    declined: int = 0
+    pending: int = 0
+    approved: int = 0
+    denied: int = 0
+    credited_cents: int = 0
+    share_of_lead_revenue_bp: int | None = None
+
+    @property
+    def approval_rate_bp(self) -> int | None:
+        return ratio_bp(self.approved, self.approved + self.denied)
+
+
+@dataclass
+class ContractorRow:
+    contractor_id: int
+    label: str = ""
+    purchases: int = 0
+    spend_cents: int = 0
+    claims: int = 0
+    approved: int = 0
+    credited_cents: int = 0
+
+    @property
+    def claim_rate_bp(self) -> int | None:
+        return ratio_bp(self.claims, self.purchases)
+
+    @property
+    def credit_rate_bp(self) -> int | None:
+        return ratio_bp(self.credited_cents, self.spend_cents)
+
+
+@dataclass
+class OpsReport:
+    start: date
+    end: date
+    granularity: str
+    place: str
+    totals: Bucket
+    buckets: list[Bucket]
+    places: list[Bucket]
+    reasons: list[ReasonRow]
+    contractors: list[ContractorRow]
+    overdue: list
+    overdue_count: int
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+# --- Buckets ---------------------------------------------------------------------------------
+
+
+def bucket_start(day: date, granularity: str) -> date:
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _bucket_label(first: date, granularity: str) -> str:
+    if granularity == "month":
+        return f"{first:%b %Y}"
+    if granularity == "week":
+        return f"Week of {first:%b} {first.day}, {first.year}"
+    return f"{first:%a} {first:%b} {first.day}, {first.year}"
+
+
+def _every_bucket(start: date, end: date, granularity: str) -> list[date]:
+    firsts, day = [], bucket_start(start, granularity)
+    while day < end:
+        firsts.append(day)
+        if granularity == "month":
+            day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        else:
+            day += timedelta(days=7 if granularity == "week" else 1)
+    return firsts
+
+
+def _place_key(place: str, city: str, state: str) -> tuple[str, str]:
+    if place == "state":
+        return state, state
+    return f"{city}, {state}", f"{city}, {state}"
+
+
+# --- The report ------------------------------------------------------------------------------
+
+
+def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsReport:
+    """Every number of the ops report for [start, end) in the ops time zone."""
+    zone = ops_zone()
+    start_at = datetime.combine(start, time(), zone)
+    end_at = datetime.combine(end, time(), zone)
+    totals = Bucket(key="all", label="All")
+    buckets = {}
+    for first in _every_bucket(start, end, granularity):
+        key = f"{first:%Y-%m-%d}"
+        buckets[key] = Bucket(key=key, label=_bucket_label(first, granularity))
+    places: dict[str, Bucket] = {}
+
+    def place_bucket(city, state) -> Bucket:
+        key, label = _place_key(place, city, state)
+        if key not in places:
+            places[key] = Bucket(key=key, label=label)
+        return places[key]
+
+    def time_bucket(day: date) -> Bucket:
+        return buckets[f"{bucket_start(day, granularity):%Y-%m-%d}"]
+
+    # Leads: one slim row each, with their first offer and first sale.
+    first_offer = (
+        Offer.objects.filter(lead=OuterRef("pk")).order_by("offered_at").values("offered_at")[:1]
+    )
+    first_sale = (
+        Purchase.objects.filter(lead=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    )
+    leads = (
+        Lead.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .annotate(first_offer_at=Subquery(first_offer), first_sale_at=Subquery(first_sale))
+        .order_by()
+        .values_list(
+            "created_at",
+            "status",
+            "zip_code__city",
+            "zip_code__state",
+            "first_offer_at",
+            "first_sale_at",
+        )
+    )
+    for created_at, status, city, state, offered_at, sold_at in leads:
+        day = created_at.astimezone(zone).date()
+        for stats in (totals.leads, time_bucket(day).leads, place_bucket(city, state).leads):
+            stats.received += 1
+            if status == Lead.Status.REJECTED:
+                stats.rejected += 1
+            if sold_at is not None:
+                stats.sold += 1
+                stats.to_sale.append(max(0, int((sold_at - created_at).total_seconds())))
+            elif status == Lead.Status.EXPIRED:
+                stats.expired += 1
+            if offered_at is not None:
+                stats.to_offer.append(max(0, int((offered_at - created_at).total_seconds())))
+
+    # Revenue: ledger entries posted in the period, summed by day, kind and route in SQL.
+    from billing.models import Entry
+
+    stream_of = {
+        Entry.Kind.SUBSCRIPTION: "subscriptions_cents",
+        Entry.Kind.MEMBERSHIP: "memberships_cents",
+        Entry.Kind.CREDIT: "credits_cents",
+        Entry.Kind.REVERSAL: "credits_cents",
+    }
+    rows = (
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind__in=[Entry.Kind.LEAD_PURCHASE, *stream_of])
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day", "kind", "purchase__offer__route")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    for row in rows:
+        if row["kind"] == Entry.Kind.LEAD_PURCHASE:
+            territory = row["purchase__offer__route"] == Offer.Route.TERRITORY
+            attr = "territory_per_lead_cents" if territory else "one_percent_cents"
+            amount = -row["total"]  # debits to the contractor are revenue to us
+        else:
+            attr = stream_of[row["kind"]]
+            amount = row["total"] if attr == "credits_cents" else -row["total"]
+        day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(row["day"])
+        for revenue in (totals.revenue, time_bucket(day).revenue):
+            setattr(revenue, attr, getattr(revenue, attr) + amount)
+
+    # Lead revenue by place (subscriptions and memberships are not tied to a lead's place).
+    for row in (
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind=Entry.Kind.LEAD_PURCHASE)
+        .values(
+            "purchase__lead__zip_code__city",
+            "purchase__lead__zip_code__state",
+            "purchase__offer__route",
+        )
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    ):
+        if row["purchase__lead__zip_code__state"] is None:
+            continue
+        revenue = place_bucket(
+            row["purchase__lead__zip_code__city"], row["purchase__lead__zip_code__state"]
+        ).revenue
+        if row["purchase__offer__route"] == Offer.Route.TERRITORY:
+            revenue.territory_per_lead_cents -= row["total"]
+        else:
+            revenue.one_percent_cents -= row["total"]
+
+    reasons, contractors = _credits(start_at, end_at)
+    for reason in reasons:
+        reason.share_of_lead_revenue_bp = ratio_bp(
+            reason.credited_cents, totals.revenue.lead_revenue_cents
+        )
+    overdue, overdue_count = _overdue()
+    return OpsReport(
+        start=start,
+        end=end,
+        granularity=granularity,
+        place=place,
+        totals=totals,
+        buckets=list(buckets.values()),
+        places=sorted(places.values(), key=lambda b: (-b.leads.received, b.label)),
+        reasons=reasons,
+        contractors=contractors,
+        overdue=overdue,
+        overdue_count=overdue_count,
+    )
+
+
+def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
+    from billing.models import Entry
+    from credits import policy
+    from credits.models import CreditClaim
+    from credits.queries import credit_target
+    from marketplace.models import Contractor
+
+    reasons = {r.slug: ReasonRow(reason=r.slug, label=r.label) for r in policy.REASONS}
+    reasons[PROACTIVE] = ReasonRow(reason=PROACTIVE, label=PROACTIVE_LABEL)
+    contractors: dict[int, ContractorRow] = {}
+
+    def contractor_row(pk) -> ContractorRow:
+        if pk not in contractors:
+            contractors[pk] = ContractorRow(contractor_id=pk)
+        return contractors[pk]
+
+    Status = CreditClaim.Status
+    filed = (
+        CreditClaim.objects.filter(filed_at__gte=start_at, filed_at__lt=end_at)
+        .values("reason", "status", "purchase__contractor")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for row in filed:
+        reason = reasons.setdefault(row["reason"], ReasonRow(row["reason"], row["reason"]))
+        count, status = row["count"], row["status"]
+        reason.filed += count
+        reason.declined += count if status == Status.DECLINED else 0
+        reason.pending += count if status == Status.PENDING else 0
+        reason.denied += count if status == Status.DENIED else 0
+        approved = count if status in {Status.APPROVED, Status.PARTIALLY_APPROVED} else 0
+        reason.approved += approved
+        contractor = contractor_row(row["purchase__contractor"])
+        contractor.claims += count
+        contractor.approved += approved
+
+    entries = list(
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind__in=[Entry.Kind.CREDIT, Entry.Kind.REVERSAL])
+        .values_list("idempotency_key", "amount_cents", "account__contractor")
+    )
+    targets = [credit_target(key) for key, _, _ in entries]
+    claim_ids = {target[1] for target in targets if target and target[0] == "claim"}
+    claim_reason = dict(
+        CreditClaim.objects.filter(pk__in=claim_ids).order_by().values_list("pk", "reason")
+    )  # no query when there is no claim credit
+    for (_, amount, contractor_id), target in zip(entries, targets, strict=True):
+        if target is None:
+            continue  # a credit we cannot tie to a lead: shown in the ledger, not here
+        kind, pk = target
+        reason = claim_reason.get(pk, "") if kind == "claim" else PROACTIVE
+        if reason in reasons:
+            reasons[reason].credited_cents += amount
+        contractor_row(contractor_id).credited_cents += amount
+
+    for row in (
+        Purchase.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .values("contractor")
+        .annotate(count=Count("pk"), spend=Sum("price_cents"))
+        .order_by()
+    ):
+        if row["contractor"] in contractors:
+            contractors[row["contractor"]].purchases = row["count"]
+            contractors[row["contractor"]].spend_cents = row["spend"] or 0
+    names = {
+        pk: business_name or email
+        for pk, business_name, email in Contractor.objects.filter(
+            pk__in=list(contractors)
+        ).values_list("pk", "business_name", "user__email")
+    }
+    for row in contractors.values():
+        row.label = names.get(row.contractor_id, f"Contractor {row.contractor_id}")
+    return (
+        [r for r in reasons.values() if r.filed or r.credited_cents],
+        sorted(
+            contractors.values(),
+            key=lambda r: (-r.credited_cents, -(r.claim_rate_bp or 0), r.label.lower()),
+        ),
+    )
+
+
+def _overdue(limit: int = 100):
+    from credits.models import CreditClaim
+
+    overdue = CreditClaim.objects.filter(
+        status=CreditClaim.Status.PENDING, due_by__lt=timezone.now()
+    ).order_by("due_by")
+    rows = list(overdue.select_related("purchase__contractor__user", "purchase__lead")[:limit])
+    return rows, len(rows) if len(rows) < limit else overdue.count()

@@ -1,0 +1,115 @@
+from dataclasses import dataclass
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from marketplace.api import IsContractor
+from marketplace.models import ServiceCategory
+
+from . import pricing, queries, services
+from .models import TerritorySubscription
+from .serializers import (
+    SubscribeSerializer,
+    SubscriptionSerializer,
+    TerritoryQuerySerializer,
+    TerritorySerializer,
+)
+
+
+@dataclass
+class _Item:
+    """A zip row of one category, as TerritorySerializer reads it."""
+
+    row: queries.ZipRow
+    category: ServiceCategory
+    lead_fee_cents: int
+
+    def __getattr__(self, name):
+        return getattr(self.row, name)
+
+
+class TerritoryList(generics.GenericAPIView):
+    """Price, availability and demand of zip codes for one service or every service."""
+
+    permission_classes = [IsContractor]
+    serializer_class = TerritorySerializer
+    queryset = TerritorySubscription.objects.none()  # rows are built by queries.zip_rows
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("zip", str, required=True, description="Zip code(s), comma-separated"),
+            OpenApiParameter("category", str, description="Service slug"),
+        ],
+        responses={200: TerritorySerializer(many=True)},
+    )
+    def get(self, request):
+        query = TerritoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        zips = query.validated_data["zip"]
+        chosen = query.validated_data.get("category")
+        categories = [chosen] if chosen else list(ServiceCategory.objects.filter(active=True))
+        contractor, now = request.user.contractor, timezone.now()
+        items = [
+            _Item(row, category, pricing.lead_fee_cents(category.slug))
+            for category in categories
+            for row in queries.zip_rows(zips, category, contractor=contractor, now=now)
+        ]
+        page = self.paginate_queryset(items)
+        return self.get_paginated_response(TerritorySerializer(page, many=True).data)
+
+
+class SubscriptionListCreate(generics.ListCreateAPIView):
+    """Your territories, newest state first; POST takes zip codes for one service, all or
+    none, and charges the first month (402 balance too low, 409 taken or price moved)."""
+
+    permission_classes = [IsContractor]
+    serializer_class = SubscriptionSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TerritorySubscription.objects.none()
+        return queries.subscriptions_for(self.request.user.contractor)
+
+    @extend_schema(request=SubscribeSerializer, responses={201: SubscriptionSerializer(many=True)})
+    def post(self, request, *args, **kwargs):
+        data = SubscribeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscriptions = services.subscribe(
+            request.user.contractor,
+            zip_codes=data.validated_data["zip_codes"],
+            category=data.validated_data["category"],
+            expected_total_cents=data.validated_data.get("expected_total_cents"),
+        )
+        return Response(
+            SubscriptionSerializer(subscriptions, many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+class SubscriptionDetail(generics.GenericAPIView):
+    """One of your territories; DELETE cancels it at the end of the paid month."""
+
+    permission_classes = [IsContractor]
+    serializer_class = SubscriptionSerializer
+    queryset = TerritorySubscription.objects.none()  # _own() scopes to the caller
+
+    def _own(self, subscription_id):
+        subscription = (
+            queries.subscriptions_for(self.request.user.contractor)
+            .filter(pk=subscription_id)
+            .first()
+        )
+        if subscription is None:
+            raise NotFound("No such territory.")
+        return subscription
+
+    def get(self, request, subscription_id):
+        return Response(SubscriptionSerializer(self._own(subscription_id)).data)
+
+    def delete(self, request, subscription_id):
+        subscription = services.cancel(
+            self._own(subscription_id), contractor=request.user.contractor
+        )
+        return Response(SubscriptionSerializer(subscription).data)

@@ -1,0 +1,190 @@
+"""Reads of territories: who holds a pair, what zips are worth, what is still free.
+Shared by the territory page, the API, routing and the admin."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import F, Q
+
+from marketplace.models import Contractor, ServiceCategory, ZipCode
+from marketplace.queries import zips_within
+
+from . import pricing
+from .metros import BY_SLUG
+from .models import DemandIndex, PriceOverride, TerritorySubscription
+
+# The territory page never lists more zips than this at once.
+MAX_ZIPS_SHOWN = 300
+
+
+def holder(*, zip_code_id: str, category_id: int) -> TerritorySubscription | None:
+    """The subscription holding a pair (active or in its grace period), if any."""
+    return (
+        TerritorySubscription.objects.filter(
+            zip_code_id=zip_code_id,
+            category_id=category_id,
+            status__in=TerritorySubscription.HOLDING,
+        )
+        .select_related("contractor__user")
+        .first()
+    )
+
+
+def subscriptions_for(contractor: Contractor):
+    """A contractor's subscriptions, holding ones first, then the ended ones, newest first
+    (nulls placed explicitly: PostgreSQL and SQLite sort them differently)."""
+    return (
+        TerritorySubscription.objects.filter(contractor=contractor)
+        .select_related("zip_code", "category")
+        .order_by(F("ended_at").desc(nulls_first=True), "zip_code_id", "category__name")
+    )
+
+
+def held_pairs(contractor: Contractor) -> set[tuple[str, str]]:
+    """(zip, category slug) pairs the contractor holds now."""
+    return set(
+        TerritorySubscription.objects.filter(
+            contractor=contractor, status__in=TerritorySubscription.HOLDING
+        ).values_list("zip_code_id", "category__slug")
+    )
+
+
+def figures_for(
+    zips: list[ZipCode], category: ServiceCategory, *, now
+) -> dict[str, pricing.Figures]:
+    """Each zip's worth for one category, in three queries whatever the number of zips:
+    last year's leads and their value, ops' demand indexes, ops' price overrides."""
+    from leads.queries import lead_volume  # a read across apps, through its queries module
+
+    codes = [z.code for z in zips]
+    volume = lead_volume(codes, category_id=category.pk, since=now - timedelta(days=365))
+    demand_by_zip, demand_by_state = {}, {}
+    for index in DemandIndex.objects.filter(
+        Q(zip_code__in=codes) | Q(state__in={z.state for z in zips})
+    ):
+        if index.zip_code_id:
+            demand_by_zip[index.zip_code_id] = index.percent
+        else:
+            demand_by_state[index.state] = index.percent
+    overrides = dict(
+        PriceOverride.objects.filter(zip_code__in=codes, category=category).values_list(
+            "zip_code_id", "monthly_fee_cents"
+        )
+    )
+    figures = {}
+    for z in zips:
+        count, value = volume.get(z.code, (0, 0))
+        average = (
+            (value * 2 + count) // (count * 2) if count else category.typical_job_value_cents
+        )  # integer division, rounded half up
+        figures[z.code] = pricing.Figures(
+            leads_12m=count,
+            average_value_cents=average,
+            demand_percent=demand_by_zip.get(z.code, demand_by_state.get(z.state, 100)),
+            override_cents=overrides.get(z.code),
+        )
+    return figures
+
+
+@dataclass
+class ZipRow:
+    """One zip on the territory page and in the API."""
+
+    zip_code: ZipCode
+    availability: str  # free | partial | taken
+    taken_categories: list[str]
+    category_taken: bool
+    yours: bool
+    figures: pricing.Figures
+    monthly_fee_cents: int
+    formula: str
+
+    @property
+    def selectable(self) -> bool:
+        return not self.category_taken and not self.yours
+
+    @property
+    def availability_label(self) -> str:
+        return {
+            "free": "Every service free",
+            "partial": "Some services taken",
+            "taken": "All services taken",
+        }[self.availability]
+
+
+def zip_rows(
+    zips: list[ZipCode], category: ServiceCategory, *, contractor: Contractor | None, now
+) -> list[ZipRow]:
+    """Availability (across all services) and the price of `category`, for each zip: green
+    when every active service is free, yellow when some are taken, red when all are."""
+    codes = [z.code for z in zips]
+    active = dict(ServiceCategory.objects.filter(active=True).values_list("pk", "name"))
+    held = {}
+    for zip_code, category_id, contractor_id in TerritorySubscription.objects.filter(
+        zip_code__in=codes, status__in=TerritorySubscription.HOLDING
+    ).values_list("zip_code_id", "category_id", "contractor_id"):
+        held.setdefault(zip_code, {})[category_id] = contractor_id
+    figures = figures_for(zips, category, now=now)
+    rows = []
+    for z in zips:
+        taken = held.get(z.code, {})
+        taken_active = [name for pk, name in active.items() if pk in taken]
+        if not taken_active:
+            availability = "free"
+        elif len(taken_active) >= len(active):
+            availability = "taken"
+        else:
+            availability = "partial"
+        holder_id = taken.get(category.pk)
+        rows.append(
+            ZipRow(
+                zip_code=z,
+                availability=availability,
+                taken_categories=sorted(taken_active),
+                category_taken=holder_id is not None,
+                yours=contractor is not None and holder_id == contractor.pk,
+                figures=figures[z.code],
+                monthly_fee_cents=pricing.monthly_fee_cents(figures[z.code]),
+                formula=pricing.fee_formula(figures[z.code]),
+            )
+        )
+    return rows
+
+
+class SearchError(ValueError):
+    pass
+
+
+def find_zips(*, q: str = "", metro: str = "", radius_miles: int = 5) -> list[ZipCode]:
+    """The zips a territory search names: a metro's, those within a radius of a zip code,
+    or a city's ("Austin" or "Austin, TX"). Nearest first, at most MAX_ZIPS_SHOWN."""
+    q = q.strip()
+    if metro:
+        area = BY_SLUG.get(metro)
+        if area is None:
+            raise SearchError("Pick a metro area from the list.")
+        center = ZipCode.objects.filter(code=area.center_zip).first()
+        if center is None:
+            raise SearchError("This metro's zip codes are not loaded yet.")
+        codes = [z.code for z in zips_within(center, area.radius_miles)]
+    elif q.isdigit() and len(q) == 5:
+        center = ZipCode.objects.filter(code=q, active=True).first()
+        if center is None:
+            raise SearchError(f"{q} is not a US zip code we know.")
+        codes = [z.code for z in zips_within(center, radius_miles)]
+    elif q:
+        city, _, state = (part.strip() for part in q.partition(","))
+        found = ZipCode.objects.filter(city__iexact=city, active=True)
+        if state:
+            found = found.filter(state__iexact=state)
+        codes = list(found.order_by("code").values_list("code", flat=True))
+        if not codes:
+            raise SearchError(
+                f"No zip codes found for “{q}”. Try a zip code, or a city and state "
+                "like “Austin, TX”."
+            )
+    else:
+        return []
+    codes = codes[:MAX_ZIPS_SHOWN]
+    by_code = ZipCode.objects.in_bulk(codes)
+    return [by_code[c] for c in codes if c in by_code]

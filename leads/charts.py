@@ -90,7 +90,10 @@ def month_chart(rows, *, bars: list[Series], lines: list[Series], title: str) ->
         center = x0 + slot // 2
         if index % label_every == 0:
             month, _, year = row.label.partition(" ")
-            first = index == 0 or month == "Jan"
+            # The year goes under each January, and under the first month unless the very
+            # next month is a January (the two years would print on top of each other).
+            next_label = rows[1].label if label_every == 1 and count > 1 else ""
+            first = month == "Jan" or (index == 0 and not next_label.startswith("Jan"))
             chart.x_labels.append({"x": center, "month": month, "year": year if first else ""})
         group_left = center - bar_w * len(bars) // 2
         for b, series in enumerate(bars):

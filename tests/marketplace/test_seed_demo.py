@@ -29,11 +29,13 @@ def test_seed_demo_is_idempotent_and_its_logins_work(client, metro_zips, capsys)
         served = set(contractor.service_areas.values_list("zip_code_id", flat=True))
         assert {"92101", "78701"} <= served  # both demo metros, 25 miles around each
         assert contractor.categories.count() >= 20
-        adjustments = contractor.account.entries.filter(kind="adjustment")
+        adjustments = contractor.account.entries.filter(kind="adjustment", memo="Demo balance")
         assert [e.amount_cents for e in adjustments] == [50_000]  # $500, once despite two runs
     from leads.models import Lead
 
-    assert Lead.objects.count() == 7  # not doubled by the second run
+    history = Lead.objects.filter(email__endswith="@history.homeowner.example")
+    assert Lead.objects.exclude(pk__in=history).count() == 7  # not doubled by the second run
+    assert history.count() == 40
     assert set(Lead.objects.values_list("status", flat=True)) == {
         "open",
         "screening",
@@ -63,3 +65,37 @@ def test_seed_demo_explains_a_missing_zip_catalog(db):
 
     with pytest.raises(CommandError, match="load_zipcodes"):
         call_command("seed_demo")
+
+
+def test_the_elite_pros_history_fills_the_analytics_page(client, metro_zips):
+    """Six months of bought, called, booked and won leads, written at their own moments."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing.models import Entry
+    from leads.models import Purchase
+
+    call_command("seed_demo")
+    elite = Contractor.objects.get(user__email="elite@fairlead.example")
+    purchases = Purchase.objects.filter(contractor=elite)
+    assert purchases.count() >= 35
+    months = {p.created_at.strftime("%Y-%m") for p in purchases}
+    assert len(months) >= 5
+    assert purchases.filter(created_at__lt=timezone.now() - timedelta(days=120)).exists()
+    outcomes = set(purchases.values_list("outcome", flat=True))
+    assert {"won", "appointment", "lost"} <= outcomes
+    assert purchases.filter(outcome="won", final_value_cents__gt=0).count() >= 5
+    assert elite.star_score >= 80  # still eligible for the marketplace
+    # The ledger runs forward in time: every balance follows from the one before.
+    entries = list(Entry.objects.filter(account__contractor=elite).order_by("created_at", "pk"))
+    assert [e.pk for e in entries] == sorted(e.pk for e in entries)
+    running = 0
+    for entry in entries:
+        running += entry.amount_cents
+        assert entry.balance_after_cents == running
+
+    client.force_login(elite.user)
+    page = client.get(reverse("dashboard:analytics"), {"preset": "last_12_months"})
+    html = page.content.decode()
+    assert "Your best city:" in html

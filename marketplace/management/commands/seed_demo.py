@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from marketplace import services
-from marketplace.models import Contractor, ServiceCategory, User, ZipCode
+from marketplace.models import Contractor, Notification, ServiceCategory, User, ZipCode
 from marketplace.queries import zips_within
 
 DEMO_PASSWORD = "fairlead-demo"
@@ -126,6 +126,23 @@ DEMO_STATES = {
 
 DEMO_TERRITORY_ZIPS = ["78701", "78702", "78703"]
 
+# The elite pro's past: leads bought over HISTORY_DAYS in these zips (none in a territory).
+HISTORY_DAYS = 180
+HISTORY_LEADS = 40
+HISTORY_TOP_UP_BELOW_CENTS = 20_000
+HISTORY_ZIPS = ["92101", "92103", "92104", "92107", "78704", "78705", "78745"]
+HISTORY_REVIEWS = [
+    "On time, explained the options and cleaned up after.",
+    "Fair price and the work was done in one visit.",
+    "Called back within the hour and fixed it the same week.",
+]
+HISTORY_JOBS = [
+    "quote for the whole house",
+    "small repair before guests arrive",
+    "replace what is there, same size",
+    "second opinion on another quote",
+]
+
 
 def demo_logins() -> list[tuple[str, str]]:
     return [("ops@fairlead.example", "ops, superuser (admin at /admin/)")] + [
@@ -150,8 +167,10 @@ class Command(BaseCommand):
             ops = self._user("ops@fairlead.example", staff=True)
             ops.first_name, ops.last_name = "Olivia", "Ops"
             ops.save(update_fields=["first_name", "last_name"])
-            for row in DEMO_CONTRACTORS:
-                self._balance(self._contractor(*row), ops)
+            contractors = [self._contractor(*row) for row in DEMO_CONTRACTORS]
+            self._history(ops)
+            for contractor in contractors:
+                self._balance(contractor, ops)
             self._territories()
             self._leads(ops)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -194,6 +213,126 @@ class Command(BaseCommand):
         ]
         if wanted:
             territories.subscribe(contractor, zip_codes=wanted, category=plumbing)
+
+    def _history(self, ops):
+        """Six months of the elite pro's past leads, so the analytics page has a story to
+        tell: bought, called, booked, won or lost, across both cities and every service.
+        Each lead goes through the real intake, routing and purchase at its own moment in
+        the past (time travel by the clock library the tests use), so every timestamp and
+        ledger balance is what the services would have written then."""
+        import random
+        from datetime import timedelta
+
+        import time_machine
+        from django.utils import timezone
+
+        from billing import services as billing
+        from leads import policy
+        from leads import services as lead_services
+        from leads.models import ContactAttempt, Lead, Offer, Purchase
+
+        elite = Contractor.objects.get(user__email="elite@fairlead.example")
+        if Lead.objects.filter(email__endswith="@history.homeowner.example").exists():
+            return
+        rng = random.Random(2026)  # the same story on every machine
+        categories = list(ServiceCategory.objects.filter(active=True).order_by("slug"))
+        start = timezone.now() - timedelta(days=HISTORY_DAYS)
+        with time_machine.travel(start - timedelta(days=1), tick=False):
+            self._balance(elite, ops)
+        moments = sorted(
+            start + timedelta(days=rng.uniform(0, HISTORY_DAYS - 8), hours=rng.uniform(0, 10))
+            for _ in range(HISTORY_LEADS)
+        )
+        for number, moment in enumerate(moments, start=1):
+            category = rng.choice(categories)
+            zip_code = rng.choice(HISTORY_ZIPS)
+            area_code = "619" if zip_code.startswith("9") else "512"
+            with time_machine.travel(moment, tick=False):
+                account = billing.account_for(elite)
+                if account.balance_cents < HISTORY_TOP_UP_BELOW_CENTS:
+                    billing.post_entry(
+                        account,
+                        kind="adjustment",
+                        amount_cents=DEMO_BALANCE_CENTS,
+                        memo="Demo top-up",
+                        reason="Demo data: the pro tops up when the balance runs low",
+                        created_by=ops,
+                        idempotency_key=f"demo-history-top-up:{number}",
+                    )
+                lead = lead_services.submit_quote_request(
+                    lead_services.QuoteRequest(
+                        category=category,
+                        zip_code=ZipCode.objects.get(code=zip_code),
+                        description=f"{category.name} job: {rng.choice(HISTORY_JOBS)}.",
+                        timeframe=Lead.Timeframe.WEEKS,
+                        job_size=rng.choice(list(Lead.JobSize)),
+                        ownership="owner",
+                        name="Demo Homeowner",
+                        phone=f"+1{area_code}555{2000 + number:04d}",
+                        email=f"past-{number}@history.homeowner.example",
+                        preferred_contact=Lead.ContactMethod.PHONE,
+                    ),
+                    submission=lead_services.Submission(
+                        consent_text=policy.consent_text(),
+                        channel="web",
+                        utm={"source": rng.choice(["google", "facebook", "nextdoor"])},
+                    ),
+                )
+                if lead.status != Lead.Status.OPEN:
+                    continue
+                Lead.objects.filter(pk=lead.pk).update(max_pros=1)
+                lead_services.route(lead.pk)
+                offer = Offer.objects.filter(lead=lead, contractor=elite).first()
+                if offer is None:
+                    continue
+            with time_machine.travel(moment + timedelta(minutes=rng.randint(2, 40)), tick=False):
+                purchase = lead_services.accept_offer(offer, contractor=elite)
+            roll = rng.random()
+            if roll < 0.12:
+                continue  # never called: the dashboard's to-do list
+            # Mostly called within the hour, as a pro who keeps a good star score does.
+            called = moment + timedelta(minutes=rng.choice([50, 55, 60, 70, 95, 180]))
+            with time_machine.travel(called, tick=False):
+                reached = roll < 0.85
+                lead_services.log_contact_attempt(
+                    purchase,
+                    channel=ContactAttempt.Channel.CALL,
+                    result=ContactAttempt.Result.REACHED
+                    if reached
+                    else ContactAttempt.Result.NO_ANSWER,
+                )
+                if not reached:
+                    continue
+                if roll < 0.30:
+                    lead_services.record_outcome(
+                        purchase,
+                        outcome=Purchase.Outcome.LOST,
+                        lost_reason=rng.choice(["Went with a cheaper quote", "Postponed the job"]),
+                    )
+                elif roll < 0.55:
+                    lead_services.record_outcome(purchase, outcome=Purchase.Outcome.APPOINTMENT)
+                else:
+                    value = category.typical_job_value_cents * rng.uniform(0.6, 1.8)
+                    lead_services.record_outcome(
+                        purchase,
+                        outcome=Purchase.Outcome.WON,
+                        final_value_cents=int(value) // 100 * 100,
+                    )
+                    if rng.random() < 0.7:
+                        lead_services.submit_review(
+                            purchase.review,
+                            rating=rng.choice([5, 5, 5, 4]),
+                            text=rng.choice(HISTORY_REVIEWS),
+                        )
+        for number, moment in enumerate(moments[::3]):
+            with time_machine.travel(moment + timedelta(hours=3), tick=False):
+                services.record_click(
+                    elite, kind="phone" if number % 2 else "website", source_page="/pros/"
+                )
+        # The pro read these long ago; only today's demo leads are news.
+        Notification.objects.filter(user=elite.user, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
 
     def _leads(self, ops):
         """Homeowner requests through the real intake and routing, in every state: open

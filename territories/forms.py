@@ -1,10 +1,10 @@
 from django import forms
 
-from marketplace.formtools import FairleadForm
-from marketplace.models import ServiceCategory, ZipCode
+from marketplace.formtools import FairleadForm, check_rule
+from marketplace.models import ServiceCategory
 
+from . import services
 from .metros import METROS
-from .services import MAX_ZIPS_PER_ORDER
 
 RADIUS_CHOICES = [
     (1, "1 mile"),
@@ -69,11 +69,4 @@ class OrderForm(FairleadForm):
         self.fields["zip_codes"].choices = [(c, c) for c in codes]
 
     def clean_zip_codes(self):
-        codes = list(dict.fromkeys(self.cleaned_data["zip_codes"]))
-        if len(codes) > MAX_ZIPS_PER_ORDER:
-            raise forms.ValidationError(f"Pick at most {MAX_ZIPS_PER_ORDER} zip codes at once.")
-        found = ZipCode.objects.in_bulk(codes)
-        unknown = [c for c in codes if c not in found]
-        if unknown:
-            raise forms.ValidationError(f"Unknown zip code: {', '.join(unknown)}.")
-        return [found[c] for c in codes]
+        return check_rule(services.zip_codes_named, self.cleaned_data["zip_codes"])

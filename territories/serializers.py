@@ -1,9 +1,18 @@
 from rest_framework import serializers
 
-from marketplace.models import ServiceCategory, ZipCode
+from marketplace.errors import DomainError
+from marketplace.models import ServiceCategory
 
+from . import services
 from .models import TerritorySubscription
 from .services import MAX_ZIPS_PER_ORDER
+
+
+def _zip_codes_named(codes) -> list:
+    try:
+        return services.zip_codes_named(codes)
+    except DomainError as error:
+        raise serializers.ValidationError(error.message) from None
 
 
 class TerritorySerializer(serializers.Serializer):
@@ -41,16 +50,7 @@ class TerritoryQuerySerializer(serializers.Serializer):
     )
 
     def validate_zip(self, value):
-        codes = list(dict.fromkeys(c.strip() for c in value.split(",") if c.strip()))
-        if not codes:
-            raise serializers.ValidationError("Give a zip code.")
-        if len(codes) > MAX_ZIPS_PER_ORDER:
-            raise serializers.ValidationError(f"Ask for at most {MAX_ZIPS_PER_ORDER} zip codes.")
-        found = ZipCode.objects.in_bulk(codes)
-        unknown = [c for c in codes if c not in found]
-        if unknown:
-            raise serializers.ValidationError(f"Unknown zip code: {', '.join(unknown)}.")
-        return [found[c] for c in codes]
+        return _zip_codes_named(value.split(","))
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):
@@ -93,9 +93,4 @@ class SubscribeSerializer(serializers.Serializer):
     )
 
     def validate_zip_codes(self, value):
-        codes = list(dict.fromkeys(value))
-        found = ZipCode.objects.in_bulk(codes)
-        unknown = [c for c in codes if c not in found]
-        if unknown:
-            raise serializers.ValidationError(f"Unknown zip code: {', '.join(unknown)}.")
-        return [found[c] for c in codes]
+        return _zip_codes_named(value)

@@ -60,6 +60,23 @@ def quote(
     return result
 
 
+def zip_codes_named(codes) -> list[ZipCode]:
+    """The catalog's zip codes for an order or a lookup, in the order given, each once.
+    TerritoryError for none, too many or an unknown code (the form and the API say it)."""
+    codes = list(dict.fromkeys(code.strip() for code in codes if code.strip()))
+    if not codes:
+        raise TerritoryError("Pick at least one zip code.", field="zip_codes")
+    if len(codes) > MAX_ZIPS_PER_ORDER:
+        raise TerritoryError(
+            f"Pick at most {MAX_ZIPS_PER_ORDER} zip codes at once.", field="zip_codes"
+        )
+    found = ZipCode.objects.in_bulk(codes)
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise TerritoryError(f"Unknown zip code: {', '.join(unknown)}.", field="zip_codes")
+    return [found[code] for code in codes]
+
+
 def _check_order(contractor: Contractor, zip_codes: list[ZipCode], category) -> None:
     if not contractor.is_active or not contractor.is_onboarded:
         raise TerritoryError("Finish setting up your account before subscribing to a territory.")

@@ -181,3 +181,25 @@ def test_many_contractors_hold_many_pairs_without_interfering(clock, austin, plu
         TerritorySubscription.objects.first().period_end
         - TerritorySubscription.objects.first().period_start
     )
+
+
+@pytest.mark.parametrize(
+    ("codes", "message"),
+    [
+        ([], "Pick at least one zip code."),
+        ([" ", ""], "Pick at least one zip code."),
+        ([f"{n:05d}" for n in range(51)], "Pick at most 50 zip codes at once."),
+        (["78701", "00000", "99999"], "Unknown zip code: 00000, 99999."),
+    ],
+)
+def test_an_order_names_known_zip_codes_within_the_limit(metro_zips, codes, message):
+    from territories.services import TerritoryError, zip_codes_named
+
+    with pytest.raises(TerritoryError, match=message):
+        zip_codes_named(codes)
+
+
+def test_an_orders_zip_codes_keep_their_order_and_come_once(metro_zips):
+    from territories.services import zip_codes_named
+
+    assert [z.code for z in zip_codes_named(["78702", " 78701", "78702"])] == ["78702", "78701"]

@@ -74,7 +74,7 @@ def test_the_elite_pros_history_fills_the_analytics_page(client, metro_zips):
     from django.utils import timezone
 
     from billing.models import Entry
-    from leads.models import Purchase
+    from leads.models import Purchase, Review
 
     call_command("seed_demo")
     elite = Contractor.objects.get(user__email="elite@fairlead.example")
@@ -87,6 +87,8 @@ def test_the_elite_pros_history_fills_the_analytics_page(client, metro_zips):
     assert {"won", "appointment", "lost"} <= outcomes
     assert purchases.filter(outcome="won", final_value_cents__gt=0).count() >= 5
     assert elite.star_score >= 80  # still eligible for the marketplace
+    reviews = Review.objects.filter(purchase__contractor=elite, submitted_at__isnull=False)
+    assert reviews.count() >= 3 and reviews.exclude(reply="").count() == 1
     # The ledger runs forward in time: every balance follows from the one before.
     entries = list(Entry.objects.filter(account__contractor=elite).order_by("created_at", "pk"))
     assert [e.pk for e in entries] == sorted(e.pk for e in entries)

@@ -229,7 +229,7 @@ class Command(BaseCommand):
         from billing import services as billing
         from leads import policy
         from leads import services as lead_services
-        from leads.models import ContactAttempt, Lead, Offer, Purchase
+        from leads.models import ContactAttempt, Lead, Offer, Purchase, Review
 
         elite = Contractor.objects.get(user__email="elite@fairlead.example")
         if Lead.objects.filter(email__endswith="@history.homeowner.example").exists():
@@ -329,6 +329,15 @@ class Command(BaseCommand):
                 services.record_click(
                     elite, kind="phone" if number % 2 else "website", source_page="/pros/"
                 )
+        newest = (
+            Review.objects.filter(purchase__contractor=elite, submitted_at__isnull=False)
+            .order_by("-submitted_at")
+            .first()
+        )
+        if newest is not None:
+            lead_services.reply_to_review(
+                newest, contractor=elite, text="Thank you! Call us any time something comes up."
+            )
         # The pro read these long ago; only today's demo leads are news.
         Notification.objects.filter(user=elite.user, read_at__isnull=True).update(
             read_at=timezone.now()

@@ -6,7 +6,7 @@ from datetime import timedelta
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -63,7 +63,9 @@ def post_entry(
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents == 0:
         raise InvalidAmount("An entry moves a whole, non-zero number of cents.")
     # Lock the account row: two entries at once must not both read the old balance.
-    locked = Account.objects.select_for_update().get(pk=account.pk)
+    # NO KEY UPDATE: the balance changes, never the key, so rows that reference the account
+    # or its contractor (checked at COMMIT with KEY SHARE on PostgreSQL) are not blocked.
+    locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
     if idempotency_key:
         existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -334,10 +336,13 @@ def change_tier(contractor: Contractor, *, tier: str) -> str:
         raise TierError("Pick base, pro or elite.")
     with transaction.atomic():
         # Two tier changes at once must not both charge. Locks in the renewal's order:
-        # contractor, then membership, then the account.
-        contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+        # contractor, then membership, then the account. NO KEY UPDATE, so a lead bought at
+        # the same moment (its rows reference the contractor) does not deadlock with it.
+        contractor = Contractor.objects.select_for_update(no_key=True).get(pk=contractor.pk)
         membership = Membership.objects.select_for_update().filter(contractor=contractor).first()
         now = timezone.now()
+        if not contractor.is_active:
+            raise TierError("Your account is deactivated: contact us to change your tier.")
         if tier == contractor.tier:
             if membership and membership.scheduled_tier:
                 membership.scheduled_tier = ""
@@ -398,11 +403,17 @@ def renew_memberships(*, limit: int = 500) -> dict:
 
     now = timezone.now()
     done = {"renewed": 0, "past_due": 0, "downgraded": 0, "ended": 0}
-    due = Membership.objects.filter(period_end__lte=now).values_list("contractor_id", flat=True)
+    # Months to charge first, then graces running out; the ones still in grace (retried
+    # each run) last, so they never crowd new renewals out of a batch.
+    due = (
+        Membership.objects.filter(period_end__lte=now)
+        .order_by(F("grace_until").asc(nulls_first=True), "period_end", "pk")
+        .values_list("contractor_id", flat=True)
+    )
     for contractor_id in list(due[:limit]):
         with transaction.atomic():
             # Contractor first, then the membership: the order change_tier locks them in.
-            contractor = Contractor.objects.select_for_update().get(pk=contractor_id)
+            contractor = Contractor.objects.select_for_update(no_key=True).get(pk=contractor_id)
             membership = (
                 Membership.objects.select_for_update()
                 .filter(contractor=contractor, period_end__lte=now)
@@ -416,19 +427,23 @@ def renew_memberships(*, limit: int = 500) -> dict:
 
 def _renew_membership(contractor: Contractor, membership: Membership, *, now) -> str:
     label = membership.get_tier_display()
-    if membership.scheduled_tier and contractor.is_active:
+    ops_set_tier = contractor.tier not in (membership.tier, membership.scheduled_tier)
+    if membership.scheduled_tier and contractor.is_active and not ops_set_tier:
         _set_tier(contractor, membership.scheduled_tier)
         membership.tier = membership.scheduled_tier
         membership.scheduled_tier = ""
         label = membership.get_tier_display()
-    if not contractor.is_active or contractor.tier != membership.tier:
+    if not contractor.is_active or ops_set_tier:
         # Nobody is billed for a month they cannot use, or for a tier they did not choose.
-        why = (
-            "your account is deactivated"
-            if not contractor.is_active
-            else f"our team set your tier to {contractor.get_tier_display()}; "
-            "there is nothing more to pay for it"
-        )
+        if not contractor.is_active:
+            why = "your account is deactivated"
+            if not ops_set_tier:
+                _set_tier(contractor, Contractor.Tier.BASE)  # the paid tier ends with it
+        else:
+            why = (
+                f"our team set your tier to {contractor.get_tier_display()}; "
+                "there is nothing more to pay for it"
+            )
         membership.delete()
         _tell_later(
             contractor, "subscription_ended", {"what": f"Your {label} membership", "why": why}

@@ -638,7 +638,9 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
         raise LeadFull("All slots on this lead are taken.")
     # Lock the pro's account: their accepts take turns, so caps and budget hold even when
     # several offers are accepted at once.
-    account = Account.objects.select_for_update().get(pk=billing.account_for(contractor).pk)
+    account = Account.objects.select_for_update(no_key=True).get(
+        pk=billing.account_for(contractor).pk
+    )
     exclusive = offer.route == Offer.Route.TERRITORY
     if (
         not queries.buyers(lead, price_cents=offer.price_cents, now=now, marketplace=not exclusive)
@@ -839,6 +841,12 @@ def reroute_lead(lead: Lead) -> int:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     if lead.status != Lead.Status.OPEN or lead.profile_contractor_id:
         return 0
+    if lead.routed_at is None:
+        # Routing decides first whether a territory subscriber has the first right to it.
+        raise DomainError(
+            f"{lead.reference} has not been routed yet; the worker routes it within a "
+            "minute. Re-route it after that."
+        )
     now = timezone.now()
     window = (
         lead.offers.filter(route=Offer.Route.TERRITORY, status=Offer.Status.PENDING)

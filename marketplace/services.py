@@ -136,7 +136,7 @@ def save_profile(contractor: Contractor, *, changes: ProfileChanges) -> Contract
     if not changes.categories:
         raise DomainError("Choose at least one service category.", field="categories")
     # Lock the profile: two saves at once must not interleave their service areas.
-    contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+    contractor = Contractor.objects.select_for_update(no_key=True).get(pk=contractor.pk)
     listed = (
         parse_zip_list(changes.service_zip_list)
         if changes.area_mode == Contractor.AreaMode.ZIP_LIST
@@ -227,7 +227,7 @@ def set_active(contractor: Contractor, *, active: bool) -> bool:
 
     Saved (not a bulk update) so the audit history records who did it.
     """
-    contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+    contractor = Contractor.objects.select_for_update(no_key=True).get(pk=contractor.pk)
     if contractor.is_active == active:
         return False
     contractor.is_active = active

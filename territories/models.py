@@ -98,6 +98,9 @@ class TerritorySubscription(models.Model):
     )
     fee_cents = models.PositiveIntegerField(help_text="What the current month cost, discounted.")
     pricing = models.JSONField(default=dict, blank=True, help_text="How the fee was computed.")
+    started_at = models.DateTimeField(
+        help_text="When it was subscribed; every period ends on this day of the month."
+    )
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     cancel_at_period_end = models.BooleanField(default=False)

@@ -8,6 +8,7 @@ gives SUBSCRIPTION_GRACE_DAYS of grace, then the territory is suspended and rele
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -129,7 +130,9 @@ def subscribe(
 def _subscribe(contractor, zip_codes, category, expected_total_cents):
     # Lock the account first: one contractor's orders take turns, so the discount counts
     # and the balance check see each other.
-    account = Account.objects.select_for_update().get(pk=billing.account_for(contractor).pk)
+    account = Account.objects.select_for_update(no_key=True).get(
+        pk=billing.account_for(contractor).pk
+    )
     now = timezone.now()
     taken = {
         zip_code: holder
@@ -164,6 +167,7 @@ def _subscribe(contractor, zip_codes, category, expected_total_cents):
             list_price_cents=line.list_price_cents,
             fee_cents=line.fee_cents,
             pricing=line.as_record(),
+            started_at=now,
             period_start=now,
             period_end=period_end,
         )
@@ -258,9 +262,15 @@ def renew_territories(*, limit: int = 500) -> dict:
     suspended and released for others."""
     now = timezone.now()
     done = {"renewed": 0, "ended": 0, "past_due": 0, "suspended": 0}
-    due = TerritorySubscription.objects.filter(
-        status__in=TerritorySubscription.HOLDING, period_end__lte=now
-    ).values_list("pk", flat=True)[:limit]
+    # Months to charge first, then graces running out; the ones still in grace (retried
+    # each run) last, so they never crowd new renewals out of a batch.
+    due = (
+        TerritorySubscription.objects.filter(
+            status__in=TerritorySubscription.HOLDING, period_end__lte=now
+        )
+        .order_by(F("grace_until").asc(nulls_first=True), "period_end", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
     for subscription_id in list(due):
         with transaction.atomic():
             subscription = (
@@ -340,7 +350,7 @@ def _renew_one(subscription: TerritorySubscription, *, now) -> str:
         return "past_due"  # still in grace: tried again on the next run
     subscription.period_start = subscription.period_end
     subscription.period_end = billing.add_month(
-        subscription.period_end, anchor=subscription.created_at
+        subscription.period_end, anchor=subscription.started_at
     )
     subscription.fee_cents = line.fee_cents
     subscription.pricing = {**subscription.pricing, **line.as_record()}

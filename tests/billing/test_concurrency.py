@@ -134,3 +134,38 @@ def test_a_tier_change_during_the_renewal_never_deadlocks_or_charges_twice(contr
         contractor.tier = "base"
         contractor.save(update_fields=["tier"])
     assert services.ledger_mismatches() == []
+
+
+def test_buying_a_lead_while_changing_tier_does_not_deadlock(contractor, monkeypatch):
+    """The purchase holds the account and, at COMMIT, checks its rows' references to the
+    contractor; the tier change holds the contractor and waits for the account. With
+    FOR UPDATE on the contractor that was a deadlock; NO KEY UPDATE lets both finish."""
+    import time
+
+    import leads.services as lead_services
+    from tests.factories import fund
+    from tests.leads.test_accept import make_offer
+
+    fund(contractor, 100_000)
+    offer = make_offer(contractor=contractor)
+    bought = threading.Event()
+    send = lead_services.notify_address
+
+    def slow_notify(*args, **kwargs):  # inside the purchase's transaction, before COMMIT
+        send(*args, **kwargs)
+        bought.set()
+        time.sleep(1.5)
+
+    monkeypatch.setattr(lead_services, "notify_address", slow_notify)
+
+    def run(i):
+        if i == 0:
+            return lead_services.accept_offer(offer, contractor=contractor)
+        bought.wait(timeout=10)
+        time.sleep(0.3)  # the purchase now waits in its sleep, holding the account
+        return services.change_tier(contractor, tier="elite")
+
+    purchase, message = run_at_once(2, run)
+    assert not isinstance(purchase, Exception), purchase
+    assert not isinstance(message, Exception), message
+    assert services.ledger_mismatches() == []

@@ -225,3 +225,65 @@ def test_an_upgrade_is_prorated_to_the_second_in_whole_cents(clock, pro_member):
     clock.move_to(datetime(2026, 3, 2, 14, 0, 1, tzinfo=UTC))
     services.change_tier(pro_member, tier="elite")
     assert fees(pro_member) == [-4_900, -10_000]
+
+
+@pytest.mark.parametrize(
+    ("paid", "scheduled", "set_by_ops"), [("elite", "pro", "base"), ("pro", "base", "elite")]
+)
+def test_a_tier_ops_set_wins_over_a_scheduled_downgrade(
+    clock, contractor, paid, scheduled, set_by_ops
+):
+    from marketplace.models import Contractor
+
+    fund(contractor, 100_000)
+    services.change_tier(contractor, tier=paid)
+    services.change_tier(contractor, tier=scheduled)  # waits for Apr 2
+    Contractor.objects.filter(pk=contractor.pk).update(tier=set_by_ops)
+    clock.move_to(APRIL_2)
+    assert services.renew_memberships()["ended"] == 1
+    contractor.refresh_from_db()
+    assert contractor.tier == set_by_ops
+    assert len(fees(contractor)) == 1  # nothing charged after the first month
+
+
+def test_a_deactivated_contractor_cannot_buy_a_tier(contractor):
+    fund(contractor, 100_000)
+    contractor.is_active = False
+    contractor.save(update_fields=["is_active"])
+    with pytest.raises(services.TierError, match="deactivated"):
+        services.change_tier(contractor, tier="elite")
+    assert fees(contractor) == []
+
+
+def test_a_paid_tier_ends_with_the_month_of_a_deactivated_contractor(clock, pro_member):
+    pro_member.is_active = False
+    pro_member.save(update_fields=["is_active"])
+    clock.move_to(APRIL_2)
+    services.renew_memberships()
+    pro_member.refresh_from_db()
+    assert pro_member.tier == "base"  # reactivated later, they buy it again
+
+
+def test_renewals_come_before_retries_of_months_still_in_grace(clock, pro_member):
+    from tests.factories import ContractorFactory
+
+    broke = []
+    for _ in range(3):
+        other = ContractorFactory()
+        fund(other, 4_900)
+        services.change_tier(other, tier="pro")  # pays the first month, nothing left
+        broke.append(other)
+    clock.move_to(APRIL_2)
+    assert services.renew_memberships(limit=10)["past_due"] == 4 - 1  # pro_member pays
+    newcomer = fund(ContractorFactory(), 100_000)
+    clock.move_to(APRIL_2 - timedelta(days=31))
+    services.change_tier(newcomer, tier="pro")
+    clock.move_to(APRIL_2 + timedelta(days=1))
+    # One slot: the newcomer's renewal, not a retry of the three in grace.
+    assert services.renew_memberships(limit=1) == {
+        "renewed": 1,
+        "past_due": 0,
+        "downgraded": 0,
+        "ended": 0,
+    }
+    assert fees(newcomer) == [-4_900, -4_900]

@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from leads import services
 from leads.models import Lead, Offer
@@ -45,6 +46,13 @@ def test_reroute_and_withdraw_actions(client, ops, metro_zips, plumbing, clock):
     late = fund(ContractorFactory(tier="base"))
     ServiceArea.objects.create(contractor=late, zip_code=zip_code)
     changelist = reverse("admin:leads_lead_changelist")
+    # Not routed yet: routing decides first whether a territory has the first right to it.
+    response = client.post(
+        changelist, {"action": "reroute", "_selected_action": [lead.pk]}, follow=True
+    )
+    assert "has not been routed yet" in response.content.decode()
+    assert not Offer.objects.filter(lead=lead).exists()
+    Lead.objects.filter(pk=lead.pk).update(routed_at=timezone.now())
     client.post(changelist, {"action": "reroute", "_selected_action": [lead.pk]})
     assert Offer.objects.filter(lead=lead, contractor=late, status="pending").exists()
     client.post(changelist, {"action": "withdraw_offers", "_selected_action": [lead.pk]})

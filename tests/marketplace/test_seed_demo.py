@@ -74,7 +74,7 @@ def test_the_elite_pros_history_fills_the_analytics_page(client, metro_zips):
     from django.utils import timezone
 
     from billing.models import Entry
-    from leads.models import Purchase, Review
+    from leads.models import Lead, Purchase, Review
 
     call_command("seed_demo")
     elite = Contractor.objects.get(user__email="elite@fairlead.example")
@@ -97,7 +97,32 @@ def test_the_elite_pros_history_fills_the_analytics_page(client, metro_zips):
         running += entry.amount_cents
         assert entry.balance_after_cents == running
 
+    # Nothing of the past is left for today's workers: no open leads, no unsent messages.
+    history = Lead.objects.filter(email__endswith="@history.homeowner.example")
+    assert set(history.values_list("status", flat=True)) <= {"filled", "expired"}
+    from marketplace.models import Notification
+
+    past = Notification.objects.filter(created_at__lt=timezone.now() - timedelta(days=1))
+    assert past.exists() and not past.filter(status="queued").exists()
+    assert not past.filter(channel="in_app", read_at__isnull=True).exists()
+
     client.force_login(elite.user)
     page = client.get(reverse("dashboard:analytics"), {"preset": "last_12_months"})
     html = page.content.decode()
     assert "Your best city:" in html
+
+
+def test_a_database_seeded_before_the_history_gets_none(metro_zips):
+    """A past written after today's entries would not follow the ledger: it is skipped."""
+    from billing.services import account_for, post_entry
+    from leads.models import Lead
+
+    call_command("seed_demo")
+    Lead.objects.filter(email__endswith="@history.homeowner.example").update(
+        email="moved@homeowner.example"
+    )
+    before = Lead.objects.count()
+    elite = Contractor.objects.get(user__email="elite@fairlead.example")
+    post_entry(account_for(elite), kind="adjustment", amount_cents=100, memo="x", reason="x")
+    call_command("seed_demo")
+    assert Lead.objects.count() == before

@@ -204,3 +204,16 @@ def test_the_contractors_list_shows_held_territories_first_then_the_newest_ended
     clock.shift(timedelta(hours=1))
     services.cancel(third, contractor=funded)  # ends an hour later
     assert [s.pk for s in subscriptions_for(funded)] == [second.pk, third.pk, first.pk]
+
+
+def test_renewals_come_before_retries_of_territories_still_in_grace(
+    clock, funded, austin, plumbing
+):
+    broke = fund(ContractorFactory(), 2_900)
+    services.subscribe(broke, zip_codes=[austin[1]], category=plumbing)  # nothing left
+    clock.move_to(APRIL_2)
+    services.renew_territories(limit=1)  # the broke one first: it is the oldest row
+    clock.shift(timedelta(days=1))
+    (due,) = services.subscribe(funded, zip_codes=[austin[0]], category=plumbing)
+    TerritorySubscription.objects.filter(pk=due.pk).update(period_end=APRIL_2)
+    assert services.renew_territories(limit=1)["renewed"] == 1

@@ -64,28 +64,25 @@ def test_another_category_of_the_same_zip_is_free_to_take(
 
 
 def test_the_database_refuses_a_second_holder(clock, funded, other_contractor, austin, plumbing):
-    services.subscribe(funded, zip_codes=[austin[0]], category=plumbing)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        TerritorySubscription.objects.create(
+    def written_directly():  # around the service, as a bug or a race would
+        start = datetime(2026, 3, 2, tzinfo=UTC)
+        return TerritorySubscription.objects.create(
             contractor=other_contractor,
             zip_code=austin[0],
             category=plumbing,
             list_price_cents=2_900,
             fee_cents=2_900,
-            period_start=datetime(2026, 3, 2, tzinfo=UTC),
+            started_at=start,
+            period_start=start,
             period_end=datetime(2026, 4, 2, tzinfo=UTC),
         )
+
+    services.subscribe(funded, zip_codes=[austin[0]], category=plumbing)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        written_directly()
     # An ended subscription does not hold the pair.
     TerritorySubscription.objects.filter(contractor=funded).update(status="canceled")
-    TerritorySubscription.objects.create(
-        contractor=other_contractor,
-        zip_code=austin[0],
-        category=plumbing,
-        list_price_cents=2_900,
-        fee_cents=2_900,
-        period_start=datetime(2026, 3, 2, tzinfo=UTC),
-        period_end=datetime(2026, 4, 2, tzinfo=UTC),
-    )
+    assert written_directly().holds
 
 
 def test_a_balance_too_low_takes_nothing(clock, contractor, austin, plumbing):

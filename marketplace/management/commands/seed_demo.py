@@ -129,7 +129,7 @@ DEMO_TERRITORY_ZIPS = ["78701", "78702", "78703"]
 # The elite pro's past: leads bought over HISTORY_DAYS in these zips (none in a territory).
 HISTORY_DAYS = 180
 HISTORY_LEADS = 40
-HISTORY_TOP_UP_BELOW_CENTS = 20_000
+HISTORY_TOP_UP_BELOW_CENTS = 60_000  # the dearest lead (a large kitchen) costs $500
 HISTORY_ZIPS = ["92101", "92103", "92104", "92107", "78704", "78705", "78745"]
 HISTORY_REVIEWS = [
     "On time, explained the options and cleaned up after.",
@@ -224,6 +224,7 @@ class Command(BaseCommand):
         from datetime import timedelta
 
         import time_machine
+        from django.db.models import F
         from django.utils import timezone
 
         from billing import services as billing
@@ -232,8 +233,9 @@ class Command(BaseCommand):
         from leads.models import ContactAttempt, Lead, Offer, Purchase, Review
 
         elite = Contractor.objects.get(user__email="elite@fairlead.example")
-        if Lead.objects.filter(email__endswith="@history.homeowner.example").exists():
-            return
+        if billing.account_for(elite).entries.exists():
+            return  # seeded before: a past written now would not follow its ledger
+        real_now = timezone.now()
         rng = random.Random(2026)  # the same story on every machine
         categories = list(ServiceCategory.objects.filter(active=True).order_by("slug"))
         start = timezone.now() - timedelta(days=HISTORY_DAYS)
@@ -283,8 +285,11 @@ class Command(BaseCommand):
                 Lead.objects.filter(pk=lead.pk).update(max_pros=1)
                 lead_services.route(lead.pk)
                 offer = Offer.objects.filter(lead=lead, contractor=elite).first()
-                if offer is None:
-                    continue
+            if offer is None:
+                # Nobody took it back then: it expired then, not on today's first beat.
+                with time_machine.travel(moment + timedelta(days=3), tick=False):
+                    lead_services.expire_offers_and_leads()
+                continue
             with time_machine.travel(moment + timedelta(minutes=rng.randint(2, 40)), tick=False):
                 purchase = lead_services.accept_offer(offer, contractor=elite)
             roll = rng.random()
@@ -338,9 +343,11 @@ class Command(BaseCommand):
             lead_services.reply_to_review(
                 newest, contractor=elite, text="Thank you! Call us any time something comes up."
             )
-        # The pro read these long ago; only today's demo leads are news.
-        Notification.objects.filter(user=elite.user, read_at__isnull=True).update(
-            read_at=timezone.now()
+        # Those messages went out and were read back then; only today's demo leads are news.
+        past = Notification.objects.filter(created_at__lt=real_now - timedelta(days=1))
+        past.filter(read_at__isnull=True).update(read_at=F("created_at"))
+        past.filter(status=Notification.Status.QUEUED).update(
+            status=Notification.Status.SENT, sent_at=F("created_at")
         )
 
     def _leads(self, ops):

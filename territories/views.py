@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError, add_domain_error
@@ -128,7 +130,13 @@ def territory_subscribe(request):
         f"You now hold {len(subscriptions)} territor{'y' if len(subscriptions) == 1 else 'ies'}. "
         f"We charged {cents(total)} for the first month and emailed you a receipt.",
     )
-    return redirect("dashboard:territories")
+    # Back to the same search, now showing the new holdings; built from the search's own
+    # fields, never from a URL the request names.
+    search = SearchForm(request.POST)
+    query = {"category": form.cleaned_data["category"].slug}
+    if search.is_valid():
+        query.update({k: v for k, v in search.cleaned_data.items() if v and k != "category"})
+    return redirect(f"{reverse('dashboard:territories')}?{urlencode(query)}")
 
 
 def _own(request, subscription_id) -> TerritorySubscription:

@@ -169,3 +169,23 @@ def test_the_page_costs_the_same_queries_for_a_few_zips_or_a_whole_metro(
     with django_assert_num_queries(few):
         page_client.get(PAGE, {"category": "plumbing", "metro": "austin"})
     assert few <= 16
+
+
+def test_after_subscribing_the_page_shows_the_same_search(page_client, funded, austin):
+    response = page_client.post(
+        reverse("dashboard:territory-subscribe"),
+        {
+            "category": "plumbing",
+            "zip_codes": ["78701"],
+            "q": "78701",
+            "radius": "10",
+            "metro": "",
+            "next": "https://evil.example/",  # ignored: never a URL the request names
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("dashboard:territories") + "?category=plumbing&q=78701&radius=10"
+    )
+    html = page_client.get(response["Location"]).content.decode()
+    assert "Austin, TX" in html  # the table names the state: there is a San Diego in Texas

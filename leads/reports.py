@@ -12,8 +12,8 @@ Definitions (shown on the report page as `DEFINITIONS`):
   lead-purchase debits for marketplace and profile leads, "per-lead territory fees" the
   lead-purchase debits for territory leads, then territory subscriptions and memberships.
   Credits net of reversals posted in the period are shown apart, before net revenue.
-- Places: the zip catalog has no metro-area field, so a "metro" is the zip's city with its
-  state (San Diego, CA); the state view adds those up.
+- Places: a metro is one of the metro areas of territories/metros.py (a center and a
+  radius, as on the territory page); a zip in none of them is shown by its city and state.
 - Credits by reason: claims filed in the period, by outcome; "credited" is the money
   credited in the period net of reversals, under its claim's reason, or "Found invalid by
   Fairlead" for proactive credits. Credit rate = credited ÷ lead revenue (1% purchases and
@@ -31,6 +31,8 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+
+from territories.metros import metros_of
 
 from .analytics import median_int, ratio_bp
 from .models import Lead, Offer, Purchase
@@ -56,7 +58,8 @@ DEFINITIONS = [
     ),
     (
         "Metro",
-        "The zip catalog has no metro-area field: a metro here is the zip's city and state.",
+        "The metro areas of the territory page (a center zip and a radius); a zip outside "
+        "all of them is shown by its city and state.",
     ),
     (
         "Credit rate",
@@ -65,7 +68,7 @@ DEFINITIONS = [
 ]
 
 GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
-PLACES = {"state": "State", "metro": "Metro (city, state)"}
+PLACES = {"state": "State", "metro": "Metro"}
 MAX_DAYS_BY_DAY = 92
 STREAMS = [
     ("one_percent_cents", "1% purchases"),
@@ -241,10 +244,12 @@ def _every_bucket(start: date, end: date, granularity: str) -> list[date]:
     return firsts
 
 
-def _place_key(place: str, city: str, state: str) -> tuple[str, str]:
+def _place_key(place: str, city: str, state: str, metro) -> tuple[str, str]:
     if place == "state":
         return state, state
-    return f"{city}, {state}", f"{city}, {state}"
+    if metro is not None:
+        return metro.slug, metro.name
+    return f"{city}, {state}", f"{city}, {state} (no metro)"
 
 
 # --- The report ------------------------------------------------------------------------------
@@ -262,8 +267,8 @@ def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsRe
         buckets[key] = Bucket(key=key, label=_bucket_label(first, granularity))
     places: dict[str, Bucket] = {}
 
-    def place_bucket(city, state) -> Bucket:
-        key, label = _place_key(place, city, state)
+    def place_bucket(zip_code, city, state) -> Bucket:
+        key, label = _place_key(place, city, state, metro_of.get(zip_code))
         if key not in places:
             places[key] = Bucket(key=key, label=label)
         return places[key]
@@ -278,22 +283,47 @@ def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsRe
     first_sale = (
         Purchase.objects.filter(lead=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
     )
-    leads = (
+    leads = list(
         Lead.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
         .annotate(first_offer_at=Subquery(first_offer), first_sale_at=Subquery(first_sale))
         .order_by()
         .values_list(
             "created_at",
             "status",
+            "zip_code_id",
             "zip_code__city",
             "zip_code__state",
             "first_offer_at",
             "first_sale_at",
         )
     )
-    for created_at, status, city, state, offered_at, sold_at in leads:
+    from billing.models import Entry
+
+    # Lead revenue by place (subscriptions and memberships are not tied to a lead's place).
+    lead_revenue = list(
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind=Entry.Kind.LEAD_PURCHASE, purchase__isnull=False)
+        .values(
+            "purchase__lead__zip_code_id",
+            "purchase__lead__zip_code__city",
+            "purchase__lead__zip_code__state",
+            "purchase__offer__route",
+        )
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    metro_of = {}
+    if place == "metro":
+        metro_of = metros_of(
+            {row[2] for row in leads} | {row["purchase__lead__zip_code_id"] for row in lead_revenue}
+        )
+    for created_at, status, zip_code, city, state, offered_at, sold_at in leads:
         day = created_at.astimezone(zone).date()
-        for stats in (totals.leads, time_bucket(day).leads, place_bucket(city, state).leads):
+        for stats in (
+            totals.leads,
+            time_bucket(day).leads,
+            place_bucket(zip_code, city, state).leads,
+        ):
             stats.received += 1
             if status == Lead.Status.REJECTED:
                 stats.rejected += 1
@@ -306,8 +336,6 @@ def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsRe
                 stats.to_offer.append(max(0, int((offered_at - created_at).total_seconds())))
 
     # Revenue: ledger entries posted in the period, summed by day, kind and route in SQL.
-    from billing.models import Entry
-
     stream_of = {
         Entry.Kind.SUBSCRIPTION: "subscriptions_cents",
         Entry.Kind.MEMBERSHIP: "memberships_cents",
@@ -334,22 +362,11 @@ def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsRe
         for revenue in (totals.revenue, time_bucket(day).revenue):
             setattr(revenue, attr, getattr(revenue, attr) + amount)
 
-    # Lead revenue by place (subscriptions and memberships are not tied to a lead's place).
-    for row in (
-        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
-        .filter(kind=Entry.Kind.LEAD_PURCHASE)
-        .values(
-            "purchase__lead__zip_code__city",
-            "purchase__lead__zip_code__state",
-            "purchase__offer__route",
-        )
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    ):
-        if row["purchase__lead__zip_code__state"] is None:
-            continue
+    for row in lead_revenue:
         revenue = place_bucket(
-            row["purchase__lead__zip_code__city"], row["purchase__lead__zip_code__state"]
+            row["purchase__lead__zip_code_id"],
+            row["purchase__lead__zip_code__city"],
+            row["purchase__lead__zip_code__state"],
         ).revenue
         if row["purchase__offer__route"] == Offer.Route.TERRITORY:
             revenue.territory_per_lead_cents -= row["total"]

@@ -8,7 +8,7 @@ from marketplace.models import ServiceCategory, ZipCode
 from marketplace.queries import zips_within
 from marketplace.templatetags.money import cents
 
-from .metros import BY_SLUG, METROS
+from .metros import BY_SLUG, METROS, metros_of
 from .models import DemandIndex, PriceOverride, TerritorySubscription
 
 
@@ -28,7 +28,11 @@ class MetroFilter(admin.SimpleListFilter):
 
 def metro_zip_codes(metro) -> list[str]:
     center = ZipCode.objects.filter(code=metro.center_zip).first()
-    return [z.code for z in zips_within(center, metro.radius_miles)] if center else []
+    if center is None:
+        return []
+    # The zips within the radius that no nearer metro claims (the ops report's rule).
+    nearby = [z.code for z in zips_within(center, metro.radius_miles)]
+    return [code for code, m in metros_of(nearby).items() if m == metro]
 
 
 @admin.register(TerritorySubscription)

@@ -1,4 +1,5 @@
-"""Metro areas a contractor can pick on the territory page: a center zip and a radius."""
+"""Metro areas: a center zip and a radius. Contractors pick them on the territory page; ops
+filter and report by them."""
 
 from dataclasses import dataclass
 
@@ -27,3 +28,30 @@ METROS = [
     Metro("seattle", "Seattle, WA", "98101", 15),
 ]
 BY_SLUG = {metro.slug: metro for metro in METROS}
+
+
+def metros_of(zip_codes) -> dict[str, Metro]:
+    """Which metro each zip code lies in (the nearest center within its radius); zips in
+    none are left out. Two queries, however many zips."""
+    from marketplace.models import ZipCode
+    from marketplace.queries import great_circle_miles
+
+    centers = {
+        code: (lat, lon)
+        for code, lat, lon in ZipCode.objects.filter(
+            code__in=[m.center_zip for m in METROS], latitude__isnull=False
+        ).values_list("code", "latitude", "longitude")
+    }
+    found = {}
+    for code, lat, lon in ZipCode.objects.filter(
+        code__in=set(zip_codes), latitude__isnull=False, longitude__isnull=False
+    ).values_list("code", "latitude", "longitude"):
+        distances = [
+            (great_circle_miles(*centers[m.center_zip], lat, lon), m.slug, m)
+            for m in METROS
+            if m.center_zip in centers
+        ]
+        near = [(d, slug, m) for d, slug, m in distances if d <= m.radius_miles]
+        if near:
+            found[code] = min(near)[2]
+    return found

@@ -77,9 +77,15 @@ def finance(staff_groups):
 def data(contractor, other_contractor, clock, staff_groups):
     alice, bob = contractor, other_contractor
     staff = UserFactory(email="reviewer@fairlead.example", is_staff=True, is_superuser=True)
-    san_diego = ZipCodeFactory(code="92101", city="San Diego", state="CA")
-    austin = ZipCodeFactory(code="78701", city="Austin", state="TX")
-    dallas = ZipCodeFactory(code="75201", city="Dallas", state="TX")
+    san_diego = ZipCodeFactory(
+        code="92101", city="San Diego", state="CA", latitude=32.7190, longitude=-117.1627
+    )
+    austin = ZipCodeFactory(
+        code="78701", city="Austin", state="TX", latitude=30.2713, longitude=-97.7426
+    )
+    dallas = ZipCodeFactory(
+        code="75201", city="Dallas", state="TX", latitude=32.7904, longitude=-96.8044
+    )
     clock.move_to(at(1))
     fund(alice, 100_000)
     fund(bob, 100_000)
@@ -200,9 +206,12 @@ def test_by_state_and_by_metro(data):
     assert (by_state["CA"].leads.received, by_state["CA"].leads.fill_rate_bp) == (2, 10_000)
     assert by_state["CA"].revenue.lead_revenue_cents == 12_500  # L0 + L1 1%, L2 per-lead
     metro = ops_report(data.start, data.end, granularity="month", place="metro")
-    by_metro = {b.key: b.leads for b in metro.places}
+    by_metro = {b.label: b.leads for b in metro.places}
     assert by_metro["Austin, TX"].received == 3 and by_metro["Austin, TX"].fill_rate_bp == 0
     assert by_metro["Dallas, TX"].fill_rate_bp == 10_000
+    assert {b.key for b in metro.places} == {"austin", "dallas", "san-diego"}
+    revenue = {b.key: b.revenue.lead_revenue_cents for b in metro.places}
+    assert revenue["san-diego"] == by_state["CA"].revenue.lead_revenue_cents
     assert [b.label for b in metro.buckets] == ["Feb 2026"]
 
 

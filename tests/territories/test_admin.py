@@ -91,3 +91,19 @@ def test_a_screener_may_look_but_not_price(client, staff_groups, taken):
         client.get(reverse("admin:territories_territorysubscription_changelist")).status_code == 200
     )
     assert client.get(reverse("admin:territories_priceoverride_add")).status_code == 403
+
+
+def test_a_zip_belongs_to_the_metro_whose_circle_it_is_in(db):
+    from territories.metros import metros_of
+    from tests.factories import ZipCodeFactory
+
+    ZipCodeFactory(code="78701", latitude=30.2713, longitude=-97.7426)  # Austin's center
+    ZipCodeFactory(code="78745", latitude=30.2070, longitude=-97.7957)  # south Austin, 5 mi
+    ZipCodeFactory(code="75201", latitude=32.7904, longitude=-96.8044)  # Dallas's center
+    ZipCodeFactory(code="79901", latitude=31.7587, longitude=-106.4869)  # El Paso: none
+    found = metros_of(["78701", "78745", "75201", "79901", "00000"])
+    assert {code: m.slug for code, m in found.items()} == {
+        "78701": "austin",
+        "78745": "austin",
+        "75201": "dallas",
+    }

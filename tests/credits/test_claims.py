@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import close_old_connections
+from django.db import connections
 
 from billing.models import Entry
 from credits import services
@@ -222,7 +222,7 @@ def test_two_reviewers_approving_at_once_credit_once():
         except Exception as error:  # noqa: BLE001
             results.append(error)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's connection, so the test db can be dropped
 
     threads = [threading.Thread(target=approve, args=(u,)) for u in reviewers]
     for thread in threads:

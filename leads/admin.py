@@ -454,7 +454,7 @@ class ContactAttemptInline(ReadOnlyInline):
 
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdmin):
-    list_display = ["lead", "contractor", "price", "outcome", "created_at"]
+    list_display = ["lead", "contractor", "price", "outcome", "appointment_booked_at", "created_at"]
     list_filter = ["outcome", "lead__category"]
     list_select_related = ["lead__category", "lead__zip_code", "contractor"]
     search_fields = ["=lead__reference", "contractor__business_name", "contractor__user__email"]

@@ -11,8 +11,8 @@ The definitions below are the product's; the analytics page shows them word for 
   `utm_source` when the request carried one, lower-cased: "Marketplace · google".
 - Acceptance rate: offers accepted ÷ offers accepted, declined or left to expire. Offers
   still pending, and offers withdrawn because other pros filled the lead, are left out.
-- Appointment booked: the lead's outcome is now "appointment booked" or "won". Purchases
-  keep no history of their outcome, so a lead booked and then lost counts as lost.
+- Appointment booked: the lead's outcome was set to "appointment booked" or "won" at some
+  point (Purchase.appointment_booked_at), even if the job was lost afterwards.
 - Response time: delivery → first logged contact attempt; the median over leads with one.
 - Spend: the lead-purchase debits of those leads (per-lead territory fees included). Net
   cost = spend − credits (credits minus reversals). Cost per booked appointment and per won
@@ -58,8 +58,8 @@ DEFINITIONS = [
     ),
     (
         "Booked appointment",
-        "A lead whose outcome is “appointment booked” or “won”. A lead booked and then lost "
-        "counts as lost.",
+        "A lead you marked “appointment booked” or “won” at some point. It stays booked if "
+        "the job is lost afterwards: the appointment happened.",
     ),
     ("Response time", "From delivery to your first logged call, text or email: the median."),
     (
@@ -80,7 +80,6 @@ CONNECTION_LABELS = {
 ROUTE_ORDER = [Offer.Route.MARKETPLACE, Offer.Route.TERRITORY, Offer.Route.PROFILE]
 GROUPS = ["source", "city", "category", "month"]
 ANSWERED = {Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED}
-BOOKED = {Purchase.Outcome.APPOINTMENT, Purchase.Outcome.WON}
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2101, 1, 1)  # dates are accepted before this (and date arithmetic never overflows)
@@ -407,6 +406,7 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
             "created_at",
             "price_cents",
             "outcome",
+            "appointment_booked_at",
             "final_value_cents",
             "first_attempt_at",
         )
@@ -425,6 +425,7 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
         delivered_at,
         price,
         outcome,
+        booked_at,
         final_value,
         first_attempt_at,
     ) in purchases:
@@ -437,7 +438,7 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
             if first_attempt_at is None
             else max(0, int((first_attempt_at - delivered_at).total_seconds()))
         )
-        booked, won = outcome in BOOKED, outcome == Purchase.Outcome.WON
+        booked, won = booked_at is not None, outcome == Purchase.Outcome.WON
         for m in each(month, route, utm, city, state, slug, name):
             m.leads += 1
             m.spend_cents += price

@@ -364,6 +364,12 @@ class Purchase(models.Model):
     outcome = models.CharField(max_length=11, choices=Outcome.choices, default=Outcome.NEW)
     final_value_cents = models.PositiveIntegerField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
+    appointment_booked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the outcome first became appointment booked (or won); kept if the "
+        "job is lost later, so analytics count every appointment.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -191,8 +191,9 @@ class PurchasedLeadSerializer(serializers.ModelSerializer):
             "price_cents",
             "created_at",
             "outcome",
+            "appointment_booked_at",
             "final_value_cents",
             "lost_reason",
             "attempts",
         ]
-        read_only_fields = ["price_cents", "created_at"]
+        read_only_fields = ["price_cents", "created_at", "appointment_booked_at"]

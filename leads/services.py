@@ -826,7 +826,12 @@ def record_outcome(
     purchase.outcome = outcome
     purchase.final_value_cents = final_value_cents if outcome == Purchase.Outcome.WON else None
     purchase.lost_reason = lost_reason.strip() if outcome == Purchase.Outcome.LOST else ""
-    purchase.save(update_fields=["outcome", "final_value_cents", "lost_reason"])
+    booked = outcome in (Purchase.Outcome.APPOINTMENT, Purchase.Outcome.WON)
+    if booked and purchase.appointment_booked_at is None:
+        purchase.appointment_booked_at = timezone.now()  # a booking stays booked
+    purchase.save(
+        update_fields=["outcome", "final_value_cents", "lost_reason", "appointment_booked_at"]
+    )
     if outcome == Purchase.Outcome.WON:
         invite_review(purchase)  # the homeowner can review the pro right away
     return purchase

@@ -164,6 +164,17 @@ class PurchaseFactory(DjangoModelFactory):
         price_cents=factory.SelfAttribute("..price_cents"),
     )
     entry = factory.LazyAttribute(_pay)
+    outcome = "new"
+    # Booked when the outcome says so, at the moment the row is made (as record_outcome).
+    appointment_booked_at = factory.LazyAttribute(
+        lambda o: _now() if o.outcome in ("appointment", "won") else None
+    )
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
 
 
 class ContactAttemptFactory(DjangoModelFactory):

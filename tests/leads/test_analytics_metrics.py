@@ -1,7 +1,7 @@
 """Every analytics metric on the hand-checked dataset of analytics_dataset.py (the table and
 the arithmetic are written there; each expected number repeats its working here)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -234,3 +234,22 @@ def test_presets_and_period_rules():
     assert "start" in period_errors(date(2026, 3, 5), date(2026, 4, 1), today=today)
     assert "start" in period_errors(date(1999, 12, 31), date(2000, 2, 1), today=today)
     assert "three years" in period_errors(date(2020, 1, 1), date(2026, 3, 1), today=today)["end"]
+
+
+def test_a_booked_job_lost_afterwards_still_counts_its_appointment(contractor, clock):
+    from leads.services import record_outcome
+    from tests.factories import PurchaseFactory, fund
+
+    fund(contractor, 10_000)
+    clock.move_to(datetime(2026, 1, 15, 18, 0, tzinfo=UTC))
+    purchase = PurchaseFactory(contractor=contractor, price_cents=1_000)
+    record_outcome(purchase, outcome="appointment")
+    booked_at = purchase.appointment_booked_at
+    record_outcome(purchase, outcome="lost", lost_reason="Hired a cousin.")
+    record_outcome(purchase, outcome="won", final_value_cents=50_000)  # came back after all
+    purchase.refresh_from_db()
+    assert purchase.appointment_booked_at == booked_at  # the first booking is kept
+    record_outcome(purchase, outcome="lost", lost_reason="Cancelled the job.")
+    totals = contractor_analytics(contractor, JAN_FEB).totals
+    assert (totals.appointments, totals.wins) == (1, 0)
+    assert totals.cost_per_appointment_cents == 1_000

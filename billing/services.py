@@ -284,6 +284,34 @@ def grace_end(period_end, now):
     return max(period_end, now) + timedelta(days=settings.SUBSCRIPTION_GRACE_DAYS)
 
 
+def renew_month(billed, *, account: Account, kind: str, fee_cents: int, memo: str, key: str, now):
+    """The monthly renewal rule of everything billed by the month (memberships, territories;
+    DESIGN, Money), on `billed`: a row with status, started_at, period_start, period_end,
+    grace_until and fee_cents, and a Status of ACTIVE and PAST_DUE. Charges the next month
+    once; returns what happened, and the caller saves `billed`:
+    - "renewed": paid; the period moves on a month, on the day it began.
+    - "past_due": the first month the balance cannot pay; SUBSCRIPTION_GRACE_DAYS of grace
+      begin (the caller tells the contractor, once).
+    - "in_grace": still unpaid, still in grace: tried again on the next run.
+    - "lapsed": grace is over; the caller ends what was billed."""
+    statuses = type(billed).Status
+    try:
+        with transaction.atomic():
+            charge_period(account, kind=kind, amount_cents=fee_cents, memo=memo, key=key)
+    except InsufficientBalance:
+        if billed.status == statuses.ACTIVE:
+            billed.status = statuses.PAST_DUE
+            billed.grace_until = grace_end(billed.period_end, now)
+            return "past_due"
+        return "lapsed" if now >= billed.grace_until else "in_grace"
+    billed.period_start = billed.period_end
+    billed.period_end = add_month(billed.period_end, anchor=billed.started_at)
+    billed.fee_cents = fee_cents
+    billed.status = statuses.ACTIVE
+    billed.grace_until = None
+    return "renewed"
+
+
 def charge_period(
     account: Account, *, kind: str, amount_cents: int, memo: str, key: str
 ) -> Entry | None:
@@ -453,55 +481,55 @@ def _renew_membership(contractor: Contractor, membership: Membership, *, now) ->
     if fee == 0:
         membership.delete()  # base is free: nothing left to bill
         return "downgraded"
-    try:
-        with transaction.atomic():
-            charge_period(
-                account_for(contractor),
-                kind=Entry.Kind.MEMBERSHIP,
-                amount_cents=fee,
-                memo=f"{label} membership, month from "
-                f"{timezone.localdate(membership.period_end):%b %-d}",
-                key=f"membership:{contractor.pk}:{membership.period_end.isoformat()}",
-            )
-    except InsufficientBalance:
-        if membership.status == Membership.Status.ACTIVE:
-            membership.status = Membership.Status.PAST_DUE
-            membership.grace_until = grace_end(membership.period_end, now)
-            membership.save(update_fields=["status", "grace_until", "tier", "scheduled_tier"])
-            _tell_later(
-                contractor,
-                "subscription_payment_due",
-                {
-                    "what": f"your {label} membership",
-                    "fee": cents(fee),
-                    "grace_until": membership.grace_until,
-                },
-            )
-            return "past_due"
-        if now >= membership.grace_until:
-            _set_tier(contractor, Contractor.Tier.BASE)
-            membership.delete()
-            _tell_later(
-                contractor,
-                "subscription_ended",
-                {
-                    "what": f"Your {label} membership",
-                    "why": "its monthly fee could not be paid from your balance",
-                },
-            )
-            return "downgraded"
-        return "past_due"  # still in grace: tried again on the next run
-    membership.period_start = membership.period_end
-    membership.period_end = add_month(membership.period_end, anchor=membership.started_at)
-    membership.fee_cents = fee
-    membership.status = Membership.Status.ACTIVE
-    membership.grace_until = None
+    outcome = renew_month(
+        membership,
+        account=account_for(contractor),
+        kind=Entry.Kind.MEMBERSHIP,
+        fee_cents=fee,
+        memo=f"{label} membership, month from {timezone.localdate(membership.period_end):%b %-d}",
+        key=f"membership:{contractor.pk}:{membership.period_end.isoformat()}",
+        now=now,
+    )
+    if outcome == "lapsed":
+        _set_tier(contractor, Contractor.Tier.BASE)
+        membership.delete()
+        _tell_later(
+            contractor,
+            "subscription_ended",
+            {
+                "what": f"Your {label} membership",
+                "why": "its monthly fee could not be paid from your balance",
+            },
+        )
+        return "downgraded"
     membership.save()
-    return "renewed"
+    if outcome == "past_due":
+        tell_payment_due(
+            contractor,
+            what=f"your {label} membership",
+            fee_cents=fee,
+            grace_until=membership.grace_until,
+            link="billing:home",
+        )
+    return "renewed" if outcome == "renewed" else "past_due"
+
+
+def tell_payment_due(
+    contractor: Contractor, *, what: str, fee_cents: int, grace_until, link: str
+) -> None:
+    """Told once, when a month first cannot be paid: what, how much, and until when."""
+    from marketplace.notifications import notify_contractor
+
+    notify_contractor(
+        contractor,
+        template="subscription_payment_due",
+        context={"what": what, "fee": cents(fee_cents), "grace_until": grace_until},
+        link=reverse(link),
+    )
 
 
 def _tell_later(contractor: Contractor, template: str, context: dict) -> None:
+    """The message is a row written with the change; it is sent once the change commits."""
     from marketplace.notifications import notify_contractor
 
-    """The message is a row written with the change; it is sent once the change commits."""
     notify_contractor(contractor, template=template, context=context, link=reverse("billing:home"))

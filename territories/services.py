@@ -310,54 +310,39 @@ def _renew_one(subscription: TerritorySubscription, *, now) -> str:
         )
         return "ended"
     line = renewal_fee(subscription)
-    try:
-        with transaction.atomic():
-            billing.charge_period(
-                billing.account_for(contractor),
-                kind=Entry.Kind.SUBSCRIPTION,
-                amount_cents=line.fee_cents,
-                memo=f"Territory {what}, month from "
-                f"{timezone.localdate(subscription.period_end):%b %-d}",
-                key=f"territory:{subscription.pk}:{subscription.period_end.isoformat()}",
-            )
-    except billing.InsufficientBalance:
-        if subscription.status == TerritorySubscription.Status.ACTIVE:
-            subscription.status = TerritorySubscription.Status.PAST_DUE
-            subscription.grace_until = billing.grace_end(subscription.period_end, now)
-            subscription.save(update_fields=["status", "grace_until"])
-            _tell(
-                contractor,
-                "subscription_payment_due",
-                {
-                    "what": f"your territory {what}",
-                    "fee": cents(line.fee_cents),
-                    "grace_until": subscription.grace_until,
-                },
-            )
-            return "past_due"
-        if now >= subscription.grace_until:
-            _end(subscription, status=TerritorySubscription.Status.SUSPENDED, at=now)
-            _tell(
-                contractor,
-                "subscription_ended",
-                {
-                    "what": f"Your territory {what}",
-                    "why": "its monthly fee could not be paid from your balance; it is now "
-                    "open to other contractors",
-                },
-            )
-            return "suspended"
-        return "past_due"  # still in grace: tried again on the next run
-    subscription.period_start = subscription.period_end
-    subscription.period_end = billing.add_month(
-        subscription.period_end, anchor=subscription.started_at
+    outcome = billing.renew_month(
+        subscription,
+        account=billing.account_for(contractor),
+        kind=Entry.Kind.SUBSCRIPTION,
+        fee_cents=line.fee_cents,
+        memo=f"Territory {what}, month from {timezone.localdate(subscription.period_end):%b %-d}",
+        key=f"territory:{subscription.pk}:{subscription.period_end.isoformat()}",
+        now=now,
     )
-    subscription.fee_cents = line.fee_cents
-    subscription.pricing = {**subscription.pricing, **line.as_record()}
-    subscription.status = TerritorySubscription.Status.ACTIVE
-    subscription.grace_until = None
+    if outcome == "lapsed":
+        _end(subscription, status=TerritorySubscription.Status.SUSPENDED, at=now)
+        _tell(
+            contractor,
+            "subscription_ended",
+            {
+                "what": f"Your territory {what}",
+                "why": "its monthly fee could not be paid from your balance; it is now "
+                "open to other contractors",
+            },
+        )
+        return "suspended"
+    if outcome == "renewed":
+        subscription.pricing = {**subscription.pricing, **line.as_record()}
     subscription.save()
-    return "renewed"
+    if outcome == "past_due":
+        billing.tell_payment_due(
+            contractor,
+            what=f"your territory {what}",
+            fee_cents=line.fee_cents,
+            grace_until=subscription.grace_until,
+            link="dashboard:territories",
+        )
+    return "renewed" if outcome == "renewed" else "past_due"
 
 
 def _tell(contractor: Contractor, template: str, context: dict) -> None:

@@ -287,3 +287,15 @@ def test_renewals_come_before_retries_of_months_still_in_grace(clock, pro_member
         "ended": 0,
     }
     assert fees(newcomer) == [-4_900, -4_900]
+
+
+def test_the_payment_due_message_names_the_fee_of_the_month_due(clock, contractor):
+    fund(contractor, 14_900)
+    services.change_tier(contractor, tier="elite")  # $149 paid, nothing left
+    services.change_tier(contractor, tier="pro")  # from Apr 2
+    clock.move_to(APRIL_2)
+    assert services.renew_memberships()["past_due"] == 1
+    contractor.refresh_from_db()
+    assert contractor.tier == "pro"  # the downgrade happened; pro is what is due
+    told = Notification.objects.get(template="subscription_payment_due", channel="email")
+    assert "your Pro membership" in told.body and "does not cover $49.00" in told.body

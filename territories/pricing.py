@@ -148,12 +148,21 @@ def discount_lines(lines: list[Line], *, held: set[tuple[str, str]]) -> Quote:
     these lines) is a second category there.
     """
     zips = {zip_code for zip_code, _ in held} | {line.zip_code for line in lines}
-    volume = volume_discount_percent(len(zips))
     seen_zips = {zip_code for zip_code, _ in held}
     for line in lines:
-        line.volume_percent = volume
-        line.extra_category_percent = (
-            settings.TERRITORY_EXTRA_CATEGORY_DISCOUNT_PERCENT if line.zip_code in seen_zips else 0
-        )
+        apply_discounts(line, zips_held=len(zips), first_in_zip=line.zip_code not in seen_zips)
         seen_zips.add(line.zip_code)
-    return Quote(lines=lines, zips_held_after=len(zips), volume_percent=volume)
+    return Quote(
+        lines=lines, zips_held_after=len(zips), volume_percent=volume_discount_percent(len(zips))
+    )
+
+
+def apply_discounts(line: Line, *, zips_held: int, first_in_zip: bool) -> Line:
+    """The two discounts of one (zip, category), at subscribing and at each renewal: the
+    volume step reached by the distinct zips held with it, and the additional-category
+    discount for every category of a zip but the first one held there."""
+    line.volume_percent = volume_discount_percent(zips_held)
+    line.extra_category_percent = (
+        0 if first_in_zip else settings.TERRITORY_EXTRA_CATEGORY_DISCOUNT_PERCENT
+    )
+    return line

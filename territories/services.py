@@ -6,7 +6,6 @@ charged by renew_territories() at the end of the last. A month the balance canno
 gives SUBSCRIPTION_GRACE_DAYS of grace, then the territory is suspended and released.
 """
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -249,11 +248,7 @@ def renewal_fee(subscription: TerritorySubscription) -> pricing.Line:
         formula=subscription.pricing.get("formula", ""),
     )
     zips = set(others.values_list("zip_code_id", flat=True)) | {subscription.zip_code_id}
-    line.volume_percent = pricing.volume_discount_percent(len(zips))
-    line.extra_category_percent = (
-        0 if first_in_zip else settings.TERRITORY_EXTRA_CATEGORY_DISCOUNT_PERCENT
-    )
-    return line
+    return pricing.apply_discounts(line, zips_held=len(zips), first_in_zip=first_in_zip)
 
 
 def renew_territories(*, limit: int = 500) -> dict:

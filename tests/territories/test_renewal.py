@@ -218,3 +218,22 @@ def test_renewals_come_before_retries_of_territories_still_in_grace(
     (due,) = services.subscribe(funded, zip_codes=[austin[0]], category=plumbing)
     TerritorySubscription.objects.filter(pk=due.pk).update(period_end=APRIL_2)
     assert services.renew_territories(limit=1)["renewed"] == 1
+
+
+def test_a_second_service_in_a_zip_keeps_its_discount_at_renewal_the_first_never_gets_it(
+    clock, funded, austin, plumbing
+):
+    from tests.factories import ServiceCategoryFactory
+
+    roofing = ServiceCategoryFactory(
+        name="Roof repair", slug="roof-repair", typical_job_value_cents=45_000
+    )
+    (first,) = services.subscribe(funded, zip_codes=[austin[0]], category=plumbing)
+    clock.shift(timedelta(minutes=1))
+    (second,) = services.subscribe(funded, zip_codes=[austin[0]], category=roofing)
+    assert (first.fee_cents, second.fee_cents) == (2_900, 2_320)  # 20% off the second
+    assert services.renewal_fee(first).fee_cents == 2_900
+    assert services.renewal_fee(second).fee_cents == 2_320
+    services.cancel(first, contractor=funded)
+    # Plumbing ends before roof repair renews: next month roof repair is the zip's only one.
+    assert services.renewal_fee(second).fee_cents == 2_900

@@ -4,11 +4,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from marketplace.models import ServiceCategory, ZipCode
-from marketplace.queries import zips_within
+from marketplace.models import ServiceCategory
 from marketplace.templatetags.money import cents
 
-from .metros import BY_SLUG, METROS, metros_of
+from .metros import BY_SLUG, METROS, zip_codes_in
 from .models import DemandIndex, PriceOverride, TerritorySubscription
 
 
@@ -23,16 +22,7 @@ class MetroFilter(admin.SimpleListFilter):
         metro = BY_SLUG.get(self.value() or "")
         if metro is None:
             return queryset
-        return queryset.filter(zip_code__in=metro_zip_codes(metro))
-
-
-def metro_zip_codes(metro) -> list[str]:
-    center = ZipCode.objects.filter(code=metro.center_zip).first()
-    if center is None:
-        return []
-    # The zips within the radius that no nearer metro claims (the ops report's rule).
-    nearby = [z.code for z in zips_within(center, metro.radius_miles)]
-    return [code for code, m in metros_of(nearby).items() if m == metro]
+        return queryset.filter(zip_code__in=zip_codes_in(metro))
 
 
 @admin.register(TerritorySubscription)
@@ -115,7 +105,7 @@ class TerritorySubscriptionAdmin(SimpleHistoryAdmin):
         services_count = ServiceCategory.objects.filter(active=True).count()
         rows = []
         for metro in METROS:
-            codes = metro_zip_codes(metro)
+            codes = zip_codes_in(metro)
             held = TerritorySubscription.objects.filter(zip_code__in=codes).aggregate(
                 taken=Count("pk", filter=Q(status__in=TerritorySubscription.HOLDING)),
                 past_due=Count("pk", filter=Q(status="past_due")),

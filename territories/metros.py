@@ -28,11 +28,22 @@ METROS = [
     Metro("seattle", "Seattle, WA", "98101", 15),
 ]
 BY_SLUG = {metro.slug: metro for metro in METROS}
+# No two metro circles overlap (a test checks it), so a zip is in one metro at most and
+# zip_codes_in() and metros_of() are the same rule read both ways.
+
+
+def zip_codes_in(metro: Metro) -> list[str]:
+    """A metro's active zip codes, nearest its center first: those within its radius."""
+    from marketplace.models import ZipCode
+    from marketplace.queries import zips_within
+
+    center = ZipCode.objects.filter(code=metro.center_zip).first()
+    return [z.code for z in zips_within(center, metro.radius_miles)] if center else []
 
 
 def metros_of(zip_codes) -> dict[str, Metro]:
-    """Which metro each zip code lies in (the nearest center within its radius); zips in
-    none are left out. Two queries, however many zips."""
+    """Which metro each active zip code lies in; zips in none are left out. Two queries,
+    however many zips."""
     from marketplace.models import ZipCode
     from marketplace.queries import great_circle_miles
 
@@ -44,14 +55,11 @@ def metros_of(zip_codes) -> dict[str, Metro]:
     }
     found = {}
     for code, lat, lon in ZipCode.objects.filter(
-        code__in=set(zip_codes), latitude__isnull=False, longitude__isnull=False
+        code__in=set(zip_codes), active=True, latitude__isnull=False, longitude__isnull=False
     ).values_list("code", "latitude", "longitude"):
-        distances = [
-            (great_circle_miles(*centers[m.center_zip], lat, lon), m.slug, m)
-            for m in METROS
-            if m.center_zip in centers
-        ]
-        near = [(d, slug, m) for d, slug, m in distances if d <= m.radius_miles]
-        if near:
-            found[code] = min(near)[2]
+        for metro in METROS:
+            center = centers.get(metro.center_zip)
+            if center and great_circle_miles(*center, lat, lon) <= metro.radius_miles:
+                found[code] = metro
+                break
     return found

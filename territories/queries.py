@@ -10,7 +10,7 @@ from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.queries import zips_within
 
 from . import pricing
-from .metros import BY_SLUG
+from .metros import BY_SLUG, zip_codes_in
 from .models import DemandIndex, PriceOverride, TerritorySubscription
 
 # The territory page never lists more zips than this at once.
@@ -163,10 +163,9 @@ def find_zips(*, q: str = "", metro: str = "", radius_miles: int = 5) -> list[Zi
         area = BY_SLUG.get(metro)
         if area is None:
             raise SearchError("Pick a metro area from the list.")
-        center = ZipCode.objects.filter(code=area.center_zip).first()
-        if center is None:
+        codes = zip_codes_in(area)
+        if not codes:
             raise SearchError("This metro's zip codes are not loaded yet.")
-        codes = [z.code for z in zips_within(center, area.radius_miles)]
     elif q.isdigit() and len(q) == 5:
         center = ZipCode.objects.filter(code=q, active=True).first()
         if center is None:

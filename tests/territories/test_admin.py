@@ -107,3 +107,21 @@ def test_a_zip_belongs_to_the_metro_whose_circle_it_is_in(db):
         "78745": "austin",
         "75201": "dallas",
     }
+
+
+def test_no_two_metros_overlap_so_a_zip_is_in_one_at_most():
+    """zip_codes_in() (the page, the admin) and metros_of() (the ops report) agree only
+    while the circles are apart: a new metro must keep it so."""
+    import zipcodes
+
+    from marketplace.queries import great_circle_miles
+    from territories.metros import METROS
+
+    def center(metro):
+        (row,) = zipcodes.matching(metro.center_zip)
+        return float(row["lat"]), float(row["long"])
+
+    for i, one in enumerate(METROS):
+        for other in METROS[i + 1 :]:
+            apart = great_circle_miles(*center(one), *center(other))
+            assert apart > one.radius_miles + other.radius_miles, (one.slug, other.slug)

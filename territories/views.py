@@ -37,7 +37,7 @@ def _map_data(rows) -> list[dict]:
             "label": row.availability_label,
             "selectable": row.selectable,
             "yours": row.yours,
-            "fee": row.monthly_fee_cents,
+            "fee": cents(row.monthly_fee_cents),  # money is shown one way, by the server
         }
         for row in rows
         if row.zip_code.latitude is not None

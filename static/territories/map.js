@@ -42,7 +42,7 @@
     zips.forEach(function (zip) {
       var box = document.getElementById("zip-" + zip.code);
       var marker = L.circleMarker([zip.lat, zip.lng], style(zip, box && box.checked)).addTo(map);
-      var price = zip.yours ? "yours" : zip.selectable ? "$" + (zip.fee / 100).toFixed(2) + "/month" : "taken";
+      var price = zip.yours ? "yours" : zip.selectable ? zip.fee + "/month" : "taken";
       marker.bindTooltip(zip.code + " " + zip.city + " — " + zip.label + " — " + price);
       marker.getElement().setAttribute("data-zip", zip.code);
       markers[zip.code] = { marker: marker, zip: zip };

@@ -189,3 +189,18 @@ def test_after_subscribing_the_page_shows_the_same_search(page_client, funded, a
     )
     html = page_client.get(response["Location"]).content.decode()
     assert "Austin, TX" in html  # the table names the state: there is a San Diego in Texas
+
+
+def test_the_map_shows_money_as_the_table_does(page_client, austin, funded, plumbing):
+    import json
+    import re
+
+    from territories.models import PriceOverride
+
+    PriceOverride.objects.create(
+        zip_code=austin[0], category=plumbing, monthly_fee_cents=120_000, reason="test"
+    )
+    html = page_client.get(PAGE, {"category": "plumbing", "q": "78701"}).content.decode()
+    data = re.search(r'id="territory-data"[^>]*>(.*?)</script>', html, re.S).group(1)
+    fees = {row["code"]: row["fee"] for row in json.loads(data)}
+    assert fees["78701"] == "$1,200.00" and "$1,200.00" in html

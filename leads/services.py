@@ -738,11 +738,26 @@ def decline_offer(offer: Offer, *, contractor: Contractor) -> Offer:
         raise OfferNotPending(f"This offer is {current.get_status_display().lower()}.")
     offer = Offer.objects.select_related("lead").get(pk=offer.pk)
     if offer.route == Offer.Route.TERRITORY and offer.lead.status == Lead.Status.OPEN:
-        from .tasks import send_lead_waves
-
-        _schedule_waves(offer.lead, start=now)
-        enqueue_on_commit(send_lead_waves, offer.lead_id)
+        _end_territory_window(offer.lead, now=now)
     return offer
+
+
+def _territory_window(lead: Lead) -> Offer | None:
+    """The subscriber's pending offer while the lead is theirs alone, else None."""
+    return (
+        lead.offers.filter(route=Offer.Route.TERRITORY, status=Offer.Status.PENDING)
+        .select_related("contractor")
+        .first()
+    )
+
+
+def _end_territory_window(lead: Lead, *, now) -> None:
+    """The subscriber passed, or ops took their offer back: the marketplace waves go out
+    now instead of at the window's end, so the lead never waits for nothing."""
+    from .tasks import send_lead_waves
+
+    _schedule_waves(lead, start=now)
+    enqueue_on_commit(send_lead_waves, lead.pk)
 
 
 def expire_offers_and_leads() -> dict:
@@ -853,11 +868,7 @@ def reroute_lead(lead: Lead) -> int:
             "minute. Re-route it after that."
         )
     now = timezone.now()
-    window = (
-        lead.offers.filter(route=Offer.Route.TERRITORY, status=Offer.Status.PENDING)
-        .select_related("contractor")
-        .first()
-    )
+    window = _territory_window(lead)
     if window is not None:
         # The subscriber bought the first right to this lead: ops withdraw their offer
         # first when they must break it (the waves then go out as usual).
@@ -884,15 +895,10 @@ def withdraw_offers(lead: Lead) -> int:
     territory subscriber's offer ends their window: the marketplace waves go out now."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     now = timezone.now()
-    in_window = lead.offers.filter(
-        route=Offer.Route.TERRITORY, status=Offer.Status.PENDING
-    ).exists()
+    in_window = _territory_window(lead) is not None
     withdrawn = _withdraw_pending(lead, now=now)
     if in_window and lead.status == Lead.Status.OPEN:
-        from .tasks import send_lead_waves
-
-        _schedule_waves(lead, start=now)
-        enqueue_on_commit(send_lead_waves, lead.pk)
+        _end_territory_window(lead, now=now)
     return withdrawn
 
 

@@ -1,6 +1,6 @@
 """Reads of credit claims, scoped to one contractor or for the review queue."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from .models import CreditClaim
 
@@ -13,17 +13,26 @@ def claims_for(contractor):
     )
 
 
+def has_counted_claim():
+    """For a Purchase queryset: the purchase has a claim that was not declined at once. A
+    contractor's claim rate is the share of their purchases that have one (the review
+    queue and the ops report both count it this way)."""
+    return Exists(
+        CreditClaim.objects.filter(purchase=OuterRef("pk")).exclude(
+            status=CreditClaim.Status.DECLINED
+        )
+    )
+
+
 def claim_rates(contractor_ids) -> dict:
     """Share of purchases each contractor filed a (non-declined) claim on, and the
     average over all contractors with purchases: a reviewer's sense of proportion."""
     from leads.models import Purchase
 
     rows = (
-        Purchase.objects.values("contractor")
-        .annotate(
-            bought=Count("pk", distinct=True),
-            claimed=Count("claims", filter=~Q(claims__status="declined"), distinct=True),
-        )
+        Purchase.objects.annotate(counted=has_counted_claim())
+        .values("contractor")
+        .annotate(bought=Count("pk"), claimed=Count("pk", filter=Q(counted=True)))
         .order_by()
     )
     rates = {r["contractor"]: r["claimed"] / r["bought"] for r in rows if r["bought"]}

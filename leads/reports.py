@@ -18,6 +18,8 @@ Definitions (shown on the report page as `DEFINITIONS`):
   credited in the period net of reversals, under its claim's reason, or "Found invalid by
   Fairlead" for proactive credits. Credit rate = credited ÷ lead revenue (1% purchases and
   per-lead fees) of the same period or contractor.
+- Claim rate (by contractor): of the leads they bought in the period, the share with a
+  claim not declined at once, whenever filed (as the credit review queue counts it).
 - Overdue claims: pending claims past their due time now, whatever the period.
 """
 
@@ -28,7 +30,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -185,10 +187,11 @@ class ContractorRow:
     claims: int = 0
     approved: int = 0
     credited_cents: int = 0
+    claimed_purchases: int = 0  # of `purchases`, those with a claim not declined at once
 
     @property
     def claim_rate_bp(self) -> int | None:
-        return ratio_bp(self.claims, self.purchases)
+        return ratio_bp(self.claimed_purchases, self.purchases)
 
     @property
     def credit_rate_bp(self) -> int | None:
@@ -398,7 +401,7 @@ def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
     from billing.models import Entry
     from credits import policy
     from credits.models import CreditClaim
-    from credits.queries import credit_target
+    from credits.queries import credit_target, has_counted_claim
     from marketplace.models import Contractor
 
     reasons = {r.slug: ReasonRow(reason=r.slug, label=r.label) for r in policy.REASONS}
@@ -451,13 +454,19 @@ def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
 
     for row in (
         Purchase.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .annotate(counted=has_counted_claim())
         .values("contractor")
-        .annotate(count=Count("pk"), spend=Sum("price_cents"))
+        .annotate(
+            count=Count("pk"),
+            spend=Sum("price_cents"),
+            claimed=Count("pk", filter=Q(counted=True)),
+        )
         .order_by()
     ):
         if row["contractor"] in contractors:
             contractors[row["contractor"]].purchases = row["count"]
             contractors[row["contractor"]].spend_cents = row["spend"] or 0
+            contractors[row["contractor"]].claimed_purchases = row["claimed"]
     names = {
         pk: business_name or email
         for pk, business_name, email in Contractor.objects.filter(

@@ -57,9 +57,13 @@ def metros_of(zip_codes) -> dict[str, Metro]:
     for code, lat, lon in ZipCode.objects.filter(
         code__in=set(zip_codes), active=True, latitude__isnull=False, longitude__isnull=False
     ).values_list("code", "latitude", "longitude"):
-        for metro in METROS:
-            center = centers.get(metro.center_zip)
-            if center and great_circle_miles(*center, lat, lon) <= metro.radius_miles:
-                found[code] = metro
-                break
+        near = [
+            (distance, metro.slug, metro)
+            for metro in METROS
+            if metro.center_zip in centers
+            and (distance := great_circle_miles(*centers[metro.center_zip], lat, lon))
+            <= metro.radius_miles
+        ]
+        if near:
+            found[code] = min(near)[2]  # the nearest center, should circles ever overlap
     return found

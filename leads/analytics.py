@@ -151,6 +151,19 @@ def preset_dates(name: str, *, today: date) -> tuple[date, date]:
     }[name]
 
 
+DATE_RANGE_ERROR = f"Pick a date from {EARLIEST.year} to {LATEST.year - 1}."
+DATE_FORMAT_ERROR = "Enter a date as YYYY-MM-DD, e.g. 2026-03-01."
+
+
+def resolve_period(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
+    """[start, end) from what was given, for the page and the API alike: nothing → the
+    default preset; no end → through today; no start → the 30 days before the end."""
+    if start is None and end is None:
+        return preset_dates(DEFAULT_PRESET, today=today)
+    end = end or today + timedelta(days=1)
+    return start or end - timedelta(days=30), end
+
+
 def period_errors(start: date, end: date, *, today: date) -> dict[str, str]:
     """What is wrong with the period [start, end), by "start" / "end"; empty when fine.
     The page and the API both ask this, and put the messages next to their own fields."""

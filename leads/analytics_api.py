@@ -1,7 +1,5 @@
 """GET /api/v1/analytics/: the analytics page's numbers for the authenticated contractor."""
 
-from datetime import timedelta
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -12,7 +10,8 @@ from rest_framework.views import APIView
 from marketplace.api import IsContractor
 
 from .analytics import (
-    DEFAULT_PRESET,
+    DATE_FORMAT_ERROR,
+    DATE_RANGE_ERROR,
     EARLIEST,
     GROUPS,
     LATEST,
@@ -20,17 +19,15 @@ from .analytics import (
     contractor_analytics,
     local_today,
     period_errors,
-    preset_dates,
+    resolve_period,
 )
-
-DATE_MESSAGE = "Enter a date as YYYY-MM-DD, e.g. 2026-03-01."
 
 
 class AnalyticsQuerySerializer(serializers.Serializer):
     """`from` is a Python keyword: declared as `from_`, exposed as `from`."""
 
-    from_ = serializers.DateField(required=False, error_messages={"invalid": DATE_MESSAGE})
-    to = serializers.DateField(required=False, error_messages={"invalid": DATE_MESSAGE})
+    from_ = serializers.DateField(required=False, error_messages={"invalid": DATE_FORMAT_ERROR})
+    to = serializers.DateField(required=False, error_messages={"invalid": DATE_FORMAT_ERROR})
     group_by = serializers.ChoiceField(
         choices=GROUPS,
         required=False,
@@ -48,15 +45,8 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         start, end = data.get("from"), data.get("to")
         for name, value in [("from", start), ("to", end)]:
             if value is not None and not EARLIEST <= value < LATEST:
-                raise serializers.ValidationError(
-                    {name: [f"Pick a date from {EARLIEST.year} to {LATEST.year - 1}."]}
-                )
-        if start is None and end is None:
-            start, end = preset_dates(DEFAULT_PRESET, today=today)
-        elif end is None:
-            end = today + timedelta(days=1)
-        elif start is None:
-            start = end - timedelta(days=30)
+                raise serializers.ValidationError({name: [DATE_RANGE_ERROR]})
+        start, end = resolve_period(start, end, today=today)
         errors = period_errors(start, end, today=today)
         if errors:
             raise serializers.ValidationError(

@@ -10,6 +10,7 @@ from marketplace.middleware import UTM_KEYS, attribution
 from marketplace.models import Contractor, ServiceCategory
 
 from . import policy, services
+from .analytics import DATE_FORMAT_ERROR
 from .models import ContactAttempt, Lead, Purchase
 
 STARTED_SALT = "leads.quote-form.started"
@@ -215,7 +216,7 @@ class OutcomeForm(FairleadForm):
 
 # --- Analytics period (contractor page and ops reports) ------------------------------------
 
-DATE_ERRORS = {"invalid": "Enter a date as YYYY-MM-DD, e.g. 2026-03-01."}
+DATE_ERRORS = {"invalid": DATE_FORMAT_ERROR}
 
 
 class PeriodForm(FairleadForm):
@@ -250,21 +251,30 @@ class PeriodForm(FairleadForm):
     def clean(self):
         from datetime import timedelta
 
-        from .analytics import DEFAULT_PRESET, EARLIEST, LATEST, period_errors, preset_dates
+        from .analytics import (
+            DATE_RANGE_ERROR,
+            DEFAULT_PRESET,
+            EARLIEST,
+            LATEST,
+            period_errors,
+            preset_dates,
+            resolve_period,
+        )
 
         data = super().clean()
         for name in ["from", "through"]:
             if data.get(name) and not EARLIEST <= data[name] < LATEST:
-                self.add_error(name, f"Pick a date from {EARLIEST.year} to {LATEST.year - 1}.")
+                self.add_error(name, DATE_RANGE_ERROR)
         if self.errors:
             return data
         start, through = data.get("from"), data.get("through")
         preset = data.get("preset") or ("" if start or through else DEFAULT_PRESET)
         if preset:
             start, end = preset_dates(preset, today=self.today)
-        else:
-            end = (through or self.today) + timedelta(days=1)
-            start = start or end - timedelta(days=30)
+        else:  # the form's Through is the last day; the period's end is the day after
+            start, end = resolve_period(
+                start, through and through + timedelta(days=1), today=self.today
+            )
         for key, message in period_errors(start, end, today=self.today).items():
             self.add_error("from" if key == "start" else "through", message)
         if not self.errors:

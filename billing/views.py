@@ -1,4 +1,3 @@
-import csv
 from datetime import date
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from marketplace.errors import DomainError, add_domain_error
+from marketplace.http import csv_download
 from marketplace.templatetags.money import cents
 from marketplace.views import contractor_required
 
@@ -139,9 +139,7 @@ def statement_csv(request):
     month = _month(request)
     entries = queries.statement(request.contractor, month=month)
     name = f"fairlead-statement-{month:%Y-%m}.csv" if month else "fairlead-statement.csv"
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    response, writer = csv_download(name)
     writer.writerow(["date_utc", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"])
     for entry in entries.iterator(chunk_size=500):
         writer.writerow(

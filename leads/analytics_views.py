@@ -1,11 +1,11 @@
 """The contractor's analytics page (/dashboard/analytics/) and its CSV exports."""
 
-import csv
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from marketplace.http import csv_download
 from marketplace.templatetags.money import cents
 from marketplace.views import contractor_required
 
@@ -58,9 +58,7 @@ def _plain(value, kind) -> str:
 def _csv(analytics, table: str) -> HttpResponse:
     period = analytics.period
     name = f"fairlead-{table}-{period.start:%Y-%m-%d}-to-{period.last_day:%Y-%m-%d}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    response, writer = csv_download(name)
     if table == "connections":
         writer.writerow(["connection_type", "count"])
         for key, count in analytics.connections.items():

@@ -1,6 +1,5 @@
 """The ops report page (/admin/reports/, finance staff and superusers) and its CSV."""
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import admin
@@ -8,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from marketplace.http import csv_download
 from marketplace.templatetags.money import cents
 
 from .forms import OpsReportForm
@@ -158,9 +158,7 @@ def ops_reports(request):
         table = request.GET["table"]
         header, rows = _rows(report, table)
         name = f"fairlead-ops-{table}-{report.start:%Y-%m-%d}-to-{report.last_day:%Y-%m-%d}.csv"
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        writer = csv.writer(response)
+        response, writer = csv_download(name)
         writer.writerow(header)
         writer.writerows(rows)
         return response

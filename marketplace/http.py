@@ -41,3 +41,14 @@ def limited(request, *, group: str, rate: str, key: str = "ip", peek: bool = Fal
     except Exception:  # noqa: BLE001 - any cache failure
         logger.exception("Rate limit check failed for %s; letting the request through", group)
         return False
+
+
+def csv_download(filename: str):
+    """A CSV file the browser saves as `filename`: the response, and a writer into it."""
+    import csv
+
+    from django.http import HttpResponse
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response, csv.writer(response)

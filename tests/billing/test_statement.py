@@ -43,7 +43,7 @@ def test_statement_filters_by_month(contractor_client, history):
 
 def test_statement_csv_for_a_month(contractor_client, history):
     response = contractor_client.get(reverse("billing:statement-csv"), {"month": "2026-02"})
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "fairlead-statement-2026-02.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["date_utc", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"]

@@ -111,6 +111,8 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The ops reports (leads/reports.py) show every contractor's money.
+        permissions = [("view_ops_reports", "Can see the ops reports")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(max_pros__gte=1) & models.Q(max_pros__lte=10),

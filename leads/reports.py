@@ -91,10 +91,9 @@ def ops_today() -> date:
 
 
 def may_see_reports(user) -> bool:
-    """Finance staff and superusers: the reports show every contractor's money."""
-    if not (user.is_active and user.is_staff):
-        return False
-    return user.is_superuser or user.groups.filter(name="finance").exists()
+    """Staff with the permission (the finance group has it) and superusers: the reports
+    show every contractor's money."""
+    return user.is_active and user.is_staff and user.has_perm("leads.view_ops_reports")
 
 
 def granularity_error(start: date, end: date, granularity: str) -> str:

@@ -148,6 +148,7 @@ def staff_groups(db):
         grant_group_permissions(apps, "marketplace", {name: [codename for _, codename in perms]})
     for app_label, migration in [
         ("leads", "0002_staff_permissions"),
+        ("leads", "0011_ops_reports_permission"),
         ("billing", "0002_staff_permissions"),
         ("billing", "0005_membership_permissions"),
         ("credits", "0002_staff_permissions"),

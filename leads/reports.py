@@ -246,6 +246,12 @@ def _every_bucket(start: date, end: date, granularity: str) -> list[date]:
     return firsts
 
 
+def _lead_stream(route: str) -> str:
+    """Which revenue stream a lead purchase is: a territory's per-lead fee, or the 1%
+    price of a marketplace or profile lead."""
+    return "territory_per_lead_cents" if route == Offer.Route.TERRITORY else "one_percent_cents"
+
+
 def _place_key(place: str, city: str, state: str, metro) -> tuple[str, str]:
     if place == "state":
         return state, state
@@ -354,8 +360,7 @@ def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsRe
     )
     for row in rows:
         if row["kind"] == Entry.Kind.LEAD_PURCHASE:
-            territory = row["purchase__offer__route"] == Offer.Route.TERRITORY
-            attr = "territory_per_lead_cents" if territory else "one_percent_cents"
+            attr = _lead_stream(row["purchase__offer__route"])
             amount = -row["total"]  # debits to the contractor are revenue to us
         else:
             attr = stream_of[row["kind"]]
@@ -370,10 +375,8 @@ def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsRe
             row["purchase__lead__zip_code__city"],
             row["purchase__lead__zip_code__state"],
         ).revenue
-        if row["purchase__offer__route"] == Offer.Route.TERRITORY:
-            revenue.territory_per_lead_cents -= row["total"]
-        else:
-            revenue.one_percent_cents -= row["total"]
+        attr = _lead_stream(row["purchase__offer__route"])
+        setattr(revenue, attr, getattr(revenue, attr) - row["total"])  # debits are revenue
 
     reasons, contractors = _credits(start_at, end_at)
     for reason in reasons:

@@ -70,26 +70,41 @@ def get_zip(code: str, *, field: str = "base_zip") -> ZipCode:
 
 def parse_zip_list(text: str) -> list[ZipCode]:
     """Zips typed as a list (commas, spaces or lines); every one must exist in the catalog."""
-    codes = list(dict.fromkeys(re.split(r"[\s,;]+", (text or "").strip())))
-    codes = [c for c in codes if c]
+    return catalog_zip_codes(
+        re.split(r"[\s,;]+", text or ""),
+        limit=MAX_LISTED_ZIPS,
+        too_many=f"List at most {MAX_LISTED_ZIPS} zip codes, or use a radius instead.",
+        error=InvalidServiceArea,
+        field="service_zip_list",
+    )
+
+
+def catalog_zip_codes(
+    codes,
+    *,
+    limit: int,
+    too_many: str,
+    none: str = "List at least one zip code.",
+    error=DomainError,
+    field: str,
+) -> list[ZipCode]:
+    """The catalog's zip codes for codes a person named, in their order, each once. Raises
+    `error` on `field` for none (saying `none`), more than `limit` (saying `too_many`), a
+    malformed code or one the catalog does not know."""
+    codes = [c for c in dict.fromkeys(c.strip() for c in codes) if c]
     if not codes:
-        raise InvalidServiceArea("List at least one zip code.", field="service_zip_list")
-    if len(codes) > MAX_LISTED_ZIPS:
-        raise InvalidServiceArea(
-            f"List at most {MAX_LISTED_ZIPS} zip codes, or use a radius instead.",
-            field="service_zip_list",
-        )
+        raise error(none, field=field)
+    if len(codes) > limit:
+        raise error(too_many, field=field)
     malformed = [c for c in codes if not re.fullmatch(r"\d{5}", c)]
     if malformed:
-        raise InvalidServiceArea(
-            f"Not a 5-digit zip code: {', '.join(malformed[:5])}.", field="service_zip_list"
-        )
-    found = {z.code: z for z in ZipCode.objects.filter(code__in=codes)}
+        raise error(f"Not a 5-digit zip code: {', '.join(malformed[:5])}.", field=field)
+    found = ZipCode.objects.in_bulk(codes)
     unknown = [c for c in codes if c not in found]
     if unknown:
-        raise InvalidServiceArea(
+        raise error(
             f"Unknown zip code{'s' if len(unknown) > 1 else ''}: {', '.join(unknown[:5])}.",
-            field="service_zip_list",
+            field=field,
         )
     return [found[c] for c in codes]
 

@@ -16,6 +16,7 @@ from billing.models import Account, Entry
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.notifications import notify_contractor
+from marketplace.services import catalog_zip_codes
 from marketplace.templatetags.money import cents
 
 from . import pricing, queries
@@ -61,20 +62,16 @@ def quote(
 
 
 def zip_codes_named(codes) -> list[ZipCode]:
-    """The catalog's zip codes for an order or a lookup, in the order given, each once.
-    TerritoryError for none, too many or an unknown code (the form and the API say it)."""
-    codes = list(dict.fromkeys(code.strip() for code in codes if code.strip()))
-    if not codes:
-        raise TerritoryError("Pick at least one zip code.", field="zip_codes")
-    if len(codes) > MAX_ZIPS_PER_ORDER:
-        raise TerritoryError(
-            f"Pick at most {MAX_ZIPS_PER_ORDER} zip codes at once.", field="zip_codes"
-        )
-    found = ZipCode.objects.in_bulk(codes)
-    unknown = [code for code in codes if code not in found]
-    if unknown:
-        raise TerritoryError(f"Unknown zip code: {', '.join(unknown)}.", field="zip_codes")
-    return [found[code] for code in codes]
+    """The catalog's zip codes for an order or a lookup, in the order given, each once
+    (TerritoryError otherwise, said by the form and the API alike)."""
+    return catalog_zip_codes(
+        codes,
+        limit=MAX_ZIPS_PER_ORDER,
+        too_many=f"Pick at most {MAX_ZIPS_PER_ORDER} zip codes at once.",
+        none="Pick at least one zip code.",
+        error=TerritoryError,
+        field="zip_codes",
+    )
 
 
 def _check_order(contractor: Contractor, zip_codes: list[ZipCode], category) -> None:
@@ -82,11 +79,13 @@ def _check_order(contractor: Contractor, zip_codes: list[ZipCode], category) -> 
         raise TerritoryError("Finish setting up your account before subscribing to a territory.")
     if not category.active:
         raise TerritoryError(f"{category.name} is not offered right now.", field="category")
+    # The page and the API read codes through zip_codes_named(); a caller holding ZipCode
+    # objects is held to the same limits here, without another query.
     if not zip_codes:
         raise TerritoryError("Pick at least one zip code.", field="zip_codes")
     if len(zip_codes) > MAX_ZIPS_PER_ORDER:
         raise TerritoryError(
-            f"Subscribe to at most {MAX_ZIPS_PER_ORDER} zip codes at once.", field="zip_codes"
+            f"Pick at most {MAX_ZIPS_PER_ORDER} zip codes at once.", field="zip_codes"
         )
     if len({z.code for z in zip_codes}) != len(zip_codes):
         raise TerritoryError("A zip code is listed twice.", field="zip_codes")

@@ -186,7 +186,8 @@ def test_many_contractors_hold_many_pairs_without_interfering(clock, austin, plu
         ([], "Pick at least one zip code."),
         ([" ", ""], "Pick at least one zip code."),
         ([f"{n:05d}" for n in range(51)], "Pick at most 50 zip codes at once."),
-        (["78701", "00000", "99999"], "Unknown zip code: 00000, 99999."),
+        (["78701", "00000", "99999"], "Unknown zip codes: 00000, 99999."),
+        (["7870"], "Not a 5-digit zip code: 7870."),
     ],
 )
 def test_an_order_names_known_zip_codes_within_the_limit(metro_zips, codes, message):

@@ -108,8 +108,8 @@ class TerritorySubscriptionAdmin(SimpleHistoryAdmin):
             codes = zip_codes_in(metro)
             held = TerritorySubscription.objects.filter(zip_code__in=codes).aggregate(
                 taken=Count("pk", filter=Q(status__in=TerritorySubscription.HOLDING)),
-                past_due=Count("pk", filter=Q(status="past_due")),
-                suspended=Count("pk", filter=Q(status="suspended")),
+                past_due=Count("pk", filter=Q(status=TerritorySubscription.Status.PAST_DUE)),
+                suspended=Count("pk", filter=Q(status=TerritorySubscription.Status.SUSPENDED)),
                 holders=Count(
                     "contractor",
                     distinct=True,

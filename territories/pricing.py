@@ -70,13 +70,16 @@ def fee_formula(figures: Figures) -> str:
     return f"{text} = {cents(fee)}, rounded to the dollar."
 
 
+def volume_steps() -> list[tuple[int, int]]:
+    """The volume discount's steps, (zips held, percent off), smallest first."""
+    return sorted(
+        (int(zips), percent) for zips, percent in settings.TERRITORY_VOLUME_DISCOUNTS.items()
+    )
+
+
 def volume_discount_percent(zip_count: int) -> int:
     """The discount for holding `zip_count` zip codes: the highest step reached."""
-    reached = [
-        percent
-        for threshold, percent in settings.TERRITORY_VOLUME_DISCOUNTS.items()
-        if zip_count >= int(threshold)
-    ]
+    reached = [percent for threshold, percent in volume_steps() if zip_count >= threshold]
     return max(reached, default=0)
 
 

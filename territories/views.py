@@ -75,11 +75,22 @@ def _page(request, *, order_form=None, quote=None, status=200):
         "lead_fee_cents": pricing.lead_fee_cents(category.slug) if category else 0,
         "window_minutes": settings.TERRITORY_WINDOW_MINUTES,
         "max_shown": queries.MAX_ZIPS_SHOWN,
-        "discounts": sorted((int(k), v) for k, v in settings.TERRITORY_VOLUME_DISCOUNTS.items()),
+        "discounts": pricing.volume_steps(),
+        "min_monthly_leads": settings.TERRITORY_MIN_MONTHLY_LEADS,
         "extra_category_percent": settings.TERRITORY_EXTRA_CATEGORY_DISCOUNT_PERCENT,
-        "grace_days": settings.SUBSCRIPTION_GRACE_DAYS,
+        **_quote_terms(),
     }
     return render(request, "territories/page.html", context, status=status)
+
+
+def _quote_terms() -> dict:
+    """The terms the price box states, from the settings that make them."""
+    from billing.pricing import LEAD_PRICE_RATE
+
+    return {
+        "grace_days": settings.SUBSCRIPTION_GRACE_DAYS,
+        "marketplace_rate": f"{(LEAD_PRICE_RATE * 100).normalize():f}%",
+    }
 
 
 @contractor_required
@@ -101,7 +112,7 @@ def territory_quote(request):
     """The price of the zips picked so far, with how it was computed (htmx partial)."""
     form = OrderForm(request.POST)
     quote = _quote_for(request, form) if form.is_valid() else None
-    context = {"order_form": form, "quote": quote, "grace_days": settings.SUBSCRIPTION_GRACE_DAYS}
+    context = {"order_form": form, "quote": quote, **_quote_terms()}
     if request.htmx:
         return render(request, "territories/partials/_quote.html", context)
     return _page(request, order_form=form, quote=quote)

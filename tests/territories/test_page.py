@@ -204,3 +204,17 @@ def test_the_map_shows_money_as_the_table_does(page_client, austin, funded, plum
     data = re.search(r'id="territory-data"[^>]*>(.*?)</script>', html, re.S).group(1)
     fees = {row["code"]: row["fee"] for row in json.loads(data)}
     assert fees["78701"] == "$1,200.00" and "$1,200.00" in html
+
+
+def test_the_price_box_states_terms_from_the_settings(page_client, austin, funded, settings):
+    settings.TERRITORY_MIN_MONTHLY_LEADS = 2
+    settings.TERRITORY_VOLUME_DISCOUNTS = {"3": 5, "8": 12}
+    html = page_client.get(PAGE, {"category": "plumbing", "q": "78701"}).content.decode()
+    assert "priced as 2 leads a month" in html
+    assert "5% off every zip when you hold 3 or more; 12% off every zip when you hold 8" in html
+    response = page_client.post(
+        reverse("dashboard:territory-quote"),
+        {"category": "plumbing", "zip_codes": ["78701"]},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "instead of the marketplace's 1%" in response.content.decode()

@@ -84,9 +84,13 @@ def _lead_for_token(token: str) -> Lead:
 
 
 def _private(response):
-    """Pages reached by a private link: not indexed, the link not leaked onwards."""
+    """Pages reached by a private link: not indexed, the link not leaked onwards.
+
+    "same-origin" keeps the token out of other sites' logs (a link out sends no referrer)
+    while the page's own forms still post with our Origin: "no-referrer" made browsers
+    post with `Origin: null`, which the CSRF check refuses."""
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -15,6 +15,9 @@ def test_the_private_link_shows_the_request_and_its_status(client):
     assert lead.reference in page
     assert "Being checked" in page
     assert response["X-Robots-Tag"] == "noindex"
+    # Links out carry no referrer (the token stays ours) but our own forms post with an
+    # Origin; "no-referrer" made browsers send "Origin: null" and CSRF refused them.
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 

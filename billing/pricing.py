@@ -13,11 +13,6 @@ def lead_price_cents(estimated_value_cents: int) -> int:
     return int(price.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
-def price_formula(estimated_value_cents: int) -> str:
-    """How the price was computed, for the contractor to see before buying."""
-    from marketplace.templatetags.money import cents
-
-    return (
-        f"1% of the estimated job value {cents(estimated_value_cents)} = "
-        f"{cents(lead_price_cents(estimated_value_cents))}"
-    )
+def rate_label() -> str:
+    """The marketplace rate as people read it: "1%"."""
+    return f"{(LEAD_PRICE_RATE * 100).normalize():f}%"

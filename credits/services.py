@@ -8,6 +8,8 @@ from django.utils import timezone
 from billing import services as billing
 from billing.models import Entry
 from leads.models import ContactAttempt, Lead, Purchase
+from leads.policy import estimate_job_value_cents
+from leads.pricing import lead_price
 from marketplace.errors import DomainError
 from marketplace.notifications import notify_contractor
 from marketplace.templatetags.money import cents
@@ -128,14 +130,14 @@ def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditC
         if claim.reason != "wrong_category":
             raise DomainError("Only a wrong-category claim has a corrected category.")
         if purchase.contractor.categories.filter(pk=corrected_category.pk).exists():
-            from billing.pricing import lead_price_cents
-            from leads.policy import estimate_job_value_cents
-
-            corrected_price = lead_price_cents(
-                estimate_job_value_cents(
+            # What the same lead costs in the right category, on the route it was bought by.
+            corrected_price = lead_price(
+                route=purchase.offer.route,
+                category=corrected_category,
+                estimated_value_cents=estimate_job_value_cents(
                     corrected_category.typical_job_value_cents, purchase.lead.job_size
-                )
-            )
+                ),
+            ).cents
             amount = policy.partial_credit_cents(
                 paid_cents=purchase.price_cents, corrected_price_cents=corrected_price
             )

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Account, Entry
-from billing.pricing import lead_price_cents
 from marketplace.celery import enqueue_on_commit
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
@@ -26,7 +25,6 @@ from marketplace.notifications import (
 )
 from marketplace.services import deliver_email, get_zip, normalize_phone
 from marketplace.templatetags.money import cents
-from territories import pricing as territory_pricing
 from territories import queries as territory_queries
 
 from . import policy, queries
@@ -41,6 +39,7 @@ from .models import (
     ScreeningDecision,
     Wave,
 )
+from .pricing import lead_price
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -493,7 +492,7 @@ def _start_routing(lead_id: int) -> Lead | None:
         _make_offers(lead, [pro], route=Offer.Route.PROFILE, tier="", now=now)
         return lead
     start = now
-    subscriber, fee = _available_subscriber(lead, now=now)
+    subscriber = _available_subscriber(lead, now=now)
     if subscriber is not None:
         window = timedelta(minutes=settings.TERRITORY_WINDOW_MINUTES)
         _make_offers(
@@ -502,7 +501,6 @@ def _start_routing(lead_id: int) -> Lead | None:
             route=Offer.Route.TERRITORY,
             tier="",
             now=now,
-            price=fee,
             expires=now + window,
         )
         # The marketplace waits for the window; a decline brings it forward.
@@ -524,24 +522,24 @@ def _schedule_waves(lead: Lead, *, start) -> None:
             )
 
 
-def _available_subscriber(lead: Lead, *, now) -> tuple[Contractor | None, int]:
+def _available_subscriber(lead: Lead, *, now) -> Contractor | None:
     """The territory's subscriber, when they can take this lead now: active, not paused,
     under their caps and budget, a balance that covers the per-lead fee, and for an
     urgent lead not in their quiet hours. Else None, and the lead goes to the marketplace."""
     holding = territory_queries.holder(zip_code_id=lead.zip_code_id, category_id=lead.category_id)
     if holding is None:
-        return None, 0
-    fee = territory_pricing.lead_fee_cents(lead.category.slug)
+        return None
+    fee = _price(lead, Offer.Route.TERRITORY).cents
     pro = holding.contractor
     if (
         not queries.buyers(lead, price_cents=fee, now=now, marketplace=False)
         .filter(pk=pro.pk, account__balance_cents__gte=fee)
         .exists()
     ):
-        return None, fee
+        return None
     if lead.timeframe == Lead.Timeframe.URGENT and quiet_until(pro, now) > now:
-        return None, fee
-    return pro, fee
+        return None
+    return pro
 
 
 def send_due_waves(*, lead_id: int | None = None) -> int:
@@ -564,7 +562,7 @@ def send_due_waves(*, lead_id: int | None = None) -> int:
                 queries.eligible_contractors(
                     lead,
                     tier=wave.tier,
-                    price_cents=lead_price_cents(lead.estimated_value_cents),
+                    price_cents=_price(lead, Offer.Route.MARKETPLACE).cents,
                     now=now,
                 )
             )
@@ -576,10 +574,16 @@ def send_due_waves(*, lead_id: int | None = None) -> int:
     return sent
 
 
+def _price(lead: Lead, route: str):
+    return lead_price(
+        route=route, category=lead.category, estimated_value_cents=lead.estimated_value_cents
+    )
+
+
 def _make_offers(
-    lead: Lead, contractors, *, route: str, tier: str, now, price=None, expires=None
+    lead: Lead, contractors, *, route: str, tier: str, now, expires=None
 ) -> list[Offer]:
-    price = lead_price_cents(lead.estimated_value_cents) if price is None else price
+    price = _price(lead, route)
     expires = expires or now + timedelta(minutes=settings.OFFER_TTL_MINUTES)
     offers = Offer.objects.bulk_create(
         [
@@ -588,14 +592,18 @@ def _make_offers(
                 contractor=contractor,
                 route=route,
                 tier=tier,
-                price_cents=price,
+                price_cents=price.cents,
                 offered_at=now,
                 expires_at=expires,
             )
             for contractor in contractors
         ]
     )
-    context = {"price": cents(price), "value": cents(lead.estimated_value_cents)}
+    context = {
+        "price": cents(price.cents),
+        "formula": price.formula,
+        "value": cents(lead.estimated_value_cents),
+    }
     notify_contractors(
         [
             (
@@ -877,7 +885,7 @@ def reroute_lead(lead: Lead) -> int:
             f"window until {timezone.localtime(window.expires_at):%H:%M}; withdraw that "
             "offer first to send it to the marketplace now."
         )
-    price = lead_price_cents(lead.estimated_value_cents)
+    price = _price(lead, Offer.Route.MARKETPLACE).cents
     made = 0
     for tier in TIER_ORDER:
         contractors = list(

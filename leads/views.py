@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from billing.pricing import price_formula
 from billing.queries import balance_cents
 from credits import policy as credit_policy
 from credits import queries as credit_queries
@@ -20,6 +19,7 @@ from marketplace.views import contractor_required
 from . import queries, services
 from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
 from .models import Lead, Offer, Review
+from .pricing import offer_price
 
 RATE_LIMITED_MESSAGE = (
     "We have received many requests from your connection in the last hour. "
@@ -179,7 +179,7 @@ def offer_accept(request, offer_id):
             "offer": offer,
             "balance_cents": balance,
             "balance_after_cents": balance - offer.price_cents,
-            "formula": price_formula(offer.lead.estimated_value_cents),
+            "formula": offer_price(offer).formula,
         },
     )
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from billing import pricing as billing_pricing
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.templatetags.money import cents
 from marketplace.views import contractor_required
@@ -85,11 +86,9 @@ def _page(request, *, order_form=None, quote=None, status=200):
 
 def _quote_terms() -> dict:
     """The terms the price box states, from the settings that make them."""
-    from billing.pricing import LEAD_PRICE_RATE
-
     return {
         "grace_days": settings.SUBSCRIPTION_GRACE_DAYS,
-        "marketplace_rate": f"{(LEAD_PRICE_RATE * 100).normalize():f}%",
+        "marketplace_rate": billing_pricing.rate_label(),
     }
 
 

@@ -225,6 +225,15 @@ def instant_decline(
     return ""
 
 
+def no_difference_reason(*, category: str, corrected: str, paid: str) -> str:
+    """Why a wrong-category claim credits nothing: the right category costs as much."""
+    return (
+        f"Denied: you serve {category}, and a {category} lead costs {corrected} on the route "
+        f"you bought this one by, as much as or more than the {paid} you paid, so there is "
+        "no price difference to credit."
+    )
+
+
 def partial_credit_cents(*, paid_cents: int, corrected_price_cents: int) -> int:
     """Wrong category, when the contractor serves the corrected one: the price difference
     (never more than what was paid, never negative)."""

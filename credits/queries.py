@@ -2,6 +2,9 @@
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from billing.models import Entry
+from leads.models import Purchase
+
 from .models import CreditClaim
 
 
@@ -27,8 +30,6 @@ def has_counted_claim():
 def claim_rates(contractor_ids) -> dict:
     """Share of purchases each contractor filed a (non-declined) claim on, and the
     average over all contractors with purchases: a reviewer's sense of proportion."""
-    from leads.models import Purchase
-
     rows = (
         Purchase.objects.annotate(counted=has_counted_claim())
         .values("contractor")
@@ -44,12 +45,14 @@ def claim_rates(contractor_ids) -> dict:
 
 
 def can_claim(purchase, *, now) -> bool:
-    """The Request credit button shows only while a claim could be accepted for review."""
+    """The Request credit button shows only while a claim could be accepted for review:
+    inside the window, no live claim, and something left to credit."""
     from . import policy
 
     return (
         now <= policy.claim_deadline(purchase.created_at)
         and not purchase.claims.exclude(status=CreditClaim.Status.DECLINED).exists()
+        and net_credited_cents(purchase) < purchase.price_cents
     )
 
 
@@ -75,8 +78,6 @@ def credit_target(idempotency_key: str | None) -> tuple[str, int] | None:
 def net_credits_by_purchase(contractor, *, delivered_from, delivered_to) -> dict[int, int]:
     """Credits minus reversals, in cents, on each of a contractor's purchases delivered in
     [delivered_from, delivered_to), whenever they were posted. Two queries."""
-    from billing.models import Entry
-
     claim_purchase = dict(
         CreditClaim.objects.filter(
             purchase__contractor=contractor,
@@ -99,3 +100,62 @@ def net_credits_by_purchase(contractor, *, delivered_from, delivered_to) -> dict
         if purchase_id is not None:
             net[purchase_id] = net.get(purchase_id, 0) + amount
     return net
+
+
+def _credit_keys(purchase_ids) -> dict[str, int]:
+    """The ledger keys of every credit and reversal of these purchases -> purchase id."""
+    purchase_ids = list(purchase_ids)
+    keys = {f"{PROACTIVE_KEY_PREFIX}:{pk}": pk for pk in purchase_ids}
+    claims = CreditClaim.objects.filter(purchase_id__in=purchase_ids).values_list(
+        "pk", "purchase_id"
+    )
+    for claim_id, purchase_id in claims:
+        for prefix in CLAIM_KEY_PREFIXES:
+            keys[f"{prefix}:{claim_id}"] = purchase_id
+    return keys
+
+
+def credit_entries(purchase):
+    """The ledger's credits and reversals on one purchase (claims' and proactive ones)."""
+    return Entry.objects.filter(idempotency_key__in=_credit_keys([purchase.pk]))
+
+
+def net_credited_by_purchase(purchase_ids) -> dict[int, int]:
+    """Credits minus reversals posted on each purchase, from the ledger. Two queries."""
+    purchase_ids = list(purchase_ids)
+    keys = _credit_keys(purchase_ids)
+    net = dict.fromkeys(purchase_ids, 0)
+    for key, amount in Entry.objects.filter(idempotency_key__in=keys).values_list(
+        "idempotency_key", "amount_cents"
+    ):
+        net[keys[key]] += amount
+    return net
+
+
+def net_credited_cents(purchase) -> int:
+    """What a purchase has been credited, net of reversals (the ledger's word)."""
+    return net_credited_by_purchase([purchase.pk])[purchase.pk]
+
+
+def over_credited_purchases(batch: int = 2000):
+    """Purchases whose credits net of reversals exceed their price, or fall below zero:
+    (purchase, net cents) for check_ledger. Reads every credited purchase in batches."""
+    targets = {
+        credit_target(key)
+        for key in Entry.objects.filter(
+            kind__in=[Entry.Kind.CREDIT, Entry.Kind.REVERSAL]
+        ).values_list("idempotency_key", flat=True)
+    }
+    claim_ids = [pk for kind, pk in filter(None, targets) if kind == "claim"]
+    purchase_ids = {pk for kind, pk in filter(None, targets) if kind == "purchase"}
+    purchase_ids |= set(
+        CreditClaim.objects.filter(pk__in=claim_ids).values_list("purchase_id", flat=True)
+    )
+    ordered = sorted(purchase_ids)
+    for start in range(0, len(ordered), batch):
+        chunk = ordered[start : start + batch]
+        net = net_credited_by_purchase(chunk)
+        prices = dict(Purchase.objects.filter(pk__in=chunk).values_list("pk", "price_cents"))
+        bad = [pk for pk in chunk if not 0 <= net[pk] <= prices.get(pk, 0)]
+        for purchase in Purchase.objects.filter(pk__in=bad).select_related("lead", "contractor"):
+            yield purchase, net[purchase.pk]

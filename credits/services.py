@@ -1,6 +1,8 @@
 """Credit claims: filing (with the policy's instant decisions), review, appeal, reversal
 and proactive credits. Every credit and reversal goes through the ledger, once."""
 
+from zoneinfo import ZoneInfo
+
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +16,7 @@ from marketplace.errors import DomainError
 from marketplace.notifications import notify_contractor
 from marketplace.templatetags.money import cents
 
-from . import policy
+from . import policy, queries
 from .models import CreditClaim
 
 
@@ -44,20 +46,36 @@ def deadline(purchase: Purchase):
 
 
 def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> CreditClaim:
-    """File a claim. Declined at once (and recorded) when the policy says so without a
-    person; otherwise it waits for review and the contractor gets a receipt."""
+    """File a claim. Declined at once (recorded, and the contractor told why) when the
+    policy says so without a person, or when the lead was already credited in full;
+    otherwise it waits for review and the contractor gets a receipt."""
     if purchase.contractor_id != contractor.pk:
         raise ClaimNotFound("No such lead among your purchases.")
-    now = timezone.now()
-    declined = policy.instant_decline(
-        reason=reason,
-        notes=notes,
-        filed_at=now,
-        delivered_at=purchase.created_at,
-        attempts=_attempts(purchase),
-        time_zone=contractor.timezone,
-    )
-    if declined:
+    with transaction.atomic():
+        # The purchase lock orders every credit decision on it: filing, approving,
+        # appealing, crediting proactively and reversing (then the claim, then the account).
+        purchase = _lock_purchase(purchase.pk)
+        now = timezone.now()
+        declined = policy.instant_decline(
+            reason=reason,
+            notes=notes,
+            filed_at=now,
+            delivered_at=purchase.created_at,
+            attempts=_attempts(purchase),
+            time_zone=contractor.timezone,
+        ) or _already_credited(purchase)
+        if not declined:
+            if purchase.claims.exclude(status=CreditClaim.Status.DECLINED).exists():
+                raise ClaimNotOpen("You already filed a credit request for this lead.")
+            claim = CreditClaim.objects.create(
+                purchase=purchase,
+                reason=reason,
+                notes=notes.strip(),
+                filed_at=now,
+                due_by=policy.review_due_by(now),
+            )
+            _tell(claim, "claim_received")
+            return claim
         if reason in policy.REASONS_BY_SLUG:
             CreditClaim.objects.create(
                 purchase=purchase,
@@ -69,20 +87,61 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
                 due_by=now,
                 decided_at=now,
             )
-        raise ClaimDeclined(declined, field="reason" if "reason" in declined else None)
-    with transaction.atomic():
-        Purchase.objects.select_for_update().get(pk=purchase.pk)
-        if purchase.claims.exclude(status=CreditClaim.Status.DECLINED).exists():
-            raise ClaimNotOpen("You already filed a credit request for this lead.")
-        claim = CreditClaim.objects.create(
-            purchase=purchase,
-            reason=reason,
-            notes=notes.strip(),
-            filed_at=now,
-            due_by=policy.review_due_by(now),
-        )
-        _tell(claim, "claim_received")
-    return claim
+    raise ClaimDeclined(declined, field="reason" if "reason" in declined else None)
+
+
+def _lock_purchase(purchase_id: int) -> Purchase:
+    # of=("self",): lock the purchase row alone, not the lead and contractor it is read
+    # with; a proactive credit holds the lead and then asks for its purchases, so locking
+    # the lead from here would deadlock with it.
+    return (
+        Purchase.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("lead", "contractor__user", "offer")
+        .get(pk=purchase_id)
+    )
+
+
+def room_cents(purchase: Purchase) -> int:
+    """What may still be credited on a purchase: its price less the credits already
+    posted on it, net of reversals. Decide on it with the purchase locked."""
+    return purchase.price_cents - queries.net_credited_cents(purchase)
+
+
+def _already_credited(purchase: Purchase) -> str:
+    """Why nothing can be credited any more, or "" while something is left."""
+    if room_cents(purchase) > 0:
+        return ""
+    last = (
+        queries.credit_entries(purchase)
+        .filter(kind=Entry.Kind.CREDIT)
+        .order_by("-created_at")
+        .first()
+    )
+    when = ""
+    if last is not None:
+        local = last.created_at.astimezone(ZoneInfo(purchase.contractor.timezone))
+        when = f" on {local:%b %-d}"
+    return (
+        f"This lead was already credited {cents(purchase.price_cents)}{when}, its full "
+        "price: there is nothing left to credit."
+    )
+
+
+def _credit(purchase: Purchase, *, wanted_cents: int, key: str, memo: str, by=None) -> int:
+    """Credit up to `wanted_cents` on a locked purchase, never beyond what is left of its
+    price; returns the cents credited (0: nothing was left)."""
+    amount = min(wanted_cents, room_cents(purchase))
+    if amount <= 0:
+        return 0
+    billing.post_entry(
+        billing.account_for(purchase.contractor),
+        kind=Entry.Kind.CREDIT,
+        amount_cents=amount,
+        memo=memo,
+        idempotency_key=key,
+        created_by=by,
+    )
+    return amount
 
 
 def _tell(claim: CreditClaim, template: str, **context) -> None:
@@ -95,9 +154,11 @@ def _tell(claim: CreditClaim, template: str, **context) -> None:
 
 
 def _locked_open(claim: CreditClaim) -> CreditClaim:
-    claim = (
-        CreditClaim.objects.select_for_update().select_related("purchase__lead").get(pk=claim.pk)
-    )
+    """Lock a pending claim, after its purchase (the order every credit decision takes)."""
+    purchase_id = CreditClaim.objects.values_list("purchase_id", flat=True).get(pk=claim.pk)
+    purchase = _lock_purchase(purchase_id)
+    claim = CreditClaim.objects.select_for_update().get(pk=claim.pk)
+    claim.purchase = purchase
     if claim.status != CreditClaim.Status.PENDING:
         raise ClaimNotOpen(f"This claim is already {claim.get_status_display().lower()}.")
     return claim
@@ -108,12 +169,25 @@ def _check_reviewer(claim: CreditClaim, by) -> None:
         raise DomainError("An appeal is decided by another reviewer than the first decision.")
 
 
+def corrected_price_cents(purchase: Purchase, category) -> int:
+    """What the same lead costs in another category, on the route it was bought by."""
+    return lead_price(
+        route=purchase.offer.route,
+        category=category,
+        estimated_value_cents=estimate_job_value_cents(
+            category.typical_job_value_cents, purchase.lead.job_size
+        ),
+    ).cents
+
+
 @transaction.atomic
 def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditClaim:
-    """Credit the claim through the ledger, once, however often it is clicked.
+    """Credit the claim through the ledger, once, however often it is clicked, and never
+    beyond what is left of the purchase's price (a proactive credit may have come first).
 
     Wrong category with a corrected category the contractor serves: the price difference
-    (partially approved). Otherwise the full price.
+    (partially approved); when the corrected category costs as much or more, there is no
+    difference and the claim is denied with that reason. Otherwise the full price.
     """
     claim = _locked_open(claim)
     _check_reviewer(claim, by)
@@ -124,41 +198,53 @@ def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditC
             f"Our verification reached the homeowner on {reached:%b %d}, so non-contact "
             "cannot be credited. Deny it with that reason."
         )
-    amount = purchase.price_cents
+    wanted = purchase.price_cents
     status = CreditClaim.Status.APPROVED
     if corrected_category is not None:
         if claim.reason != "wrong_category":
             raise DomainError("Only a wrong-category claim has a corrected category.")
+        claim.corrected_category = corrected_category
         if purchase.contractor.categories.filter(pk=corrected_category.pk).exists():
-            # What the same lead costs in the right category, on the route it was bought by.
-            corrected_price = lead_price(
-                route=purchase.offer.route,
-                category=corrected_category,
-                estimated_value_cents=estimate_job_value_cents(
-                    corrected_category.typical_job_value_cents, purchase.lead.job_size
-                ),
-            ).cents
-            amount = policy.partial_credit_cents(
-                paid_cents=purchase.price_cents, corrected_price_cents=corrected_price
+            corrected = corrected_price_cents(purchase, corrected_category)
+            wanted = policy.partial_credit_cents(
+                paid_cents=purchase.price_cents, corrected_price_cents=corrected
             )
+            if wanted == 0:
+                claim.status = CreditClaim.Status.DENIED
+                claim.decision_reason = policy.no_difference_reason(
+                    category=corrected_category.name,
+                    corrected=cents(corrected),
+                    paid=cents(purchase.price_cents),
+                )
+                _decided(claim, by)
+                _tell(claim, "claim_decided")
+                return claim
             status = CreditClaim.Status.PARTIALLY_APPROVED
-    if amount > 0:
-        billing.post_entry(
-            billing.account_for(purchase.contractor),
-            kind=Entry.Kind.CREDIT,
-            amount_cents=amount,
-            memo=f"Credit: {claim.get_reason_display()} on lead {purchase.lead.reference}",
-            idempotency_key=f"credit-claim:{claim.pk}",
-        )
+    amount = _credit(
+        purchase,
+        wanted_cents=wanted,
+        key=f"credit-claim:{claim.pk}",
+        memo=f"Credit: {claim.get_reason_display()} on lead {purchase.lead.reference}",
+    )
     claim.status = status
     claim.credited_cents = amount
-    claim.corrected_category = corrected_category
-    claim.decision_reason = (
-        f"Approved: {cents(amount)} credited to your balance."
-        if status == CreditClaim.Status.APPROVED
-        else f"Partially approved: you serve {corrected_category.name}, so the price "
-        f"difference of {cents(amount)} is credited."
-    )
+    if amount == 0:
+        claim.decision_reason = (
+            f"Approved, but this lead was already credited its full price "
+            f"({cents(purchase.price_cents)}), so nothing more is credited."
+        )
+    elif status == CreditClaim.Status.APPROVED:
+        claim.decision_reason = f"Approved: {cents(amount)} credited to your balance."
+    else:
+        claim.decision_reason = (
+            f"Partially approved: you serve {corrected_category.name}, so the price "
+            f"difference of {cents(amount)} is credited."
+        )
+    if 0 < amount < wanted:
+        claim.decision_reason += (
+            f" That is what was left of the {cents(purchase.price_cents)} you paid after "
+            "an earlier credit."
+        )
     _decided(claim, by)
     _tell(claim, "claim_decided")
     return claim
@@ -188,20 +274,26 @@ def _decided(claim: CreditClaim, by) -> None:
 
 @transaction.atomic
 def appeal_claim(claim: CreditClaim, *, contractor, notes: str) -> CreditClaim:
-    """One appeal per denied claim, with new notes; a second reviewer decides, finally."""
-    claim = (
-        CreditClaim.objects.select_for_update()
-        .filter(pk=claim.pk, purchase__contractor=contractor)
+    """One appeal per denied claim, with new notes; a second reviewer decides, finally.
+    Refused when the lead has been credited in full meanwhile: nothing is left to win."""
+    purchase_id = (
+        CreditClaim.objects.filter(pk=claim.pk, purchase__contractor=contractor)
+        .values_list("purchase_id", flat=True)
         .first()
     )
-    if claim is None:
+    if purchase_id is None:
         raise ClaimNotFound("No such credit request.")
+    purchase = _lock_purchase(purchase_id)
+    claim = CreditClaim.objects.select_for_update().get(pk=claim.pk)
     if not claim.can_appeal:
         raise ClaimNotOpen(
             "This decision is final."
             if claim.final
             else "Only a denied request can be appealed, once."
         )
+    credited = _already_credited(purchase)
+    if credited:
+        raise ClaimNotOpen(credited)
     if not (notes or "").strip():
         raise DomainError("Explain what the first decision missed.", field="notes")
     now = timezone.now()
@@ -217,18 +309,19 @@ def appeal_claim(claim: CreditClaim, *, contractor, notes: str) -> CreditClaim:
 def reverse_credit(claim: CreditClaim, *, by, reason: str = policy.REVERSAL_REASON) -> Entry:
     """Take back an approved credit when the homeowner contradicts it: a ledger debit,
     once, and the contractor told why."""
-    claim = (
-        CreditClaim.objects.select_for_update().select_related("purchase__lead").get(pk=claim.pk)
-    )
+    purchase_id = CreditClaim.objects.values_list("purchase_id", flat=True).get(pk=claim.pk)
+    purchase = _lock_purchase(purchase_id)
+    claim = CreditClaim.objects.select_for_update().get(pk=claim.pk)
+    claim.purchase = purchase
     if claim.status not in {CreditClaim.Status.APPROVED, CreditClaim.Status.PARTIALLY_APPROVED}:
         raise ClaimNotOpen("Only an approved credit can be reversed.")
     if claim.reversed_at is not None or claim.credited_cents == 0:
         raise ClaimNotOpen("This credit was already reversed.")
     entry = billing.post_entry(
-        billing.account_for(claim.purchase.contractor),
+        billing.account_for(purchase.contractor),
         kind=Entry.Kind.REVERSAL,
         amount_cents=-claim.credited_cents,
-        memo=f"Credit reversed on lead {claim.purchase.lead.reference}",
+        memo=f"Credit reversed on lead {purchase.lead.reference}",
         idempotency_key=f"credit-reversal:{claim.pk}",
         reason=reason,
         created_by=by,
@@ -242,45 +335,44 @@ def reverse_credit(claim: CreditClaim, *, by, reason: str = policy.REVERSAL_REAS
 
 @transaction.atomic
 def credit_lead_proactively(lead: Lead, *, by, reason: str) -> int:
-    """Ops found the lead invalid: every buyer is credited in full, once, and told.
-    Buyers already credited by a claim are not credited twice."""
+    """Ops found the lead invalid: every buyer is credited what is left of the price they
+    paid (all of it, or the rest after an earlier partial credit), once, and told. A
+    pending claim on it is closed as approved by that credit. Returns the buyers credited."""
     if reason not in policy.PROACTIVE_REASONS:
         raise DomainError("Pick a reason we credit proactively.", field="reason")
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    credited = 0
     label = policy.REASONS_BY_SLUG[reason].label
-    for purchase in lead.purchases.select_related("contractor__user"):
-        if purchase.claims.filter(
-            status__in=[CreditClaim.Status.APPROVED, CreditClaim.Status.PARTIALLY_APPROVED],
-            reversed_at__isnull=True,
-        ).exists():
-            continue
+    buyers = 0
+    for purchase_id in lead.purchases.order_by("pk").values_list("pk", flat=True):
+        purchase = _lock_purchase(purchase_id)
         key = f"proactive-credit:{purchase.pk}"
         if Entry.objects.filter(idempotency_key=key).exists():
             continue  # credited before: marking a lead invalid twice credits once
-        billing.post_entry(
-            billing.account_for(purchase.contractor),
-            kind=Entry.Kind.CREDIT,
-            amount_cents=purchase.price_cents,
+        amount = _credit(
+            purchase,
+            wanted_cents=purchase.price_cents,
+            key=key,
             memo=f"Credit: {label} on lead {lead.reference} (found by Fairlead)",
-            idempotency_key=key,
-            created_by=by,
+            by=by,
         )
-        credited += 1
+        if amount == 0:
+            continue  # a claim already credited it in full
+        buyers += 1
         purchase.claims.filter(status=CreditClaim.Status.PENDING).update(
             status=CreditClaim.Status.APPROVED,
-            credited_cents=purchase.price_cents,
+            credited_cents=amount,
             decision_reason=f"Credited by Fairlead: {label}.",
             decided_by=by,
             decided_at=timezone.now(),
+            overdue=False,
         )
         notify_contractor(
             purchase.contractor,
             template="proactive_credit",
-            context={"lead": lead, "amount": cents(purchase.price_cents), "label": label},
+            context={"lead": lead, "amount": cents(amount), "label": label},
             link=reverse("dashboard:credits"),
         )
-    return credited
+    return buyers
 
 
 def flag_overdue() -> int:

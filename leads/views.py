@@ -224,6 +224,7 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
             "purchase": purchase,
             "attempts": purchase.attempts.all(),
             "can_claim": credit_queries.can_claim(purchase, now=timezone.now()),
+            "credited_cents": credit_queries.net_credited_cents(purchase),
             "claim_deadline": credit_policy.claim_deadline(purchase.created_at),
             "attempt_form": attempt_form or ContactAttemptForm(),
             "outcome_form": outcome_form

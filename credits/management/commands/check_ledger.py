@@ -1,0 +1,41 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from billing.services import ledger_mismatches
+from credits.queries import over_credited_purchases
+from marketplace.templatetags.money import cents
+
+
+class Command(BaseCommand):
+    """Lives in credits/, the app that sees both the ledger and what credits are for."""
+
+    help = (
+        "Verify that every account's balance equals the sum of its ledger entries, and that "
+        "no purchase was credited (net of reversals) beyond its price or below zero."
+    )
+
+    def handle(self, *args, **options):
+        problems = 0
+        for account, total in ledger_mismatches():
+            problems += 1
+            self.stderr.write(
+                f"{account.contractor}: balance {cents(account.balance_cents)}, "
+                f"entries sum to {cents(total)}"
+            )
+        over = 0
+        for purchase, net in over_credited_purchases():
+            over += 1
+            self.stderr.write(
+                f"{purchase.contractor}: lead {purchase.lead.reference} cost "
+                f"{cents(purchase.price_cents)} and was credited {cents(net)} net of reversals"
+            )
+        if problems or over:
+            raise CommandError(
+                f"{problems} account(s) out of balance; "
+                f"{over} purchase(s) credited beyond their price."
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Every balance equals the sum of its entries, and no purchase is credited "
+                "beyond its price."
+            )
+        )

@@ -63,7 +63,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
             delivered_at=purchase.created_at,
             attempts=_attempts(purchase),
             time_zone=contractor.timezone,
-        ) or _already_credited(purchase)
+        ) or _declined_by_facts(purchase)
         if not declined:
             if purchase.claims.exclude(status=CreditClaim.Status.DECLINED).exists():
                 raise ClaimNotOpen("You already filed a credit request for this lead.")
@@ -105,6 +105,21 @@ def room_cents(purchase: Purchase) -> int:
     """What may still be credited on a purchase: its price less the credits already
     posted on it, net of reversals. Decide on it with the purchase locked."""
     return purchase.price_cents - queries.net_credited_cents(purchase)
+
+
+def _declined_by_facts(purchase: Purchase) -> str:
+    """What the lead's own record says against any claim: its buyer won the job, or it
+    was credited in full already. "" when neither."""
+    if purchase.outcome == Purchase.Outcome.WON:
+        when = ""
+        if purchase.won_at is not None:
+            local = purchase.won_at.astimezone(ZoneInfo(purchase.contractor.timezone))
+            when = f" on {local:%b %-d}"
+        return (
+            f"You marked this job won{when}, with a final value of "
+            f"{cents(purchase.final_value_cents)}: a job you won is not creditable."
+        )
+    return _already_credited(purchase)
 
 
 def _already_credited(purchase: Purchase) -> str:

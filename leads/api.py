@@ -150,6 +150,7 @@ class PurchasedLeadDetail(generics.RetrieveUpdateAPIView):
             outcome=data.get("outcome", purchase.outcome),
             final_value_cents=data.get("final_value_cents", purchase.final_value_cents),
             lost_reason=data.get("lost_reason", purchase.lost_reason),
+            expected=purchase.outcome,  # as read for this request
         )
 
 

@@ -207,6 +207,11 @@ class ContactAttemptForm(FairleadForm):
 
 
 class OutcomeForm(FairleadForm):
+    # The outcome shown when the page was opened: saving compares and sets from it, so an
+    # update made meanwhile (another tab, the API) is not overwritten.
+    was = forms.ChoiceField(
+        choices=Purchase.Outcome.choices, widget=forms.HiddenInput, required=False
+    )
     outcome = forms.ChoiceField(choices=Purchase.Outcome.choices, label="Where this job stands")
     final_value_dollars = forms.IntegerField(
         required=False, min_value=1, max_value=10_000_000, label="Final job value ($), if won"

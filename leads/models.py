@@ -92,6 +92,11 @@ class Lead(models.Model):
     homeowner_disputed_at = models.DateTimeField(
         null=True, blank=True, help_text="The homeowner said they did not make this request."
     )
+    homeowner_hired_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The homeowner said they hired someone: the request stopped there.",
+    )
     routed_at = models.DateTimeField(
         null=True, blank=True, help_text="When routing took the lead; empty means not yet."
     )
@@ -371,6 +376,9 @@ class Purchase(models.Model):
         blank=True,
         help_text="When the outcome first became appointment booked (or won); kept if the "
         "job is lost later, so analytics count every appointment.",
+    )
+    won_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the buyer reported the job won (final)."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -70,6 +70,18 @@ SPAM_PATTERNS = [
 ]
 
 
+# Where a bought lead's outcome may go from where it is (services.record_outcome). Won is
+# final: its value is what analytics and credit decisions read. A lost job may come back
+# (the homeowner called again), and a lost reason may be corrected.
+OUTCOME_STEPS = {
+    "new": {"contacted", "appointment", "won", "lost"},
+    "contacted": {"appointment", "won", "lost"},
+    "appointment": {"won", "lost"},
+    "lost": {"lost", "contacted", "appointment", "won"},
+    "won": set(),
+}
+
+
 def estimate_job_value_cents(typical_value_cents: int, job_size: str) -> int:
     """The estimated job value from the category's typical value and the size answer."""
     value = Decimal(typical_value_cents) * JOB_SIZE_FACTORS[job_size]

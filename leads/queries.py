@@ -39,6 +39,9 @@ def leads_for_status_page():
 
 def homeowner_status(lead: Lead) -> dict:
     title, explanation = HOMEOWNER_STATUS[lead.status]
+    if lead.homeowner_hired_at is not None:
+        title = "Closed"
+        explanation = "You told us you hired someone, so we stopped showing your request to pros."
     if lead.status == Lead.Status.REJECTED and lead.rejection_reason == Lead.RejectReason.DUPLICATE:
         explanation = (
             "You already sent us this request recently, and we are still working on it. "

@@ -192,8 +192,9 @@ class PurchasedLeadSerializer(serializers.ModelSerializer):
             "created_at",
             "outcome",
             "appointment_booked_at",
+            "won_at",
             "final_value_cents",
             "lost_reason",
             "attempts",
         ]
-        read_only_fields = ["price_cents", "created_at", "appointment_booked_at"]
+        read_only_fields = ["price_cents", "created_at", "appointment_booked_at", "won_at"]

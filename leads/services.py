@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -295,7 +296,19 @@ def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
     return lead
 
 
-def _set_status(lead: Lead, status: str, *, reason: str = "", note: str = "") -> None:
+# Why a pending offer is taken back, as the pro is told ("The plumbing lead in Austin ...").
+WITHDRAWN_FULL = "was taken by other pros"
+WITHDRAWN_BY_OPS = "was withdrawn by Fairlead"
+
+
+def _set_status(
+    lead: Lead, status: str, *, reason: str = "", note: str = "", why: str = WITHDRAWN_FULL
+) -> None:
+    """Every change of a lead's status goes through here (the lead locked by the caller).
+    A lead that leaves "open", however (filled, won, disputed, expired), stops there: its
+    waves not sent yet never go out, and its pending offers are withdrawn, their pros told
+    `why`."""
+    leaving_open = lead.status == Lead.Status.OPEN and status != Lead.Status.OPEN
     lead.status = status
     lead.rejection_reason = reason
     lead.rejection_note = note[:300]
@@ -304,6 +317,10 @@ def _set_status(lead: Lead, status: str, *, reason: str = "", note: str = "") ->
         from .tasks import route_lead
 
         enqueue_on_commit(route_lead, lead.pk)
+    if leaving_open:
+        now = timezone.now()
+        Wave.objects.filter(lead=lead, sent_at__isnull=True).update(sent_at=now)
+        _withdraw_pending(lead, now=now, why=why)
 
 
 def _homeowner_email(lead: Lead, template: str) -> dict:
@@ -409,7 +426,21 @@ def dispute_lead(lead: Lead) -> Lead:
             Lead.Status.REJECTED,
             reason=Lead.RejectReason.NOT_REQUESTED,
             note="The homeowner said they did not make this request.",
+            why="was closed: the homeowner told us they did not make this request",
         )
+    return lead
+
+
+@transaction.atomic
+def homeowner_hired(lead: Lead) -> Lead:
+    """The homeowner says they hired someone: the request stops (filled), and no more pros
+    are offered it. Idempotent."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.homeowner_hired_at is not None or not lead.is_active:
+        return lead
+    lead.homeowner_hired_at = timezone.now()
+    lead.save(update_fields=["homeowner_hired_at", "updated_at"])
+    _set_status(lead, Lead.Status.FILLED, why="was closed: the homeowner has hired a pro")
     return lead
 
 
@@ -671,13 +702,9 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
     offer.status = Offer.Status.ACCEPTED
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
-    if exclusive:
-        # An exclusive lead is not resold: the marketplace never sees it.
-        Wave.objects.filter(lead=lead, sent_at__isnull=True).update(sent_at=now)
     if exclusive or taken + 1 >= lead.max_pros:
-        lead.status = Lead.Status.FILLED
-        lead.save(update_fields=["status", "updated_at"])
-        _withdraw_pending(lead, now=now)
+        # Full, or exclusive (a territory lead is not resold: the marketplace never sees it).
+        _set_status(lead, Lead.Status.FILLED)
     notify_contractor(
         contractor,
         template="lead_purchased",
@@ -716,7 +743,7 @@ def _why_not_a_buyer(contractor: Contractor, lead: Lead, *, now) -> str:
     )
 
 
-def _withdraw_pending(lead: Lead, *, now) -> int:
+def _withdraw_pending(lead: Lead, *, now, why: str) -> int:
     pending = list(
         lead.offers.filter(status=Offer.Status.PENDING).select_related("contractor__user")
     )
@@ -725,7 +752,12 @@ def _withdraw_pending(lead: Lead, *, now) -> int:
     )
     notify_contractors(
         [
-            (o.contractor, "offer_withdrawn", {"offer": o}, reverse("dashboard:offers"))
+            (
+                o.contractor,
+                "offer_withdrawn",
+                {"offer": o, "why": why},
+                reverse("dashboard:offers"),
+            )
             for o in pending
         ]
     )
@@ -784,30 +816,21 @@ def expire_offers_and_leads() -> dict:
             lead = Lead.objects.select_for_update().get(pk=lead_id)
             if lead.status != Lead.Status.OPEN:
                 continue
-            Wave.objects.filter(lead=lead, sent_at__isnull=True).update(sent_at=now)
-            _withdraw_pending(lead, now=now)
+            why = "has expired: its time to find pros is over"
             if lead.purchases.exists():
-                lead.status = Lead.Status.FILLED
-            else:
-                lead.status = Lead.Status.EXPIRED
-                notify_address(
-                    lead.email,
-                    template="lead_expired",
-                    context={"lead": lead, "status_url": status_url(lead)},
-                )
-                expired_leads += 1
-            lead.save(update_fields=["status", "updated_at"])
+                _set_status(lead, Lead.Status.FILLED, why=why)
+                continue
+            _set_status(lead, Lead.Status.EXPIRED, why=why)
+            notify_address(
+                lead.email,
+                template="lead_expired",
+                context={"lead": lead, "status_url": status_url(lead)},
+            )
+            expired_leads += 1
     return {"offers": expired_offers, "leads": expired_leads}
 
 
 # --- After the sale (DESIGN, Lead lifecycle step 8) -----------------------------------------
-
-OUTCOME_ORDER = [
-    Purchase.Outcome.NEW,
-    Purchase.Outcome.CONTACTED,
-    Purchase.Outcome.APPOINTMENT,
-    Purchase.Outcome.WON,
-]
 
 
 def log_contact_attempt(
@@ -824,11 +847,17 @@ def log_contact_attempt(
         purchase=purchase, channel=channel, result=result, attempted_at=attempted_at, note=note
     )
     if result == ContactAttempt.Result.REACHED and purchase.outcome == Purchase.Outcome.NEW:
-        Purchase.objects.filter(pk=purchase.pk, outcome=Purchase.Outcome.NEW).update(
+        if Purchase.objects.filter(pk=purchase.pk, outcome=Purchase.Outcome.NEW).update(
             outcome=Purchase.Outcome.CONTACTED
-        )
+        ):
+            purchase.outcome = Purchase.Outcome.CONTACTED
     recompute_star_score(purchase.contractor)  # responsiveness is part of the score
     return attempt
+
+
+class OutcomeNotAllowed(DomainError):
+    status_code = 409
+    field = "outcome"
 
 
 def record_outcome(
@@ -837,26 +866,63 @@ def record_outcome(
     outcome: str,
     final_value_cents: int | None = None,
     lost_reason: str = "",
+    expected: str | None = None,
 ) -> Purchase:
     """Move a bought lead along: contacted, appointment booked, won (with the final job
-    value) or lost (with a reason)."""
-    if outcome == Purchase.Outcome.WON and not final_value_cents:
+    value) or lost (with a reason), only by the steps policy.OUTCOME_STEPS allows; won is
+    final. A compare-and-set from `expected` (the outcome the caller saw; by default the
+    one on `purchase`): an update made meanwhile from another page or the API is never
+    overwritten, the caller is told instead. A won job closes the lead: it is filled and
+    no more pros are offered it."""
+    Outcome = Purchase.Outcome
+    if outcome not in Outcome.values:
+        raise DomainError("Pick one of the listed outcomes.", field="outcome")
+    if outcome == Outcome.WON and not final_value_cents:
         raise DomainError(
             "Enter the final job value of the job you won.", field="final_value_cents"
         )
-    if outcome == Purchase.Outcome.LOST and not lost_reason.strip():
+    if outcome == Outcome.LOST and not lost_reason.strip():
         raise DomainError("Say briefly why the job was lost.", field="lost_reason")
-    purchase.outcome = outcome
-    purchase.final_value_cents = final_value_cents if outcome == Purchase.Outcome.WON else None
-    purchase.lost_reason = lost_reason.strip() if outcome == Purchase.Outcome.LOST else ""
-    booked = outcome in (Purchase.Outcome.APPOINTMENT, Purchase.Outcome.WON)
-    if booked and purchase.appointment_booked_at is None:
-        purchase.appointment_booked_at = timezone.now()  # a booking stays booked
-    purchase.save(
-        update_fields=["outcome", "final_value_cents", "lost_reason", "appointment_booked_at"]
-    )
-    if outcome == Purchase.Outcome.WON:
-        invite_review(purchase)  # the homeowner can review the pro right away
+    expected = expected or purchase.outcome
+    if expected == outcome and outcome in (Outcome.NEW, Outcome.CONTACTED, Outcome.APPOINTMENT):
+        return purchase  # nothing to change
+    if expected == Outcome.WON:
+        if outcome == Outcome.WON and final_value_cents == purchase.final_value_cents:
+            return purchase  # the same report again
+        raise OutcomeNotAllowed(
+            "This job is marked won: its outcome and final value are final. Contact Fairlead "
+            "if it needs a correction."
+        )
+    if outcome not in policy.OUTCOME_STEPS[expected]:
+        raise OutcomeNotAllowed(
+            f"A job marked {Outcome(expected).label.lower()} cannot go back to "
+            f"{Outcome(outcome).label.lower()}."
+        )
+    now = timezone.now()
+    updates = {
+        "outcome": outcome,
+        "final_value_cents": final_value_cents if outcome == Outcome.WON else None,
+        "lost_reason": lost_reason.strip()[:200] if outcome == Outcome.LOST else "",
+    }
+    if outcome in (Outcome.APPOINTMENT, Outcome.WON):
+        # A booking stays booked, even if the job is lost later (analytics count it).
+        updates["appointment_booked_at"] = Coalesce(F("appointment_booked_at"), Value(now))
+    if outcome == Outcome.WON:
+        updates["won_at"] = now
+    with transaction.atomic():
+        # Lead first, as accept takes it: a won job fills the lead in the same transaction.
+        lead = Lead.objects.select_for_update().get(pk=purchase.lead_id)
+        if not Purchase.objects.filter(pk=purchase.pk, outcome=expected).update(**updates):
+            current = Purchase.objects.get(pk=purchase.pk).get_outcome_display().lower()
+            raise OutcomeNotAllowed(
+                f"The outcome changed meanwhile: it is now {current}. Reload the lead and "
+                "try again."
+            )
+        if outcome == Outcome.WON and lead.status == Lead.Status.OPEN:
+            _set_status(lead, Lead.Status.FILLED, why="was closed: the homeowner has hired a pro")
+        purchase.refresh_from_db()
+        if outcome == Outcome.WON:
+            invite_review(purchase)  # the homeowner can review the pro right away
     return purchase
 
 
@@ -904,7 +970,7 @@ def withdraw_offers(lead: Lead) -> int:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     now = timezone.now()
     in_window = _territory_window(lead) is not None
-    withdrawn = _withdraw_pending(lead, now=now)
+    withdrawn = _withdraw_pending(lead, now=now, why=WITHDRAWN_BY_OPS)
     if in_window and lead.status == Lead.Status.OPEN:
         _end_territory_window(lead, now=now)
     return withdrawn

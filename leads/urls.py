@@ -10,5 +10,6 @@ urlpatterns = [
     path("quote/sent/<str:token>/", views.quote_sent, name="sent"),
     path("requests/<str:token>/", views.request_status, name="status"),
     path("requests/<str:token>/not-mine/", views.dispute, name="dispute"),
+    path("requests/<str:token>/hired/", views.hired, name="hired"),
     path("reviews/<str:token>/", views.review, name="review"),
 ]

@@ -18,7 +18,7 @@ from marketplace.views import contractor_required
 
 from . import queries, services
 from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
-from .models import Lead, Offer, Review
+from .models import Lead, Offer, Purchase, Review
 from .pricing import offer_price
 
 RATE_LIMITED_MESSAGE = (
@@ -131,6 +131,19 @@ def dispute(request, token):
     return _private(render(request, "leads/dispute_confirm.html", {"lead": lead}))
 
 
+@never_cache
+def hired(request, token):
+    """ "I already hired someone": a confirmation page, then the POST that stops it."""
+    lead = _lead_for_token(token)
+    if request.method == "POST":
+        services.homeowner_hired(lead)
+        messages.success(
+            request, "Thank you for telling us. We have stopped showing your request to pros."
+        )
+        return redirect("leads:status", token=token)
+    return _private(render(request, "leads/hired_confirm.html", {"lead": lead}))
+
+
 # --- Contractor dashboard: offers and purchased leads ---------------------------------------
 
 
@@ -230,6 +243,7 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
             "outcome_form": outcome_form
             or OutcomeForm(
                 initial={
+                    "was": purchase.outcome,
                     "outcome": purchase.outcome,
                     "final_value_dollars": (purchase.final_value_cents or 0) // 100 or None,
                     "lost_reason": purchase.lost_reason,
@@ -268,10 +282,17 @@ def lead_outcome(request, purchase_id):
                 outcome=form.cleaned_data["outcome"],
                 final_value_cents=dollars * 100 if dollars else None,
                 lost_reason=form.cleaned_data["lost_reason"],
+                expected=form.cleaned_data["was"] or None,
             )
         except DomainError as error:
             if error.field == "final_value_cents":
                 error.field = "final_value_dollars"
+            if isinstance(error, services.OutcomeNotAllowed):
+                # Show what it is now, so saving again applies to that.
+                data = request.POST.copy()
+                data["was"] = Purchase.objects.get(pk=purchase.pk).outcome
+                form = OutcomeForm(data)
+                form.is_valid()
             add_domain_error(form, error)
         else:
             messages.success(request, "Outcome saved.")

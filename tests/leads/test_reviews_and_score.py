@@ -63,7 +63,9 @@ def test_a_won_job_invites_the_homeowner_once_and_one_review_per_purchase(
     client, bought, contractor
 ):
     services.record_outcome(bought, outcome="won", final_value_cents=50_000)
-    services.record_outcome(bought, outcome="won", final_value_cents=52_000)
+    services.record_outcome(bought, outcome="won", final_value_cents=50_000)  # sent twice
+    with pytest.raises(services.OutcomeNotAllowed):
+        services.record_outcome(bought, outcome="won", final_value_cents=52_000)
     review = Review.objects.get()
     assert Notification.objects.filter(template="review_invite", to=bought.lead.email).count() == 1
     url = reverse("leads:review", args=[review.token])

@@ -150,18 +150,27 @@ def _new_reference() -> str:
 def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead | None:
     """The earlier lead of the same homeowner (phone or email) and category in 30 days.
 
-    An active one wins (the oldest: the original, not a copy already rejected); else the
-    latest finished one.
+    One still being handled wins (the oldest: the original, not a copy already
+    rejected); else the latest one.
     """
     since = timezone.now() - policy.DUPLICATE_WINDOW
     matches = Lead.objects.filter(
         Q(phone=phone) | Q(email=email.lower()), category=category, created_at__gte=since
     )
-    active = matches.filter(status__in=ACTIVE_STATUSES).order_by("created_at").first()
-    return active or matches.order_by("-created_at").first()
+    handled = matches.filter(being_handled()).order_by("created_at").first()
+    return handled or matches.order_by("-created_at").first()
 
 
 ACTIVE_STATUSES = [Lead.Status.SUBMITTED, Lead.Status.SCREENING, Lead.Status.OPEN]
+
+
+def being_handled() -> Q:
+    """A lead still being worked on for the homeowner: screened or open, and no buyer has
+    reported the job won or lost. A request of the same homeowner and category meanwhile
+    is the same job again; after it, a new job (DESIGN, "A won job closes the lead")."""
+    return Q(status__in=ACTIVE_STATUSES) & ~Q(
+        purchases__outcome__in=[Purchase.Outcome.WON, Purchase.Outcome.LOST]
+    )
 
 
 def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> None:
@@ -184,9 +193,9 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
     """Record a homeowner's request with its consent, then screen it.
 
     Same homeowner and category within 30 days: linked to the earlier lead. While that
-    one is still being handled the new one is closed as a duplicate, unless it asks a
-    specific pro through their profile; otherwise it goes on, and routing never sells it
-    to a pro who bought the earlier one.
+    one is still being handled (being_handled()) the new one is closed as a duplicate,
+    unless it asks a specific pro through their profile; otherwise it is a new job and
+    goes on, and routing never sells it to a pro who bought the earlier one.
     """
     email = request.email.strip().lower()
     _lock_homeowner(phone=request.phone, email=email, category=request.category)
@@ -230,7 +239,10 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         and earlier is not None
         and earlier.profile_contractor_id != request.profile_contractor.pk
     )
-    if earlier and earlier.is_active and not new_pro:
+    still_handled = (
+        earlier is not None and Lead.objects.filter(being_handled(), pk=earlier.pk).exists()
+    )
+    if still_handled and not new_pro:
         _set_status(
             lead,
             Lead.Status.REJECTED,

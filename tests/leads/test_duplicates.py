@@ -106,3 +106,46 @@ def test_the_thank_you_page_says_when_a_copy_was_not_sent_again(client, submit):
     second = submit()
     page = client.get(reverse("leads:sent", args=[second.status_token])).content.decode()
     assert "did not send this one again" in page
+
+
+@pytest.mark.parametrize(
+    "earlier_fate", ["won", "lost", "filled", "expired"], ids=lambda fate: f"after-{fate}"
+)
+def test_a_request_after_the_earlier_job_ended_is_a_new_job_routed_to_other_pros(
+    submit, earlier_fate, metro_zips, plumbing, django_capture_on_commit_callbacks
+):
+    """Her first plumbing job ended; weeks later she asks about a new faucet. It is a new
+    job: it is routed, though never to who bought the first one within 30 days."""
+    from leads import services
+    from leads.models import Offer
+    from marketplace.models import ServiceArea
+    from tests.factories import ContractorFactory, fund
+
+    first_pro, second_pro = (fund(ContractorFactory(tier="elite")) for _ in range(2))
+    for pro in (first_pro, second_pro):
+        ServiceArea.objects.create(contractor=pro, zip_code_id="92101")
+    first = submit()
+    purchase = services.accept_offer(
+        Offer.objects.get(lead=first, contractor=first_pro), contractor=first_pro
+    )
+    if earlier_fate == "won":
+        services.record_outcome(purchase, outcome="won", final_value_cents=60_000)
+    elif earlier_fate == "lost":
+        services.record_outcome(purchase, outcome="lost", lost_reason="Hired her cousin.")
+    else:
+        Lead.objects.filter(pk=first.pk).update(status=earlier_fate)
+
+    second = submit(description="A new kitchen faucet to install, the old one drips.")
+    assert second.status == Lead.Status.OPEN
+    assert second.duplicate_of == first  # linked, for ops and the routing rule
+    offered = set(Offer.objects.filter(lead=second).values_list("contractor_id", flat=True))
+    assert offered == {second_pro.pk}
+
+
+def test_a_request_while_the_first_is_still_being_handled_is_closed_and_says_so(submit, client):
+    first = submit()
+    second = submit(description="Water heater still leaking, please hurry, it is worse now.")
+    assert second.status == Lead.Status.REJECTED
+    page = client.get(reverse("leads:sent", args=[second.status_token])).content.decode()
+    assert first.reference in page
+    assert "Pros who took the first one will contact you" not in page

@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from marketplace.notifications import (
     notify_contractors,
     quiet_until,
 )
-from marketplace.services import deliver_email, get_zip, normalize_phone
+from marketplace.services import get_zip, normalize_phone
 from marketplace.templatetags.money import cents
 from territories import pricing as territory_pricing
 from territories import queries as territory_queries
@@ -239,32 +238,11 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         )
     else:
         screen(lead, duplicate_of=earlier)
-    from .tasks import send_confirmation
-
-    enqueue_on_commit(send_confirmation, lead.pk)
-    return lead
-
-
-def send_confirmation_now(lead_id: int) -> bool:
-    """Email the homeowner their confirmation and status link, once."""
-    lead = Lead.objects.select_related("category", "zip_code").get(pk=lead_id)
-    if lead.confirmation_sent_at is not None:
-        return False
-    deliver_email(**_homeowner_email(lead, "received"))
-    Lead.objects.filter(pk=lead.pk).update(confirmation_sent_at=timezone.now())
-    return True
-
-
-def unconfirmed_lead_ids() -> list[int]:
-    """Leads whose confirmation email never went out (the broker was down)."""
-    from django.conf import settings
-
-    cutoff = timezone.now() - settings.ROUTING_SWEEP_AFTER
-    return list(
-        Lead.objects.filter(confirmation_sent_at__isnull=True, created_at__lt=cutoff)
-        .filter(created_at__gte=timezone.now() - timedelta(days=2))
-        .values_list("pk", flat=True)[:500]
+    # In the outbox with the lead: sent after commit, retried and swept like every message.
+    notify_address(
+        lead.email, template="received", context={"lead": lead, "status_url": status_url(lead)}
     )
+    return lead
 
 
 def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
@@ -305,15 +283,6 @@ def _set_status(lead: Lead, status: str, *, reason: str = "", note: str = "") ->
         from .tasks import route_lead
 
         enqueue_on_commit(route_lead, lead.pk)
-
-
-def _homeowner_email(lead: Lead, template: str) -> dict:
-    context = {"lead": lead, "status_url": status_url(lead)}
-    return {
-        "subject": render_to_string(f"leads/email/{template}_subject.txt", context).strip(),
-        "body": render_to_string(f"leads/email/{template}.txt", context),
-        "to": [lead.email],
-    }
 
 
 def status_url(lead: Lead) -> str:

@@ -132,7 +132,7 @@ def notify_contractor(
     return notify_contractors([(contractor, template, context, link)])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
 def notify_address(email: str, *, template: str, context: dict) -> Notification:
     """Email someone without an account (a homeowner)."""
     now = timezone.now()

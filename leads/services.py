@@ -903,8 +903,11 @@ def recompute_star_score(contractor: Contractor) -> int:
     return score
 
 
-def invite_review(purchase: Purchase) -> Review:
-    """Email the homeowner a private link to review the pro, once per purchase."""
+def invite_review(purchase: Purchase) -> Review | None:
+    """Email the homeowner a private link to review the pro, once per purchase; never to one
+    who said they did not make the request (also when they said it after the purchase)."""
+    if purchase.lead.homeowner_disputed_at is not None:
+        return None
     review, created = Review.objects.get_or_create(
         purchase=purchase,
         defaults={"token": secrets.token_urlsafe(32), "invited_at": timezone.now()},
@@ -926,7 +929,9 @@ def invite_review(purchase: Purchase) -> Review:
 def invite_due_reviews() -> int:
     """Beat: purchases 14 days old get their review invitation (won ones get it at once)."""
     due = Purchase.objects.filter(
-        created_at__lte=timezone.now() - REVIEW_INVITE_AFTER, review__isnull=True
+        created_at__lte=timezone.now() - REVIEW_INVITE_AFTER,
+        review__isnull=True,
+        lead__homeowner_disputed_at__isnull=True,
     ).select_related("lead", "contractor")[:500]
     return sum(1 for purchase in due if invite_review(purchase))
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core import mail
+from django.core.checks import run_checks
 from django.db import connection
 from django.utils import timezone
 
@@ -81,6 +82,15 @@ def test_the_stuck_threshold_is_a_setting(clock, settings):
     assert sweep_notifications() == 1
     message.refresh_from_db()
     assert message.status == "sent"
+
+
+def test_a_stuck_threshold_the_task_time_limit_still_allows_is_reported(settings):
+    def warnings():
+        return [m.id for m in run_checks() if m.id == "fairlead.W002"]
+
+    assert warnings() == []  # the defaults: 10 minutes, above the 5-minute time limit
+    settings.NOTIFICATION_STUCK_AFTER = timedelta(minutes=5)
+    assert warnings() == ["fairlead.W002"]
 
 
 def test_the_sweep_leaves_a_send_in_progress_alone_however_late_its_message_was_due(clock):

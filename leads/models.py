@@ -105,9 +105,6 @@ class Lead(models.Model):
         blank=True,
         help_text="When our screening reached the homeowner (rules out non-contact credits).",
     )
-    confirmation_sent_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the homeowner's confirmation email went out."
-    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -131,12 +128,6 @@ class Lead(models.Model):
         indexes = [
             # Screening queue (oldest first) and the routing sweep.
             models.Index(fields=["status", "created_at"], name="lead_status_created_idx"),
-            # Sweep for confirmation emails that never went out.
-            models.Index(
-                fields=["created_at"],
-                condition=models.Q(confirmation_sent_at__isnull=True),
-                name="lead_unconfirmed_idx",
-            ),
             # Duplicate detection: same phone or email and category within 30 days.
             # Territory map and pricing: a category's leads per zip over the last year.
             models.Index(fields=["zip_code", "category", "created_at"], name="lead_volume_idx"),

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from marketplace.notifications import (
     notify_contractors,
     quiet_until,
 )
-from marketplace.services import deliver_email, get_zip, normalize_phone
+from marketplace.services import get_zip, normalize_phone
 from marketplace.templatetags.money import cents
 from territories import queries as territory_queries
 
@@ -251,32 +250,11 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         )
     else:
         screen(lead, duplicate_of=earlier)
-    from .tasks import send_confirmation
-
-    enqueue_on_commit(send_confirmation, lead.pk)
-    return lead
-
-
-def send_confirmation_now(lead_id: int) -> bool:
-    """Email the homeowner their confirmation and status link, once."""
-    lead = Lead.objects.select_related("category", "zip_code").get(pk=lead_id)
-    if lead.confirmation_sent_at is not None:
-        return False
-    deliver_email(**_homeowner_email(lead, "received"))
-    Lead.objects.filter(pk=lead.pk).update(confirmation_sent_at=timezone.now())
-    return True
-
-
-def unconfirmed_lead_ids() -> list[int]:
-    """Leads whose confirmation email never went out (the broker was down)."""
-    from django.conf import settings
-
-    cutoff = timezone.now() - settings.ROUTING_SWEEP_AFTER
-    return list(
-        Lead.objects.filter(confirmation_sent_at__isnull=True, created_at__lt=cutoff)
-        .filter(created_at__gte=timezone.now() - timedelta(days=2))
-        .values_list("pk", flat=True)[:500]
+    # In the outbox with the lead: sent after commit, retried and swept like every message.
+    notify_address(
+        lead.email, template="received", context={"lead": lead, "status_url": status_url(lead)}
     )
+    return lead
 
 
 def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
@@ -333,15 +311,6 @@ def _set_status(
         now = timezone.now()
         Wave.objects.filter(lead=lead, sent_at__isnull=True).update(sent_at=now)
         _withdraw_pending(lead, now=now, why=why)
-
-
-def _homeowner_email(lead: Lead, template: str) -> dict:
-    context = {"lead": lead, "status_url": status_url(lead)}
-    return {
-        "subject": render_to_string(f"leads/email/{template}_subject.txt", context).strip(),
-        "body": render_to_string(f"leads/email/{template}.txt", context),
-        "to": [lead.email],
-    }
 
 
 def status_url(lead: Lead) -> str:
@@ -1020,8 +989,11 @@ def recompute_star_score(contractor: Contractor) -> int:
     return score
 
 
-def invite_review(purchase: Purchase) -> Review:
-    """Email the homeowner a private link to review the pro, once per purchase."""
+def invite_review(purchase: Purchase) -> Review | None:
+    """Email the homeowner a private link to review the pro, once per purchase; never to one
+    who said they did not make the request (also when they said it after the purchase)."""
+    if purchase.lead.homeowner_disputed_at is not None:
+        return None
     review, created = Review.objects.get_or_create(
         purchase=purchase,
         defaults={"token": secrets.token_urlsafe(32), "invited_at": timezone.now()},
@@ -1043,7 +1015,9 @@ def invite_review(purchase: Purchase) -> Review:
 def invite_due_reviews() -> int:
     """Beat: purchases 14 days old get their review invitation (won ones get it at once)."""
     due = Purchase.objects.filter(
-        created_at__lte=timezone.now() - REVIEW_INVITE_AFTER, review__isnull=True
+        created_at__lte=timezone.now() - REVIEW_INVITE_AFTER,
+        review__isnull=True,
+        lead__homeowner_disputed_at__isnull=True,
     ).select_related("lead", "contractor")[:500]
     return sum(1 for purchase in due if invite_review(purchase))
 

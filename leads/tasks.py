@@ -1,5 +1,3 @@
-import smtplib
-
 from celery import shared_task
 
 from . import services
@@ -28,22 +26,14 @@ def expire_offers_and_leads() -> dict:
     return services.expire_offers_and_leads()
 
 
-@shared_task(autoretry_for=(smtplib.SMTPException, OSError))
-def send_confirmation(lead_id: int) -> None:
-    services.send_confirmation_now(lead_id)
-
-
 @shared_task
 def sweep_unrouted_leads() -> int:
-    """Beat: re-send work that never reached a worker (the broker was down): routing of
-    open leads, and homeowners' confirmation emails."""
+    """Beat: route open leads whose routing task never reached a worker (the broker was
+    down). Their homeowners' emails are in the outbox, which sweep_notifications covers."""
     ids = services.unrouted_lead_ids()
     for lead_id in ids:
         route_lead.delay(lead_id)
-    unconfirmed = services.unconfirmed_lead_ids()
-    for lead_id in unconfirmed:
-        send_confirmation.delay(lead_id)
-    return len(ids) + len(unconfirmed)
+    return len(ids)
 
 
 @shared_task

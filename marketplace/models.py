@@ -351,6 +351,11 @@ class Notification(models.Model):
     expires_at = models.DateTimeField(
         null=True, blank=True, help_text="Not worth sending after this (an offer's expiry)."
     )
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the latest attempt took it for sending; it finishes only its own claim.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=64, blank=True)
@@ -366,6 +371,12 @@ class Notification(models.Model):
                 fields=["send_after"],
                 condition=models.Q(status="queued"),
                 name="notification_queued_idx",
+            ),
+            # The sweep: messages whose sender died mid-send (claimed long ago, still sending).
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="sending"),
+                name="notification_sending_idx",
             ),
             # The dashboard badge: a user's unread in-app messages.
             models.Index(fields=["user", "channel", "read_at"], name="notification_inbox_idx"),

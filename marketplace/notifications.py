@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .celery import enqueue_on_commit
+from .celery import FairleadTask, enqueue_on_commit
 from .models import Contractor, Notification
 
 logger = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def notify_contractor(
     return notify_contractors([(contractor, template, context, link)])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
 def notify_address(email: str, *, template: str, context: dict) -> Notification:
     """Email someone without an account (a homeowner)."""
     now = timezone.now()
@@ -167,38 +167,44 @@ def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
     return created
 
 
-def send(notification_id: int) -> None:
+def send(notification_id: int, *, last_try: bool = False) -> None:
     """Deliver one queued message now, once. The row is claimed (queued -> sending) in one
-    UPDATE, so a sweep and a retry can never both send it. A provider failure puts it back
-    to queued and raises, so the task retries."""
+    UPDATE that stamps claimed_at, so a sweep and a retry can never both send it, and every
+    finish is a compare-and-set on that claim: a send that outlived its claim (the sweep
+    gave it to a newer attempt) changes nothing. A provider failure puts it back to queued
+    and raises, so the task retries; on the `last_try` it is failed instead."""
     now = timezone.now()
     claimed = Notification.objects.filter(
         pk=notification_id, status=Notification.Status.QUEUED, send_after__lte=now
-    ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1)
+    ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     if not claimed:
         return
+    # Still ours: sending, or queued again by a sweep that took us for dead before anyone
+    # else claimed it (finishing then saves a second send).
+    mine = Notification.objects.filter(
+        pk=notification_id,
+        claimed_at=now,
+        status__in=[Notification.Status.SENDING, Notification.Status.QUEUED],
+    )
     notification = Notification.objects.get(pk=notification_id)
     if notification.expires_at and notification.expires_at <= now:
-        Notification.objects.filter(pk=notification.pk).update(
+        mine.update(
             status=Notification.Status.FAILED, last_error="Not sent: it expired before its time."
         )
         return
     try:
         provider_id = BACKENDS[notification.channel](notification)
     except Exception as error:
-        Notification.objects.filter(pk=notification.pk).update(
-            status=Notification.Status.QUEUED, last_error=str(error)[:500]
-        )
-        raise
-    Notification.objects.filter(pk=notification.pk, status=Notification.Status.SENDING).update(
+        status = Notification.Status.FAILED if last_try else Notification.Status.QUEUED
+        if mine.update(status=status, last_error=str(error)[:500]) and not last_try:
+            raise
+        if not last_try:
+            logger.warning("Notification %s failed after a newer attempt took it", notification_id)
+        return
+    if not mine.update(
         status=Notification.Status.SENT, sent_at=timezone.now(), provider_id=provider_id or ""
-    )
-
-
-def mark_failed(notification_id: int, error: str) -> None:
-    Notification.objects.filter(pk=notification_id).update(
-        status=Notification.Status.FAILED, last_error=error[:500]
-    )
+    ):
+        logger.warning("Notification %s was sent after a newer attempt took it", notification_id)
 
 
 def _send_email(notification: Notification) -> str:
@@ -238,16 +244,26 @@ BACKENDS = {
 
 def due_notification_ids(limit: int = 500) -> list[int]:
     """Email/SMS whose time has come but that no task is handling: never attempted (quiet
-    hours ended, or the task never reached a worker), or stuck in sending (a worker died
-    mid-send). Ones being retried are left to their task."""
+    hours ended, or the task never reached a worker), claimed longer ago than
+    NOTIFICATION_STUCK_AFTER and still sending (a worker died mid-send: queued again here),
+    or failed once and their retry never came. Ones being retried are left to their task."""
     now = timezone.now()
-    stuck = Notification.objects.filter(
-        status=Notification.Status.SENDING, send_after__lte=now - timedelta(minutes=10)
+    stale_claim = now - settings.NOTIFICATION_STUCK_AFTER
+    stuck = list(
+        Notification.objects.filter(
+            status=Notification.Status.SENDING, claimed_at__lt=stale_claim
+        ).values_list("pk", flat=True)[:limit]
     )
-    stuck.update(status=Notification.Status.QUEUED)
+    if stuck:
+        # Compare-and-set: a send that finished, or a newer claim, since the read is kept.
+        Notification.objects.filter(
+            pk__in=stuck, status=Notification.Status.SENDING, claimed_at__lt=stale_claim
+        ).update(status=Notification.Status.QUEUED)
+    # A failed attempt's retry runs within the task's longest backoff of the failure.
+    retry_lost = stale_claim - timedelta(seconds=FairleadTask.retry_backoff_max)
     return list(
         Notification.objects.filter(
-            Q(attempts=0) | Q(pk__in=stuck.values("pk")),
+            Q(attempts=0) | Q(pk__in=stuck) | Q(claimed_at__lt=retry_lost),
             status=Notification.Status.QUEUED,
             send_after__lte=now - timedelta(minutes=1),
         )

@@ -366,6 +366,13 @@ WAVE_DELAYS_MINUTES = [int(m) for m in env.list("WAVE_DELAYS_MINUTES", default=[
 # pros without reviews yet are not held back.
 STAR_SCORE_THRESHOLD = env.int("STAR_SCORE_THRESHOLD", default=80)
 
+# A message claimed for sending longer ago than this, and neither sent nor failed, lost its
+# worker (killed mid-send) and is queued again by the sweep. Keep it above the task time
+# limit (CELERY_TASK_TIME_LIMIT, 5 minutes), so a send still in progress is never taken.
+NOTIFICATION_STUCK_AFTER = timedelta(
+    minutes=env.int("NOTIFICATION_STUCK_AFTER_MINUTES", default=10)
+)
+
 # How long a contractor has to accept an offer, and a lead to find its pros.
 OFFER_TTL_MINUTES = env.int("OFFER_TTL_MINUTES", default=60)
 LEAD_TTL_HOURS = env.int("LEAD_TTL_HOURS", default=48)

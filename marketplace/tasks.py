@@ -29,13 +29,7 @@ def send_notification(self, notification_id: int) -> None:
     """Deliver one message; failures retry with backoff, the last one marks it failed."""
     from . import notifications
 
-    try:
-        notifications.send(notification_id)
-    except Exception as error:
-        if self.request.retries >= self.max_retries:
-            notifications.mark_failed(notification_id, str(error))
-            return
-        raise
+    notifications.send(notification_id, last_try=self.request.retries >= self.max_retries)
 
 
 @shared_task

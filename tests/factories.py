@@ -82,6 +82,20 @@ class ContractorFactory(DjangoModelFactory):
         )
 
 
+class NotificationFactory(DjangoModelFactory):
+    """A queued email to a homeowner, due now."""
+
+    class Meta:
+        model = "marketplace.Notification"
+
+    channel = "email"
+    to = factory.Faker("email")
+    template = "received"
+    subject = "We received your request"
+    body = "Hello,\n\nThank you for your request."
+    send_after = factory.LazyFunction(lambda: _now())
+
+
 # --- leads -----------------------------------------------------------------------------------
 
 

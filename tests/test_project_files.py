@@ -27,6 +27,15 @@ def test_compose_file_runs_every_service_with_a_healthcheck():
     assert env["REDIS_URL"].startswith("redis://")
 
 
+def test_compose_counts_the_proxy_whose_forwarded_headers_it_trusts():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    for name in ["web", "worker", "beat"]:
+        env = compose["services"][name]["environment"]
+        assert env["TRUST_X_FORWARDED_PROTO"] == "${TRUST_X_FORWARDED_PROTO:-true}", name
+        # One TLS proxy in front: the visitor's address is the last X-Forwarded-For hop.
+        assert env["PROXY_COUNT"] == "${PROXY_COUNT:-1}", name
+
+
 def test_no_page_or_asset_loads_from_a_cdn():
     tracked = subprocess.run(
         ["git", "ls-files", "templates", "static", "*/templates"],

@@ -14,6 +14,7 @@ from django.urls import reverse
 from leads.forms import STARTED_SALT
 from leads.models import Lead
 from marketplace.celery import app
+from marketplace.models import Notification
 from tests.factories import ServiceCategoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,7 @@ def test_the_confirmation_email_is_plain_text_not_html_escaped(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("leads:quote"), quote_data(name="Pat O'Brien & Sons"))
     assert "Hello Pat O'Brien & Sons," in mail.outbox[0].body
-    assert Lead.objects.get().confirmation_sent_at is not None
+    assert Notification.objects.get(template="received").status == "sent"
 
 
 def test_the_source_of_the_first_page_is_kept_through_the_visit(client, plumbing):

@@ -128,18 +128,18 @@ def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
     )
 
 
+def serving(contractors, lead: Lead):
+    """Those of `contractors` who do this lead's work where it is: its category, its zip."""
+    return contractors.filter(categories=lead.category_id, service_areas__zip_code=lead.zip_code_id)
+
+
 def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
     """Contractors of one tier to offer this lead to (DESIGN, Lead lifecycle step 5), in
     one query whatever their number: the buyers() rules, plus serving the category and the
     zip, a balance that covers the price, and not offered this lead yet."""
     return (
-        buyers(lead, price_cents=price_cents, now=now)
-        .filter(
-            tier=tier,
-            categories=lead.category_id,
-            service_areas__zip_code=lead.zip_code_id,
-            account__balance_cents__gte=price_cents,
-        )
+        serving(buyers(lead, price_cents=price_cents, now=now), lead)
+        .filter(tier=tier, account__balance_cents__gte=price_cents)
         .exclude(offers__lead=lead)
         .select_related("user")
         .order_by("pk")

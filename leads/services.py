@@ -544,7 +544,7 @@ def _available_subscriber(lead: Lead, *, now) -> Contractor | None:
     fee = _price(lead, Offer.Route.TERRITORY).cents
     pro = holding.contractor
     if (
-        not queries.buyers(lead, price_cents=fee, now=now, marketplace=False)
+        not queries.serving(queries.buyers(lead, price_cents=fee, now=now, marketplace=False), lead)
         .filter(pk=pro.pk, account__balance_cents__gte=fee)
         .exists()
     ):
@@ -631,21 +631,29 @@ def _make_offers(
     return offers
 
 
-@transaction.atomic
 def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
     """Buy a lead: one transaction under row locks (lead, then offer, then account).
 
     A slot must remain, the balance must cover the price; the ledger debit, the purchase
     and the revealed contact land together. A second click returns the same purchase;
-    two pros racing for the last slot cannot both get it.
+    two pros racing for the last slot cannot both get it. A refusal that moves the lead
+    on (a territory offer whose subscriber no longer holds it) is committed, then raised.
     """
+    purchase, refused = _accept(offer, contractor=contractor)
+    if refused is not None:
+        raise refused
+    return purchase
+
+
+@transaction.atomic
+def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, DomainError | None]:
     # Lock the lead first: every accept of this lead waits here, one at a time.
     lead = Lead.objects.select_for_update().get(pk=offer.lead_id)
     offer = Offer.objects.select_for_update().filter(pk=offer.pk, contractor=contractor).first()
     if offer is None:
         raise OfferNotFound("No such offer.")
     if offer.status == Offer.Status.ACCEPTED:
-        return offer.purchase  # a double click: charged once
+        return offer.purchase, None  # a double click: charged once
     now = timezone.now()
     if offer.status != Offer.Status.PENDING:
         raise OfferNotPending(f"This offer is {offer.get_status_display().lower()}.")
@@ -662,6 +670,15 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
         pk=billing.account_for(contractor).pk
     )
     exclusive = offer.route == Offer.Route.TERRITORY
+    if exclusive and not _holds_territory(contractor, lead):
+        # The territory lapsed, was cancelled or no longer fits the pro since the offer:
+        # the first right is gone, and the marketplace gets the lead now.
+        Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.WITHDRAWN, responded_at=now)
+        _end_territory_window(lead, now=now)
+        return None, NotABuyer(
+            f"You no longer hold the exclusive {lead.category.name.lower()} territory in "
+            f"{lead.zip_code_id}, so this lead went to the marketplace."
+        )
     if (
         not queries.buyers(lead, price_cents=offer.price_cents, now=now, marketplace=not exclusive)
         .filter(pk=contractor.pk)
@@ -702,7 +719,17 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
             "status_url": status_url(lead),
         },
     )
-    return purchase
+    return purchase, None
+
+
+def _holds_territory(contractor: Contractor, lead: Lead) -> bool:
+    """Does the contractor still hold this lead's territory, and still do its work there?"""
+    holding = territory_queries.holder(zip_code_id=lead.zip_code_id, category_id=lead.category_id)
+    return (
+        holding is not None
+        and holding.contractor_id == contractor.pk
+        and queries.serving(Contractor.objects.filter(pk=contractor.pk), lead).exists()
+    )
 
 
 def _why_not_a_buyer(contractor: Contractor, lead: Lead, *, now) -> str:

@@ -89,6 +89,25 @@ def _check_order(contractor: Contractor, zip_codes: list[ZipCode], category) -> 
         )
     if len({z.code for z in zip_codes}) != len(zip_codes):
         raise TerritoryError("A zip code is listed twice.", field="zip_codes")
+    # A territory's leads go to its subscriber: only a pro who does the work, there.
+    if not contractor.categories.filter(pk=category.pk).exists():
+        raise TerritoryError(
+            f"You do not offer {category.name.lower()}. Add it to your services in Settings first.",
+            field="category",
+        )
+    served = set(
+        contractor.service_areas.filter(zip_code__in=[z.code for z in zip_codes]).values_list(
+            "zip_code_id", flat=True
+        )
+    )
+    outside = [z.code for z in zip_codes if z.code not in served]
+    if outside:
+        raise TerritoryError(
+            f"{', '.join(outside[:5])}{' and more' if len(outside) > 5 else ''} "
+            f"{'is' if len(outside) == 1 else 'are'} outside your service area. Widen it in "
+            "Settings, or pick zips you serve.",
+            field="zip_codes",
+        )
 
 
 def subscribe(

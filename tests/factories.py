@@ -72,6 +72,18 @@ class ContractorFactory(DjangoModelFactory):
     timezone = "America/Los_Angeles"
 
     @factory.post_generation
+    def service_zips(self, create, extracted, **kwargs):
+        """ContractorFactory(service_zips=["92101", ...]): the zips the pro serves (the
+        catalog rows must exist), as their expanded service area."""
+        if create and extracted:
+            from marketplace.models import ServiceArea
+
+            ServiceArea.objects.bulk_create(
+                [ServiceArea(contractor=self, zip_code_id=code) for code in extracted],
+                ignore_conflicts=True,
+            )
+
+    @factory.post_generation
     def categories(self, create, extracted, **kwargs):
         if not create:
             return

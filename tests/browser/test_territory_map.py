@@ -11,6 +11,7 @@ from territories import services
 from territories.models import TerritorySubscription
 from tests.browser.test_credit_claim import log_in
 from tests.factories import ContractorFactory, ServiceCategoryFactory, UserFactory, fund
+from tests.territories.conftest import served
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,6 +22,7 @@ def test_pick_three_zips_on_the_map_see_the_discount_subscribe_and_others_see_th
     ServiceCategoryFactory(name="Roofing", slug="roofing")  # so plumbing alone is "some"
     pro = fund(
         ContractorFactory(
+            service_zips=served(),
             user=UserFactory(email="tess@capitol.example"),
             business_name="Capitol Plumbing",
             base_zip_id="78701",
@@ -50,7 +52,9 @@ def test_pick_three_zips_on_the_map_see_the_discount_subscribe_and_others_see_th
     expect(page.locator(".message-success")).to_contain_text("You now hold 3 territories")
     assert TerritorySubscription.objects.filter(contractor=pro, status="active").count() == 5
 
-    other = fund(ContractorFactory(user=UserFactory(email="omar@rival.example")))
+    other = fund(
+        ContractorFactory(service_zips=served(), user=UserFactory(email="omar@rival.example"))
+    )
     page.context.clear_cookies()
     log_in(page, live_server.url, "omar@rival.example")
     page.goto(f"{live_server.url}/dashboard/territories/?category=plumbing&q=78701&radius=5")

@@ -6,6 +6,7 @@ from django.urls import reverse
 from territories import services
 from territories.models import PriceOverride
 from tests.factories import ContractorFactory, UserFactory, fund
+from tests.territories.conftest import served
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def finance_client(client, staff_groups):
 
 @pytest.fixture
 def taken(clock, austin, plumbing):
-    pro = fund(ContractorFactory(business_name="Capitol Plumbing"))
+    pro = fund(ContractorFactory(service_zips=served(), business_name="Capitol Plumbing"))
     return services.subscribe(pro, zip_codes=austin[:2], category=plumbing)
 
 

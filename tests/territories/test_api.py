@@ -6,6 +6,7 @@ from django.urls import reverse
 from territories import services
 from territories.models import TerritorySubscription
 from tests.factories import ContractorFactory, fund
+from tests.territories.conftest import served
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def api(contractor_api, funded):
 
 
 def test_prices_and_availability_of_a_zip(api, austin, plumbing):
-    other = fund(ContractorFactory())
+    other = fund(ContractorFactory(service_zips=served()))
     services.subscribe(other, zip_codes=[austin[0]], category=plumbing)
     response = api.get(TERRITORIES, {"zip": "78701,78702", "category": "plumbing"})
     assert response.status_code == 200
@@ -71,7 +72,7 @@ def test_subscribe_list_and_cancel(api, funded, austin):
 
 
 def test_subscribe_errors(api, funded, austin, plumbing):
-    other = fund(ContractorFactory())
+    other = fund(ContractorFactory(service_zips=served()))
     services.subscribe(other, zip_codes=[austin[0]], category=plumbing)
     taken = api.post(SUBSCRIPTIONS, {"zip_codes": ["78701"], "category": "plumbing"}, format="json")
     assert taken.status_code == 409 and "already taken in 78701" in taken.json()["zip_codes"][0]
@@ -97,7 +98,7 @@ def test_a_balance_too_low_is_402(contractor_api, contractor, austin):
 
 
 def test_another_pros_subscription_is_404(api, austin, plumbing):
-    other = fund(ContractorFactory())
+    other = fund(ContractorFactory(service_zips=served()))
     (sub,) = services.subscribe(other, zip_codes=[austin[0]], category=plumbing)
     url = reverse("api:territory-subscription", args=[sub.pk])
     assert api.get(url).status_code == 404

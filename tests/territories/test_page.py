@@ -7,6 +7,7 @@ from marketplace.models import ServiceCategory
 from territories import services
 from territories.models import TerritorySubscription
 from tests.factories import ContractorFactory, fund
+from tests.territories.conftest import served
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +50,9 @@ def test_search_by_city_metro_and_bad_input(page_client, austin):
 
 
 def test_colours_follow_what_others_hold(page_client, austin, plumbing):
-    other = fund(ContractorFactory(), 10_000_000)
-    services.subscribe(other, zip_codes=[austin[0]], category=plumbing)
     active = ServiceCategory.objects.filter(active=True)
+    other = fund(ContractorFactory(service_zips=served(), categories=list(active)), 10_000_000)
+    services.subscribe(other, zip_codes=[austin[0]], category=plumbing)
     for category in active:
         if category != plumbing:
             services.subscribe(other, zip_codes=[austin[1]], category=category)
@@ -116,7 +117,7 @@ def test_subscribing_from_the_page_then_cancelling(page_client, funded, austin):
 
 
 def test_a_taken_pair_or_a_moved_price_is_explained_without_charging(page_client, funded, austin):
-    other = fund(ContractorFactory())
+    other = fund(ContractorFactory(service_zips=served()))
     services.subscribe(other, zip_codes=[austin[0]], category=austin and funded.categories.get())
     response = page_client.post(
         reverse("dashboard:territory-subscribe"),
@@ -134,7 +135,7 @@ def test_a_taken_pair_or_a_moved_price_is_explained_without_charging(page_client
 
 
 def test_another_pros_territory_cannot_be_touched(page_client, austin, plumbing):
-    other = fund(ContractorFactory())
+    other = fund(ContractorFactory(service_zips=served()))
     (sub,) = services.subscribe(other, zip_codes=[austin[0]], category=plumbing)
     assert page_client.post(reverse("dashboard:territory-cancel", args=[sub.pk])).status_code == 404
     assert page_client.post(reverse("dashboard:territory-resume", args=[sub.pk])).status_code == 404
@@ -150,7 +151,7 @@ def test_the_page_needs_a_login(client):
 def test_the_page_costs_the_same_queries_for_a_few_zips_or_a_whole_metro(
     page_client, austin, plumbing, django_assert_num_queries
 ):
-    other = fund(ContractorFactory(), 1_000_000)
+    other = fund(ContractorFactory(service_zips=served()), 1_000_000)
     services.subscribe(other, zip_codes=austin, category=plumbing)
 
     def count(params):

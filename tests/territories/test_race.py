@@ -9,6 +9,7 @@ from territories import services
 from territories.models import TerritorySubscription
 from tests.billing.test_concurrency import run_at_once
 from tests.factories import ContractorFactory, ServiceCategoryFactory, fund
+from tests.territories.conftest import served
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -24,7 +25,7 @@ def test_many_contractors_racing_for_one_pair_end_with_one_subscription_and_one_
 ):
     plumbing = ServiceCategoryFactory(name="Plumbing", slug="plumbing")
     zip_code = ZipCode.objects.get(code="78701")
-    pros = [fund(ContractorFactory(), 10_000) for _ in range(8)]
+    pros = [fund(ContractorFactory(service_zips=served()), 10_000) for _ in range(8)]
 
     def take(i):
         return services.subscribe(pros[i], zip_codes=[zip_code], category=plumbing)
@@ -44,7 +45,7 @@ def test_many_contractors_racing_for_one_pair_end_with_one_subscription_and_one_
 def test_one_pro_ordering_twice_at_once_pays_once(metro_zips):
     plumbing = ServiceCategoryFactory(name="Plumbing", slug="plumbing")
     zips = list(ZipCode.objects.filter(code__in=["78701", "78702"]))
-    pro = fund(ContractorFactory(), 10_000)
+    pro = fund(ContractorFactory(service_zips=served()), 10_000)
     results = run_at_once(4, lambda i: services.subscribe(pro, zip_codes=zips, category=plumbing))
     assert sum(isinstance(r, list) for r in results) == 1, results
     assert Entry.objects.filter(kind=Entry.Kind.SUBSCRIPTION).count() == 2

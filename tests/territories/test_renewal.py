@@ -10,6 +10,7 @@ from marketplace.models import Notification
 from territories import services
 from territories.models import TerritorySubscription
 from tests.factories import ContractorFactory, fund
+from tests.territories.conftest import served
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +141,7 @@ def test_the_beat_job_is_scheduled(settings):
 
 
 def test_one_pros_renewals_do_not_touch_anothers(clock, sub, austin, plumbing):
-    other = fund(ContractorFactory())
+    other = fund(ContractorFactory(service_zips=served()))
     services.subscribe(other, zip_codes=[austin[1]], category=plumbing)
     drain(sub.contractor)
     clock.move_to(APRIL_2)
@@ -210,7 +211,7 @@ def test_the_contractors_list_shows_held_territories_first_then_the_newest_ended
 def test_renewals_come_before_retries_of_territories_still_in_grace(
     clock, funded, austin, plumbing
 ):
-    broke = fund(ContractorFactory(), 2_900)
+    broke = fund(ContractorFactory(service_zips=served()), 2_900)
     services.subscribe(broke, zip_codes=[austin[1]], category=plumbing)  # nothing left
     clock.move_to(APRIL_2)
     services.renew_territories(limit=1)  # the broke one first: it is the oldest row
@@ -228,6 +229,7 @@ def test_a_second_service_in_a_zip_keeps_its_discount_at_renewal_the_first_never
     roofing = ServiceCategoryFactory(
         name="Roof repair", slug="roof-repair", typical_job_value_cents=45_000
     )
+    funded.categories.add(roofing)
     (first,) = services.subscribe(funded, zip_codes=[austin[0]], category=plumbing)
     clock.shift(timedelta(minutes=1))
     (second,) = services.subscribe(funded, zip_codes=[austin[0]], category=roofing)

@@ -10,6 +10,7 @@ from marketplace.models import Notification
 from territories import services
 from territories.models import PriceOverride, TerritorySubscription
 from tests.factories import ContractorFactory, ServiceCategoryFactory, fund
+from tests.territories.conftest import served
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,7 @@ def test_another_category_of_the_same_zip_is_free_to_take(
     clock, funded, other_contractor, austin, plumbing
 ):
     roofing = ServiceCategoryFactory(name="Roofing", slug="roofing")
+    funded.categories.add(roofing)
     fund(other_contractor)
     services.subscribe(other_contractor, zip_codes=[austin[0]], category=plumbing)
     (sub,) = services.subscribe(funded, zip_codes=[austin[0]], category=roofing)
@@ -143,6 +145,7 @@ def test_holding_a_pair_already_is_said_plainly(clock, funded, austin, plumbing)
 
 def test_a_new_second_category_in_a_held_zip_is_discounted(clock, funded, austin, plumbing):
     roofing = ServiceCategoryFactory(name="Roofing", slug="roofing")
+    funded.categories.add(roofing)
     services.subscribe(funded, zip_codes=[austin[0]], category=plumbing)
     (sub,) = services.subscribe(funded, zip_codes=[austin[0]], category=roofing)
     assert sub.pricing["extra_category_percent"] == 20
@@ -170,7 +173,7 @@ def test_nobody_cancels_another_pros_territory(clock, funded, other_contractor, 
 
 
 def test_many_contractors_hold_many_pairs_without_interfering(clock, austin, plumbing):
-    pros = [fund(ContractorFactory()) for _ in range(3)]
+    pros = [fund(ContractorFactory(service_zips=served())) for _ in range(3)]
     for pro, z in zip(pros, austin, strict=False):
         services.subscribe(pro, zip_codes=[z], category=plumbing)
     assert TerritorySubscription.objects.filter(status="active").count() == 3

@@ -148,7 +148,7 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
             lead.name,
             lead.phone,
             cents(claim.purchase.price_cents),
-            claim.purchase.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            timezone.localtime(claim.purchase.created_at).strftime("%Y-%m-%d %H:%M %Z"),
         )
 
     @admin.display(description="Contact attempts")
@@ -161,7 +161,7 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
             "<div>{} · {} · {}</div>",
             (
                 (
-                    a.attempted_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    timezone.localtime(a.attempted_at).strftime("%Y-%m-%d %H:%M %Z"),
                     a.get_channel_display(),
                     a.get_result_display(),
                 )

@@ -5,10 +5,11 @@ claim may be filed, how much it credits, or why it is declined.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
+
+from marketplace import clock
 
 
 @dataclass(frozen=True)
@@ -147,15 +148,10 @@ def claim_deadline(delivered_at: datetime) -> datetime:
     return delivered_at + claim_window()
 
 
-def review_due_by(filed_at: datetime) -> datetime:
-    """The decision target: 2 business days (setting) after filing, weekends skipped."""
-    due = filed_at
-    days = settings.CREDIT_REVIEW_BUSINESS_DAYS
-    while days:
-        due += timedelta(days=1)
-        if due.weekday() < 5:
-            days -= 1
-    return due
+def review_due_by(filed_at: datetime, *, time_zone: str) -> datetime:
+    """The decision target: 2 business days (setting) after filing, counted in the
+    contractor's zone; weekends and US federal holidays are skipped."""
+    return clock.add_business_days(filed_at, settings.CREDIT_REVIEW_BUSINESS_DAYS, who=time_zone)
 
 
 @dataclass(frozen=True)
@@ -170,14 +166,12 @@ def non_contact_shortfall(
 ) -> list[str]:
     """What the logged attempts still lack for a non-contact credit, in words; empty when
     the schedule is met. Days are the contractor's local days, delivery day being day 1."""
-    zone = ZoneInfo(time_zone)
-    delivery_day: date = delivered_at.astimezone(zone).date()
-
-    def local_day(moment: datetime) -> int:
-        return (moment.astimezone(zone).date() - delivery_day).days + 1
-
     if any(a.reached for a in attempts):
         return ["You reached the homeowner, so this is not a non-contact lead."]
+
+    def local_day(moment: datetime) -> int:
+        return clock.local_day_number(moment, first=delivered_at, who=time_zone)
+
     calls = sorted(a.at for a in attempts if a.channel == "call")
     first_window = timedelta(minutes=settings.CREDIT_FIRST_CALL_MINUTES)
     missing = []
@@ -209,9 +203,10 @@ def instant_decline(
     if reason not in REASONS_BY_SLUG:
         return "This reason is not on the credit policy's list of creditable situations."
     if filed_at > claim_deadline(delivered_at):
+        delivered_on = clock.local_date(time_zone, delivered_at)
         return (
             f"Credit requests must be filed within {settings.CREDIT_CLAIM_WINDOW_DAYS} days "
-            f"of delivery; this lead was delivered on {delivered_at:%b %d}."
+            f"of delivery; this lead was delivered on {delivered_on:%b %-d}."
         )
     if not (notes or "").strip():
         return "Add notes that explain what happened: claims without notes are declined."

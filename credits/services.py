@@ -31,7 +31,9 @@ class ClaimNotFound(DomainError):
 def _attempts(purchase: Purchase) -> list[policy.Attempt]:
     return [
         policy.Attempt(
-            channel=a.channel, at=a.attempted_at, reached=a.result == ContactAttempt.Result.REACHED
+            channel=a.channel,
+            at=a.attempted_at,
+            reached=a.result == ContactAttempt.Result.REACHED,
         )
         for a in purchase.attempts.all()
     ]
@@ -77,7 +79,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
             reason=reason,
             notes=notes.strip(),
             filed_at=now,
-            due_by=policy.review_due_by(now),
+            due_by=policy.review_due_by(now, time_zone=contractor.timezone),
         )
         _tell(claim, "claim_received")
     return claim
@@ -206,7 +208,7 @@ def appeal_claim(claim: CreditClaim, *, contractor, notes: str) -> CreditClaim:
     claim.status = CreditClaim.Status.PENDING
     claim.appeal_notes = notes.strip()
     claim.appealed_at = now
-    claim.due_by = policy.review_due_by(now)
+    claim.due_by = policy.review_due_by(now, time_zone=contractor.timezone)
     claim.save()
     return claim
 

@@ -678,6 +678,7 @@ def accept_offer(offer: Offer, *, contractor: Contractor) -> Purchase:
     )
     notify_address(
         lead.email,
+        time_zone=lead.zip_code.timezone,
         template="pro_accepted",
         context={
             "lead": lead,
@@ -784,6 +785,7 @@ def expire_offers_and_leads() -> dict:
                 lead.status = Lead.Status.EXPIRED
                 notify_address(
                     lead.email,
+                    time_zone=lead.zip_code.timezone,
                     template="lead_expired",
                     context={"lead": lead, "status_url": status_url(lead)},
                 )
@@ -805,9 +807,13 @@ OUTCOME_ORDER = [
 def log_contact_attempt(
     purchase: Purchase, *, channel: str, result: str, attempted_at=None, note: str = ""
 ) -> ContactAttempt:
-    """Record a call, text or email to the homeowner. Reaching them marks it contacted."""
+    """Record a call, text or email to the homeowner. Reaching them marks it contacted.
+    `attempted_at` is aware (the form reads it in the contractor's zone, the API with its
+    offset); when it was logged is kept too (created_at), for the credit policy."""
     now = timezone.now()
     attempted_at = attempted_at or now
+    if timezone.is_naive(attempted_at):
+        raise DomainError("Give the time with its time zone.", field="attempted_at")
     if attempted_at > now + timedelta(minutes=5):
         raise DomainError("An attempt cannot be in the future.", field="attempted_at")
     if attempted_at < purchase.created_at - timedelta(minutes=1):
@@ -944,6 +950,7 @@ def invite_review(purchase: Purchase) -> Review:
         lead = purchase.lead
         notify_address(
             lead.email,
+            time_zone=lead.zip_code.timezone,
             template="review_invite",
             context={
                 "lead": lead,

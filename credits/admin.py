@@ -158,12 +158,18 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
             return "None logged"
         return format_html_join(
             "",
-            "<div>{} · {} · {}</div>",
+            "<div>{} · {} · {}{}</div>",
             (
                 (
                     timezone.localtime(a.attempted_at).strftime("%Y-%m-%d %H:%M %Z"),
                     a.get_channel_display(),
                     a.get_result_display(),
+                    (
+                        f" · logged later ({timezone.localtime(a.created_at):%Y-%m-%d %H:%M %Z}),"
+                        " not counted for non-contact"
+                    )
+                    if a.logged_late
+                    else "",
                 )
                 for a in rows
             ),

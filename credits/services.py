@@ -34,6 +34,7 @@ def _attempts(purchase: Purchase) -> list[policy.Attempt]:
             channel=a.channel,
             at=a.attempted_at,
             reached=a.result == ContactAttempt.Result.REACHED,
+            logged_at=a.created_at,
         )
         for a in purchase.attempts.all()
     ]

@@ -218,7 +218,11 @@ class ContactAttemptForm(FairleadForm):
         self.zone = clock.zone(time_zone)
         now = clock.local_now(self.zone)
         self.fields["attempted_at"].label = f"When (your time, {now:%Z})"
-        self.fields["attempted_at"].help_text = f"Your time zone is {self.zone.key}."
+        self.fields["attempted_at"].help_text = (
+            f"Your time zone is {self.zone.key}. Log each attempt within "
+            f"{policy.contact_log_window_words()} of making it: entries made later are "
+            "kept but are no evidence for a non-contact credit."
+        )
         if not self.is_bound:
             self.initial.setdefault("attempted_at", f"{now:{LOCAL_INPUT_FORMAT}}")
 

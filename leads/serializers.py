@@ -161,10 +161,15 @@ class ContactAttemptSerializer(serializers.ModelSerializer):
     attempted_at = OffsetDateTimeField(
         required=False, help_text="When it happened, ISO 8601 with offset; now if left out."
     )
+    logged_late = serializers.BooleanField(
+        read_only=True,
+        help_text="Logged more than CONTACT_ATTEMPT_LOG_WINDOW_MINUTES after it happened: "
+        "kept, but not counted for a non-contact credit.",
+    )
 
     class Meta:
         model = ContactAttempt
-        fields = ["id", "channel", "result", "attempted_at", "note"]
+        fields = ["id", "channel", "result", "attempted_at", "note", "logged_late"]
         read_only_fields = ["id"]
 
 

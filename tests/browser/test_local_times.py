@@ -73,6 +73,7 @@ def test_a_san_diego_pro_logs_a_call_at_local_time_and_the_homeowner_sees_local_
     page.screenshot(path=str(artifacts / f"local-time-attempt-{width}.png"), full_page=True)
     attempt = ContactAttempt.objects.get(purchase=purchase)
     assert attempt.attempted_at == called
+    assert not attempt.logged_late
 
     # The homeowner's private status page, in San Diego time too.
     page.goto(f"{live_server.url}/requests/{lead.status_token}/")

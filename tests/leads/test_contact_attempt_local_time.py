@@ -106,6 +106,7 @@ def test_the_api_takes_a_time_with_its_offset_and_answers_in_utc(contractor_api,
     response = api_post(contractor_api, purchase, "2026-03-02T06:30:00-08:00")
     assert response.status_code == 201, response.json()
     assert response.json()["attempted_at"] == "2026-03-02T14:30:00Z"
+    assert response.json()["logged_late"] is False
     assert ContactAttempt.objects.get().attempted_at == datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 
 

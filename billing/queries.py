@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from marketplace import clock
+
 from .models import Account, Entry
 
 
@@ -11,17 +13,20 @@ def balance_cents(contractor) -> int:
 
 
 def statement(contractor, *, month: date | None = None):
-    """The contractor's entries, newest first, optionally for one calendar month (UTC)."""
+    """The contractor's entries, newest first, optionally for one calendar month (the
+    contractor's local month)."""
     entries = Entry.objects.filter(account__contractor=contractor)
     if month is not None:
-        entries = entries.filter(created_at__year=month.year, created_at__month=month.month)
+        start, end = clock.month_bounds(contractor, month)
+        entries = entries.filter(created_at__gte=start, created_at__lt=end)
     return entries.order_by("-created_at", "-pk")
 
 
 def statement_months(contractor) -> list[date]:
-    """Months with at least one entry, newest first, for the month picker."""
-    return list(
-        Entry.objects.filter(account__contractor=contractor).dates(
-            "created_at", "month", order="DESC"
+    """Local months with at least one entry, newest first, for the month picker."""
+    return [
+        month.date()
+        for month in Entry.objects.filter(account__contractor=contractor).datetimes(
+            "created_at", "month", order="DESC", tzinfo=clock.zone(contractor)
         )
-    )
+    ]

@@ -10,6 +10,7 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
 from marketplace.templatetags.money import cents
@@ -383,7 +384,8 @@ def change_tier(contractor: Contractor, *, tier: str) -> str:
             membership.scheduled_tier = tier
             membership.save(update_fields=["scheduled_tier"])
             message = (
-                f"You move to {label} on {timezone.localdate(membership.period_end):%b %-d}"
+                f"You move to {label} on "
+                f"{clock.local_date(contractor, membership.period_end):%b %-d}"
                 f", when the month you paid for ends."
             )
         elif membership_fee_cents(tier) == 0:
@@ -402,7 +404,7 @@ def change_tier(contractor: Contractor, *, tier: str) -> str:
                 account_for(contractor),
                 kind=Entry.Kind.MEMBERSHIP,
                 amount_cents=charge,
-                memo=f"{label} membership from {timezone.localdate(now):%b %-d}",
+                memo=f"{label} membership from {clock.local_date(contractor, now):%b %-d}",
                 key=f"membership:{contractor.pk}:{tier}:{now.isoformat()}",
             )
             membership.tier = tier
@@ -486,7 +488,8 @@ def _renew_membership(contractor: Contractor, membership: Membership, *, now) ->
         account=account_for(contractor),
         kind=Entry.Kind.MEMBERSHIP,
         fee_cents=fee,
-        memo=f"{label} membership, month from {timezone.localdate(membership.period_end):%b %-d}",
+        memo=f"{label} membership, month from "
+        f"{clock.local_date(contractor, membership.period_end):%b %-d}",
         key=f"membership:{contractor.pk}:{membership.period_end.isoformat()}",
         now=now,
     )

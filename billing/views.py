@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import csv_download
 from marketplace.templatetags.money import cents
@@ -69,7 +70,7 @@ def _membership_context(contractor) -> dict:
             charge = services.upgrade_charge_cents(membership, tier=tier, now=now)
             action = f"Upgrade now: {cents(charge)} today"
         elif membership and membership.period_end > now:
-            action = f"Move down on {timezone.localdate(membership.period_end):%b %-d}"
+            action = f"Move down on {clock.local_date(contractor, membership.period_end):%b %-d}"
         else:
             action = "Move down now"
         tiers.append(
@@ -140,11 +141,13 @@ def statement_csv(request):
     entries = queries.statement(request.contractor, month=month)
     name = f"fairlead-statement-{month:%Y-%m}.csv" if month else "fairlead-statement.csv"
     response, writer = csv_download(name)
-    writer.writerow(["date_utc", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"])
+    zone = clock.zone(request.contractor)
+    # Local times (the statement's months are the contractor's), with their UTC offset.
+    writer.writerow(["date", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"])
     for entry in entries.iterator(chunk_size=500):
         writer.writerow(
             [
-                entry.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                entry.created_at.astimezone(zone).isoformat(timespec="seconds"),
                 entry.get_kind_display(),
                 entry.memo,
                 cents(entry.amount_cents, plain=True),

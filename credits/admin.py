@@ -148,7 +148,7 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
             lead.name,
             lead.phone,
             cents(claim.purchase.price_cents),
-            claim.purchase.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            timezone.localtime(claim.purchase.created_at).strftime("%Y-%m-%d %H:%M %Z"),
         )
 
     @admin.display(description="Contact attempts")
@@ -158,12 +158,18 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
             return "None logged"
         return format_html_join(
             "",
-            "<div>{} · {} · {}</div>",
+            "<div>{} · {} · {}{}</div>",
             (
                 (
-                    a.attempted_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    timezone.localtime(a.attempted_at).strftime("%Y-%m-%d %H:%M %Z"),
                     a.get_channel_display(),
                     a.get_result_display(),
+                    (
+                        f" · logged later ({timezone.localtime(a.created_at):%Y-%m-%d %H:%M %Z}),"
+                        " not counted for non-contact"
+                    )
+                    if a.logged_late
+                    else "",
                 )
                 for a in rows
             ),
@@ -176,7 +182,8 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
         decisions = "; ".join(str(d) for d in lead.decisions.all()) or "opened automatically"
         disputed = " · homeowner said NOT MINE" if lead.homeowner_disputed_at else ""
         reached = (
-            f" · OUR VERIFICATION REACHED THE HOMEOWNER on {lead.verification_reached_at:%b %d}"
+            f" · OUR VERIFICATION REACHED THE HOMEOWNER on "
+            f"{timezone.localtime(lead.verification_reached_at):%b %-d}"
             if lead.verification_reached_at
             else ""
         )

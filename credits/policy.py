@@ -5,10 +5,12 @@ claim may be filed, how much it credits, or why it is declined.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
+
+from leads.policy import contact_log_window_words, logged_late
+from marketplace import clock
 
 
 @dataclass(frozen=True)
@@ -147,15 +149,10 @@ def claim_deadline(delivered_at: datetime) -> datetime:
     return delivered_at + claim_window()
 
 
-def review_due_by(filed_at: datetime) -> datetime:
-    """The decision target: 2 business days (setting) after filing, weekends skipped."""
-    due = filed_at
-    days = settings.CREDIT_REVIEW_BUSINESS_DAYS
-    while days:
-        due += timedelta(days=1)
-        if due.weekday() < 5:
-            days -= 1
-    return due
+def review_due_by(filed_at: datetime, *, time_zone: str) -> datetime:
+    """The decision target: 2 business days (setting) after filing, counted in the
+    contractor's zone; weekends and US federal holidays are skipped."""
+    return clock.add_business_days(filed_at, settings.CREDIT_REVIEW_BUSINESS_DAYS, who=time_zone)
 
 
 @dataclass(frozen=True)
@@ -163,22 +160,29 @@ class Attempt:
     channel: str  # call | text | email
     at: datetime
     reached: bool
+    logged_at: datetime | None = None  # when it was entered; None: as it happened
+
+    @property
+    def logged_late(self) -> bool:
+        return self.logged_at is not None and logged_late(
+            attempted_at=self.at, logged_at=self.logged_at
+        )
 
 
 def non_contact_shortfall(
     attempts: list[Attempt], *, delivered_at: datetime, time_zone: str
 ) -> list[str]:
     """What the logged attempts still lack for a non-contact credit, in words; empty when
-    the schedule is met. Days are the contractor's local days, delivery day being day 1."""
-    zone = ZoneInfo(time_zone)
-    delivery_day: date = delivered_at.astimezone(zone).date()
-
-    def local_day(moment: datetime) -> int:
-        return (moment.astimezone(zone).date() - delivery_day).days + 1
-
+    the schedule is met. Days are the contractor's local days, delivery day being day 1.
+    Only attempts logged within the log window of when they happened count."""
     if any(a.reached for a in attempts):
         return ["You reached the homeowner, so this is not a non-contact lead."]
-    calls = sorted(a.at for a in attempts if a.channel == "call")
+
+    def local_day(moment: datetime) -> int:
+        return clock.local_day_number(moment, first=delivered_at, who=time_zone)
+
+    counted = [a for a in attempts if not a.logged_late]
+    calls = sorted(a.at for a in counted if a.channel == "call")
     first_window = timedelta(minutes=settings.CREDIT_FIRST_CALL_MINUTES)
     missing = []
     first = next((c for c in calls if delivered_at <= c <= delivered_at + first_window), None)
@@ -190,7 +194,7 @@ def non_contact_shortfall(
         missing.append("a call on day 2")
     if not any(local_day(c) == 3 for c in calls):
         missing.append("a call on day 3")
-    if not any(a.channel in {"text", "email"} for a in attempts):
+    if not any(a.channel in {"text", "email"} for a in counted):
         missing.append("at least one email or text")
     return missing
 
@@ -209,19 +213,29 @@ def instant_decline(
     if reason not in REASONS_BY_SLUG:
         return "This reason is not on the credit policy's list of creditable situations."
     if filed_at > claim_deadline(delivered_at):
+        delivered_on = clock.local_date(time_zone, delivered_at)
         return (
             f"Credit requests must be filed within {settings.CREDIT_CLAIM_WINDOW_DAYS} days "
-            f"of delivery; this lead was delivered on {delivered_at:%b %d}."
+            f"of delivery; this lead was delivered on {delivered_on:%b %-d}."
         )
     if not (notes or "").strip():
         return "Add notes that explain what happened: claims without notes are declined."
     if reason == "non_contact":
         missing = non_contact_shortfall(attempts, delivered_at=delivered_at, time_zone=time_zone)
         if missing:
-            return (
+            message = (
                 "Non-contact is creditable only after the full contact schedule. Still "
                 "missing: " + "; ".join(missing) + "."
             )
+            late = sum(a.logged_late for a in attempts)
+            if late:
+                message += (
+                    f" {late} attempt{'s were' if late > 1 else ' was'} not counted: "
+                    f"{'they were' if late > 1 else 'it was'} logged more than "
+                    f"{contact_log_window_words()} after "
+                    f"{'they' if late > 1 else 'it'} happened."
+                )
+            return message
     return ""
 
 

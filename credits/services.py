@@ -1,8 +1,6 @@
 """Credit claims: filing (with the policy's instant decisions), review, appeal, reversal
 and proactive credits. Every credit and reversal goes through the ledger, once."""
 
-from zoneinfo import ZoneInfo
-
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +10,7 @@ from billing.models import Entry
 from leads.models import ContactAttempt, Lead, Purchase
 from leads.policy import estimate_job_value_cents
 from leads.pricing import lead_price
+from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.notifications import notify_contractor
 from marketplace.templatetags.money import cents
@@ -35,7 +34,10 @@ class ClaimNotFound(DomainError):
 def _attempts(purchase: Purchase) -> list[policy.Attempt]:
     return [
         policy.Attempt(
-            channel=a.channel, at=a.attempted_at, reached=a.result == ContactAttempt.Result.REACHED
+            channel=a.channel,
+            at=a.attempted_at,
+            reached=a.result == ContactAttempt.Result.REACHED,
+            logged_at=a.created_at,
         )
         for a in purchase.attempts.all()
     ]
@@ -72,7 +74,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
                 reason=reason,
                 notes=notes.strip(),
                 filed_at=now,
-                due_by=policy.review_due_by(now),
+                due_by=policy.review_due_by(now, time_zone=contractor.timezone),
             )
             _tell(claim, "claim_received")
             return claim
@@ -113,8 +115,7 @@ def _declined_by_facts(purchase: Purchase) -> str:
     if purchase.outcome == Purchase.Outcome.WON:
         when = ""
         if purchase.won_at is not None:
-            local = purchase.won_at.astimezone(ZoneInfo(purchase.contractor.timezone))
-            when = f" on {local:%b %-d}"
+            when = f" on {clock.local_date(purchase.contractor, purchase.won_at):%b %-d}"
         return (
             f"You marked this job won{when}, with a final value of "
             f"{cents(purchase.final_value_cents)}: a job you won is not creditable."
@@ -134,8 +135,7 @@ def _already_credited(purchase: Purchase) -> str:
     )
     when = ""
     if last is not None:
-        local = last.created_at.astimezone(ZoneInfo(purchase.contractor.timezone))
-        when = f" on {local:%b %-d}"
+        when = f" on {clock.local_date(purchase.contractor, last.created_at):%b %-d}"
     return (
         f"This lead was already credited {cents(purchase.price_cents)}{when}, its full "
         "price: there is nothing left to credit."
@@ -210,7 +210,8 @@ def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditC
     reached = purchase.lead.verification_reached_at
     if claim.reason == "non_contact" and reached is not None:
         raise DomainError(
-            f"Our verification reached the homeowner on {reached:%b %d}, so non-contact "
+            f"Our verification reached the homeowner on {timezone.localtime(reached):%b %-d}, "
+            "so non-contact "
             "cannot be credited. Deny it with that reason."
         )
     wanted = purchase.price_cents
@@ -315,7 +316,7 @@ def appeal_claim(claim: CreditClaim, *, contractor, notes: str) -> CreditClaim:
     claim.status = CreditClaim.Status.PENDING
     claim.appeal_notes = notes.strip()
     claim.appealed_at = now
-    claim.due_by = policy.review_due_by(now)
+    claim.due_by = policy.review_due_by(now, time_zone=contractor.timezone)
     claim.save()
     return claim
 

@@ -28,13 +28,14 @@ clicks and fees counted in SQL. Money is integer cents; ratios are basis points 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
+from marketplace import clock
 from marketplace.models import Contractor, ProfileClick
 
 from .models import ContactAttempt, Offer, Purchase
@@ -102,8 +103,7 @@ class Period:
         return self.end - timedelta(days=1)
 
     def bounds(self) -> tuple[datetime, datetime]:
-        zone = ZoneInfo(self.timezone)
-        return datetime.combine(self.start, time(), zone), datetime.combine(self.end, time(), zone)
+        return clock.start_of(self.timezone, self.start), clock.start_of(self.timezone, self.end)
 
     def months(self) -> list[date]:
         months, month = [], self.start.replace(day=1)
@@ -123,9 +123,7 @@ def _months_back(month: date, count: int) -> date:
 
 
 def local_today(contractor: Contractor, *, now: datetime | None = None) -> date:
-    from django.utils import timezone
-
-    return (now or timezone.now()).astimezone(ZoneInfo(contractor.timezone)).date()
+    return clock.local_date(contractor, now)
 
 
 PRESETS = {
@@ -379,7 +377,7 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     from billing.models import Entry
     from credits.queries import net_credits_by_purchase  # a read across apps
 
-    zone = ZoneInfo(period.timezone)
+    zone = clock.zone(period.timezone)
     start_at, end_at = period.bounds()
     totals, groups = Metrics(), _Groups()
     targets: dict[tuple, list[Metrics]] = {}

@@ -2,7 +2,9 @@ import time
 
 from django import forms
 from django.core import signing
+from django.utils import timezone
 
+from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.formtools import FairleadForm
 from marketplace.http import client_ip
@@ -195,15 +197,40 @@ class QuoteRequestForm(FairleadForm):
         )
 
 
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what a datetime-local input sends and shows
+
+
 class ContactAttemptForm(FairleadForm):
+    """The time is typed as the contractor's own clock showed it, in their zone; the
+    service gets an aware datetime. Empty means now."""
+
     channel = forms.ChoiceField(choices=ContactAttempt.Channel.choices, label="How")
     result = forms.ChoiceField(choices=ContactAttempt.Result.choices, label="Result")
     attempted_at = forms.DateTimeField(
         required=False,
-        label="When (UTC, empty for now)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=[LOCAL_INPUT_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT_FORMAT),
     )
     note = forms.CharField(required=False, max_length=300, label="Note (optional)")
+
+    def __init__(self, *args, time_zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = clock.zone(time_zone)
+        now = clock.local_now(self.zone)
+        self.fields["attempted_at"].label = f"When (your time, {now:%Z})"
+        self.fields["attempted_at"].help_text = (
+            f"Your time zone is {self.zone.key}. Log each attempt within "
+            f"{policy.contact_log_window_words()} of making it: entries made later are "
+            "kept but are no evidence for a non-contact credit."
+        )
+        if not self.is_bound:
+            self.initial.setdefault("attempted_at", f"{now:{LOCAL_INPUT_FORMAT}}")
+
+    def full_clean(self):
+        # A naive time typed here is read in the contractor's zone, whatever zone the
+        # request runs in.
+        with timezone.override(self.zone):
+            super().full_clean()
 
 
 class OutcomeForm(FairleadForm):
@@ -289,7 +316,7 @@ class PeriodForm(FairleadForm):
 
 
 class OpsReportForm(PeriodForm):
-    """The ops report's period (UTC days), its time step and its places."""
+    """The ops report's period (days in the viewer's zone), its time step and its places."""
 
     def __init__(self, data, *, today):
         from .reports import GRANULARITIES, PLACES

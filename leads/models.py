@@ -416,6 +416,12 @@ class ContactAttempt(models.Model):
     def __str__(self):
         return f"{self.get_channel_display()} {self.attempted_at:%Y-%m-%d %H:%M}: {self.result}"
 
+    @property
+    def logged_late(self) -> bool:
+        from .policy import logged_late  # leads/policy.py imports these models
+
+        return logged_late(attempted_at=self.attempted_at, logged_at=self.created_at)
+
 
 class Review(models.Model):
     """A homeowner's review of the pro who bought their request, by private link."""

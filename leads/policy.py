@@ -1,8 +1,8 @@
-"""Intake and screening rules as data. Services ask these; nothing else decides."""
+"""Intake, screening and after-sale rules as data. Services ask these; nothing else decides."""
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
@@ -195,3 +195,23 @@ def redact_contact(text: str, lead: Lead) -> str:
     for word in sorted({w.strip() for w in words if len(w.strip()) > 2}, key=len, reverse=True):
         text = re.sub(rf"\b{re.escape(word)}\b", HIDDEN, text, flags=re.I)
     return text
+
+
+def contact_log_window() -> timedelta:
+    return timedelta(minutes=settings.CONTACT_ATTEMPT_LOG_WINDOW_MINUTES)
+
+
+def contact_log_window_words() -> str:
+    """The log window as people say it: "2 hours", "90 minutes"."""
+    minutes = settings.CONTACT_ATTEMPT_LOG_WINDOW_MINUTES
+    if minutes % 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def logged_late(*, attempted_at: datetime, logged_at: datetime) -> bool:
+    """A contact attempt logged more than CONTACT_ATTEMPT_LOG_WINDOW_MINUTES after it
+    happened: kept and shown ("logged later"), but no evidence for the credit policy's
+    non-contact schedule, which could otherwise be back-dated days later."""
+    return logged_at - attempted_at > contact_log_window()

@@ -89,23 +89,37 @@ def _purchases_since(since, aggregate):
     )
 
 
+def _local_month_start(contractors, now):
+    """Each contractor's budget month starts at local midnight on the 1st in their zone:
+    one value per zone in use (a small query), picked in SQL by the contractor's zone."""
+    from django.db.models import Case, DateTimeField, Value, When
+
+    from marketplace import clock
+
+    zones = contractors.order_by().values_list("timezone", flat=True).distinct()
+    return Case(
+        *[When(timezone=zone, then=Value(clock.month_start(zone, now=now))) for zone in zones],
+        default=Value(clock.month_start(None, now=now)),
+        output_field=DateTimeField(),
+    )
+
+
 def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
     """Contractors who may buy this lead now: the rules on the contractor's side of DESIGN
     step 5, used both to choose whom to offer a lead and again when they accept it.
 
     Active, onboarded, not paused, star score at or above the threshold (or no reviews
-    yet), under the daily (24 h) and weekly (7 days) caps, this month's purchases plus this
-    price within the monthly budget, and never bought this homeowner for this category in
-    30 days. The balance is checked when offering and, under a lock, when paying.
-    The star score gates the marketplace only (seed 004): a territory's subscriber paid
-    for its leads (`marketplace=False`).
+    yet), under the daily (24 h) and weekly (7 days) caps, this month's purchases (the
+    contractor's local month) plus this price within the monthly budget, and never bought
+    this homeowner for this category in 30 days. The balance is checked when offering and,
+    under a lock, when paying. The star score gates the marketplace only (seed 004): a
+    territory's subscriber paid for its leads (`marketplace=False`).
     """
     from django.conf import settings
-    from django.db.models import Count, Q, Sum
+    from django.db.models import Count, OuterRef, Q, Sum
 
     from marketplace.models import Contractor
 
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     contractors = Contractor.objects.filter(
         is_active=True, is_paused=False, onboarded_at__isnull=False
     )
@@ -115,10 +129,11 @@ def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
         )
     return (
         contractors.exclude(purchases__lead__in=same_homeowner_leads(lead, now))
+        .annotate(budget_month_start=_local_month_start(contractors, now))
         .annotate(
             bought_today=_purchases_since(now - timedelta(days=1), Count("pk")),
             bought_week=_purchases_since(now - timedelta(days=7), Count("pk")),
-            spent_month=_purchases_since(month_start, Sum("price_cents")),
+            spent_month=_purchases_since(OuterRef("budget_month_start"), Sum("price_cents")),
         )
         .filter(
             bought_today__lt=F("daily_lead_cap"),

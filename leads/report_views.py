@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from marketplace import clock
 from marketplace.http import csv_download
 from marketplace.templatetags.money import cents
 
@@ -19,7 +20,6 @@ from .reports import (
     may_see_reports,
     ops_report,
     ops_today,
-    ops_zone,
 )
 from .templatetags.analytics_format import plain_percent
 
@@ -115,15 +115,16 @@ def _rows(report, table):
             for r in report.contractors
         ]
     else:  # overdue
-        header = ["claim_id", "contractor", "lead", "reason", "filed_utc", "due_utc"]
+        zone = clock.zone(report.time_zone)  # local times with their UTC offset
+        header = ["claim_id", "contractor", "lead", "reason", "filed", "due"]
         rows = [
             [
                 c.pk,
                 str(c.purchase.contractor),
                 c.purchase.lead.reference,
                 c.get_reason_display(),
-                f"{c.filed_at:%Y-%m-%d %H:%M}",
-                f"{c.due_by:%Y-%m-%d %H:%M}",
+                c.filed_at.astimezone(zone).isoformat(timespec="minutes"),
+                c.due_by.astimezone(zone).isoformat(timespec="minutes"),
             ]
             for c in report.overdue
         ]
@@ -137,7 +138,8 @@ def ops_reports(request):
     """Wrapped by admin.site.admin_view in urls.py: staff only, then finance only."""
     if not may_see_reports(request.user):
         raise PermissionDenied("The reports are for the finance group.")
-    form = OpsReportForm(request.GET, today=ops_today())
+    time_zone = clock.zone_name(request.user)  # days in the viewer's own zone
+    form = OpsReportForm(request.GET, today=ops_today(time_zone))
     wants_csv = request.GET.get("format") == "csv"
     if not form.is_valid() or form.dates is None:
         if wants_csv:
@@ -153,7 +155,7 @@ def ops_reports(request):
             status=400,
             content_type="text/plain",
         )
-    report = ops_report(*form.dates, granularity=granularity, place=place)
+    report = ops_report(*form.dates, granularity=granularity, place=place, time_zone=time_zone)
     if wants_csv:
         table = request.GET["table"]
         header, rows = _rows(report, table)
@@ -174,7 +176,9 @@ def _context(request, form, report):
         "granularities": GRANULARITIES,
         "places": PLACES,
         "streams": STREAMS,
-        "definitions": [(term, text.format(tz=ops_zone())) for term, text in DEFINITIONS],
+        "definitions": [
+            (term, text.format(tz=clock.zone_name(request.user))) for term, text in DEFINITIONS
+        ],
     }
     if report is not None:
         context["csv_query"] = urlencode(

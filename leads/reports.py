@@ -2,7 +2,8 @@
 overdue claims, by day, week or month and by state or city (read only).
 
 Definitions (shown on the report page as `DEFINITIONS`):
-- Days, weeks (starting Monday) and months are in the ops time zone, settings.TIME_ZONE.
+- Days, weeks (starting Monday) and months are in the viewer's own time zone (a staff
+  user's `timezone`), the zone the admin shows their times in.
 - Lead volume: quote requests received in the period, whatever became of them.
 - Fill rate: leads sold at least once ÷ leads whose fate is known (sold, or expired with no
   buyer). Rejected leads, and leads still being screened or open without a buyer, are out.
@@ -26,14 +27,13 @@ Definitions (shown on the report page as `DEFINITIONS`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from django.conf import settings
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from marketplace import clock
 from territories.metros import metros_of
 
 from .analytics import median_int, ratio_bp
@@ -82,12 +82,8 @@ PROACTIVE = "proactive"
 PROACTIVE_LABEL = "Found invalid by Fairlead (no claim)"
 
 
-def ops_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def ops_today() -> date:
-    return timezone.now().astimezone(ops_zone()).date()
+def ops_today(time_zone: str) -> date:
+    return clock.local_date(time_zone)
 
 
 def may_see_reports(user) -> bool:
@@ -201,6 +197,7 @@ class ContractorRow:
 class OpsReport:
     start: date
     end: date
+    time_zone: str
     granularity: str
     place: str
     totals: Bucket
@@ -263,11 +260,12 @@ def _place_key(place: str, city: str, state: str, metro) -> tuple[str, str]:
 # --- The report ------------------------------------------------------------------------------
 
 
-def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsReport:
-    """Every number of the ops report for [start, end) in the ops time zone."""
-    zone = ops_zone()
-    start_at = datetime.combine(start, time(), zone)
-    end_at = datetime.combine(end, time(), zone)
+def ops_report(
+    start: date, end: date, *, granularity: str, place: str, time_zone: str
+) -> OpsReport:
+    """Every number of the ops report for [start, end), days in `time_zone`."""
+    zone = clock.zone(time_zone)
+    start_at, end_at = clock.start_of(zone, start), clock.start_of(zone, end)
     totals = Bucket(key="all", label="All")
     buckets = {}
     for first in _every_bucket(start, end, granularity):
@@ -387,6 +385,7 @@ def ops_report(start: date, end: date, *, granularity: str, place: str) -> OpsRe
     return OpsReport(
         start=start,
         end=end,
+        time_zone=zone.key,
         granularity=granularity,
         place=place,
         totals=totals,

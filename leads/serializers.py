@@ -1,4 +1,7 @@
+from datetime import UTC
+
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework import serializers
 
 from marketplace.errors import DomainError
@@ -136,12 +139,37 @@ class OfferSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OffsetDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with its UTC offset in (a time without one is refused: whose clock was it
+    read on?), UTC out."""
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2026-03-02T14:05:00Z or "
+        "2026-03-02T06:05:00-08:00."
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
 class ContactAttemptSerializer(serializers.ModelSerializer):
-    attempted_at = serializers.DateTimeField(required=False)
+    attempted_at = OffsetDateTimeField(
+        required=False, help_text="When it happened, ISO 8601 with offset; now if left out."
+    )
+    logged_late = serializers.BooleanField(
+        read_only=True,
+        help_text="Logged more than CONTACT_ATTEMPT_LOG_WINDOW_MINUTES after it happened: "
+        "kept, but not counted for a non-contact credit.",
+    )
 
     class Meta:
         model = ContactAttempt
-        fields = ["id", "channel", "result", "attempted_at", "note"]
+        fields = ["id", "channel", "result", "attempted_at", "note", "logged_late"]
         read_only_fields = ["id"]
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Account, Entry
+from marketplace import clock
 from marketplace.celery import enqueue_on_commit
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
@@ -265,7 +266,7 @@ def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
             policy.Flag(
                 LeadFlag.Code.DUPLICATE,
                 f"Same homeowner asked for {lead.category.name} in {duplicate_of.reference} "
-                f"on {duplicate_of.created_at:%b %d}",
+                f"on {clock.local_date(lead.zip_code, duplicate_of.created_at):%b %-d}",
             )
         )
         if duplicate_of.rejection_reason in policy.HOLD_AFTER_REJECTION:
@@ -711,6 +712,7 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
     )
     notify_address(
         lead.email,
+        time_zone=lead.zip_code.timezone,
         template="pro_accepted",
         context={
             "lead": lead,
@@ -831,6 +833,7 @@ def expire_offers_and_leads() -> dict:
             _set_status(lead, Lead.Status.EXPIRED, why=why)
             notify_address(
                 lead.email,
+                time_zone=lead.zip_code.timezone,
                 template="lead_expired",
                 context={"lead": lead, "status_url": status_url(lead)},
             )
@@ -844,9 +847,13 @@ def expire_offers_and_leads() -> dict:
 def log_contact_attempt(
     purchase: Purchase, *, channel: str, result: str, attempted_at=None, note: str = ""
 ) -> ContactAttempt:
-    """Record a call, text or email to the homeowner. Reaching them marks it contacted."""
+    """Record a call, text or email to the homeowner. Reaching them marks it contacted.
+    `attempted_at` is aware (the form reads it in the contractor's zone, the API with its
+    offset); when it was logged is kept too (created_at), for the credit policy."""
     now = timezone.now()
     attempted_at = attempted_at or now
+    if timezone.is_naive(attempted_at):
+        raise DomainError("Give the time with its time zone.", field="attempted_at")
     if attempted_at > now + timedelta(minutes=5):
         raise DomainError("An attempt cannot be in the future.", field="attempted_at")
     if attempted_at < purchase.created_at - timedelta(minutes=1):
@@ -956,7 +963,7 @@ def reroute_lead(lead: Lead) -> int:
         # first when they must break it (the waves then go out as usual).
         raise DomainError(
             f"{lead.reference} is in {window.contractor.business_name}'s exclusive territory "
-            f"window until {timezone.localtime(window.expires_at):%H:%M}; withdraw that "
+            f"window until {timezone.localtime(window.expires_at):%-I:%M %p %Z}; withdraw that "
             "offer first to send it to the marketplace now."
         )
     price = _price(lead, Offer.Route.MARKETPLACE).cents
@@ -1029,6 +1036,7 @@ def invite_review(purchase: Purchase) -> Review | None:
         lead = purchase.lead
         notify_address(
             lead.email,
+            time_zone=lead.zip_code.timezone,
             template="review_invite",
             context={
                 "lead": lead,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from billing.queries import balance_cents
 from credits import policy as credit_policy
 from credits import queries as credit_queries
+from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import limited
 from marketplace.models import Contractor
@@ -83,6 +84,11 @@ def _lead_for_token(token: str) -> Lead:
     return get_object_or_404(queries.leads_for_status_page(), status_token=token)
 
 
+def _homeowner_zone(lead: Lead):
+    """A homeowner has no login: their private pages show times in their zip's zone."""
+    return timezone.override(clock.zone(lead.zip_code))
+
+
 def _private(response):
     """Pages reached by a private link: not indexed, the link not leaked onwards.
 
@@ -98,23 +104,31 @@ def _private(response):
 def quote_sent(request, token):
     lead = _lead_for_token(token)
     status_url = request.build_absolute_uri(reverse("leads:status", args=[lead.status_token]))
-    return _private(
-        render(
-            request,
-            "leads/quote_sent.html",
-            {"lead": lead, "status_url": status_url, "masked_email": queries.masked_email(lead)},
+    with _homeowner_zone(lead):
+        return _private(
+            render(
+                request,
+                "leads/quote_sent.html",
+                {
+                    "lead": lead,
+                    "status_url": status_url,
+                    "masked_email": queries.masked_email(lead),
+                },
+            )
         )
-    )
 
 
 @never_cache
 def request_status(request, token):
     lead = _lead_for_token(token)
-    return _private(
-        render(
-            request, "leads/status.html", {"lead": lead, "status": queries.homeowner_status(lead)}
+    with _homeowner_zone(lead):
+        return _private(
+            render(
+                request,
+                "leads/status.html",
+                {"lead": lead, "status": queries.homeowner_status(lead)},
+            )
         )
-    )
 
 
 @never_cache
@@ -128,7 +142,8 @@ def dispute(request, token):
             "Thank you for telling us. We have stopped this request and will not share it further.",
         )
         return redirect("leads:status", token=token)
-    return _private(render(request, "leads/dispute_confirm.html", {"lead": lead}))
+    with _homeowner_zone(lead):
+        return _private(render(request, "leads/dispute_confirm.html", {"lead": lead}))
 
 
 @never_cache
@@ -141,7 +156,8 @@ def hired(request, token):
             request, "Thank you for telling us. We have stopped showing your request to pros."
         )
         return redirect("leads:status", token=token)
-    return _private(render(request, "leads/hired_confirm.html", {"lead": lead}))
+    with _homeowner_zone(lead):
+        return _private(render(request, "leads/hired_confirm.html", {"lead": lead}))
 
 
 # --- Contractor dashboard: offers and purchased leads ---------------------------------------
@@ -239,7 +255,8 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
             "can_claim": credit_queries.can_claim(purchase, now=timezone.now()),
             "credited_cents": credit_queries.net_credited_cents(purchase),
             "claim_deadline": credit_policy.claim_deadline(purchase.created_at),
-            "attempt_form": attempt_form or ContactAttemptForm(),
+            "attempt_form": attempt_form
+            or ContactAttemptForm(time_zone=request.contractor.timezone),
             "outcome_form": outcome_form
             or OutcomeForm(
                 initial={
@@ -257,7 +274,7 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
 @contractor_required
 def lead_attempt(request, purchase_id):
     purchase = _own_purchase(request, purchase_id)
-    form = ContactAttemptForm(request.POST)
+    form = ContactAttemptForm(request.POST, time_zone=request.contractor.timezone)
     if form.is_valid():
         try:
             services.log_contact_attempt(purchase, **form.cleaned_data)
@@ -307,7 +324,9 @@ def lead_outcome(request, purchase_id):
 def review(request, token):
     """The homeowner's private review page: 1 to 5 stars and a few words, once."""
     item = get_object_or_404(
-        Review.objects.select_related("purchase__contractor", "purchase__lead__category"),
+        Review.objects.select_related(
+            "purchase__contractor", "purchase__lead__category", "purchase__lead__zip_code"
+        ),
         token=token,
     )
     error = ""
@@ -322,7 +341,8 @@ def review(request, token):
             error = problem.message
         else:
             return redirect("leads:review", token=token)
-    return _private(render(request, "leads/review.html", {"review": item, "error": error}))
+    with _homeowner_zone(item.purchase.lead):
+        return _private(render(request, "leads/review.html", {"review": item, "error": error}))
 
 
 @require_POST

@@ -2,6 +2,10 @@
 
 from urllib.parse import urlsplit
 
+from django.utils import timezone
+
+from . import clock, queries
+
 UTM_KEYS = ["source", "medium", "campaign", "term", "content"]
 SESSION_KEY = "attribution"
 
@@ -38,3 +42,37 @@ class AttributionMiddleware:
 
 def attribution(request) -> dict:
     return request.session.get(SESSION_KEY, {}) if hasattr(request, "session") else {}
+
+
+class TimeZoneMiddleware:
+    """Pages show and take times in the viewer's zone (DESIGN "Time"): a contractor's own,
+    a staff member's own in the admin. Homeowners have no login: their private pages
+    activate their zip's zone in the view. The API is left in UTC, its contract.
+
+    The contractor found here is kept on the request (`viewer_contractor`), so the
+    dashboard's contractor_required does not look it up a second time."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = self._zone(request)
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+    def _zone(self, request):
+        if request.path.startswith("/api/"):
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if user.is_staff and request.path.startswith("/admin/"):
+            return clock.zone(user)
+        request.viewer_contractor = queries.contractor_for(user)
+        return clock.zone(request.viewer_contractor or user)

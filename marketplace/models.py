@@ -51,6 +51,15 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    # Staff read and type times in the admin in their own zone (a contractor's pages use
+    # the contractor profile's zone).
+    timezone = models.CharField(
+        "time zone",
+        max_length=40,
+        default="America/New_York",
+        validators=[validate_timezone],
+        help_text="Times in the admin are shown in this zone, e.g. America/Chicago.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -5,7 +5,6 @@ Services call notify_contractor() or notify_address(); nothing else sends email 
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,6 +13,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from . import clock
 from .celery import FairleadTask, enqueue_on_commit
 from .models import Contractor, Notification
 
@@ -32,7 +32,7 @@ def quiet_until(contractor: Contractor, now: datetime) -> datetime:
     start, end = contractor.quiet_hours_start, contractor.quiet_hours_end
     if start is None or end is None or start == end:
         return now
-    local = now.astimezone(ZoneInfo(contractor.timezone))
+    local = clock.local_now(contractor, now=now)
     t = local.time()
     inside = (start <= t < end) if start < end else (t >= start or t < end)
     if not inside:
@@ -59,7 +59,10 @@ def _contractor_rows(
     opted_out: set[str],
     expires_at: datetime | None = None,
 ) -> list[Notification]:
-    text = _render(template, {"contractor": contractor, "site_url": settings.SITE_URL, **context})
+    with timezone.override(clock.zone(contractor)):  # times in the contractor's own zone
+        text = _render(
+            template, {"contractor": contractor, "site_url": settings.SITE_URL, **context}
+        )
     rows = []
     common = {
         "user": contractor.user,
@@ -133,10 +136,14 @@ def notify_contractor(
 
 
 @transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
-def notify_address(email: str, *, template: str, context: dict) -> Notification:
-    """Email someone without an account (a homeowner)."""
+def notify_address(
+    email: str, *, template: str, context: dict, time_zone: str | None = None
+) -> Notification:
+    """Email someone without an account (a homeowner). Times in it are shown in
+    `time_zone` (the homeowner's zip's zone; the default zone when unknown)."""
     now = timezone.now()
-    text = _render(template, {"site_url": settings.SITE_URL, **context})
+    with timezone.override(clock.zone(time_zone)):
+        text = _render(template, {"site_url": settings.SITE_URL, **context})
     return _queue(
         [
             Notification(

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "marketplace.middleware.AttributionMiddleware",
+    "marketplace.middleware.TimeZoneMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -394,6 +395,9 @@ RATELIMIT_FAIL_OPEN = True
 CREDIT_CLAIM_WINDOW_DAYS = env.int("CREDIT_CLAIM_WINDOW_DAYS", default=5)
 CREDIT_FIRST_CALL_MINUTES = env.int("CREDIT_FIRST_CALL_MINUTES", default=15)
 CREDIT_REVIEW_BUSINESS_DAYS = env.int("CREDIT_REVIEW_BUSINESS_DAYS", default=2)
+# A contact attempt is evidence for the non-contact schedule only when it was logged this
+# soon after it happened; later entries are kept and shown as "logged later".
+CONTACT_ATTEMPT_LOG_WINDOW_MINUTES = env.int("CONTACT_ATTEMPT_LOG_WINDOW_MINUTES", default=120)
 
 
 def _int_map(name: str, default: str) -> dict[str, int]:

@@ -31,7 +31,10 @@ def contractor_required(view=None, *, onboarded=True):
         @wraps(func)
         @login_required
         def wrapper(request, *args, **kwargs):
-            contractor = queries.contractor_for(request.user)
+            if hasattr(request, "viewer_contractor"):  # TimeZoneMiddleware looked it up
+                contractor = request.viewer_contractor
+            else:
+                contractor = queries.contractor_for(request.user)
             if contractor is None:
                 if request.user.is_staff:
                     messages.info(request, "Staff accounts work in the admin.")

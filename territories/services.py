@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Account, Entry
+from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.notifications import notify_contractor
@@ -328,7 +329,8 @@ def _renew_one(subscription: TerritorySubscription, *, now) -> str:
         account=billing.account_for(contractor),
         kind=Entry.Kind.SUBSCRIPTION,
         fee_cents=line.fee_cents,
-        memo=f"Territory {what}, month from {timezone.localdate(subscription.period_end):%b %-d}",
+        memo=f"Territory {what}, month from "
+        f"{clock.local_date(contractor, subscription.period_end):%b %-d}",
         key=f"territory:{subscription.pk}:{subscription.period_end.isoformat()}",
         now=now,
     )

@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from billing import pricing as billing_pricing
+from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.templatetags.money import cents
 from marketplace.views import contractor_required
@@ -168,7 +169,8 @@ def territory_cancel(request, subscription_id: int):
         if subscription.holds:
             messages.success(
                 request,
-                f"{where} ends on {timezone.localdate(subscription.period_end):%b %-d, %Y}. "
+                f"{where} ends on "
+                f"{clock.local_date(request.contractor, subscription.period_end):%b %-d, %Y}. "
                 "It is not charged again.",
             )
         else:

@@ -46,8 +46,9 @@ def test_statement_csv_for_a_month(contractor_client, history):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "fairlead-statement-2026-02.csv" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["date_utc", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"]
+    assert rows[0] == ["date", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"]
     assert [r[3] for r in rows[1:]] == ["-4.50", "100.00"]
+    assert rows[1][0] == "2026-02-10T04:00:00-08:00"  # the pro's local time, with its offset
     assert rows[1][4] == "95.50"
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db.models import F
 from playwright.sync_api import expect
 
 from leads import services as lead_services
@@ -66,6 +67,8 @@ def test_non_contact_claim_too_early_then_after_the_schedule_then_approved(
             result="no_answer" if channel == "call" else "sent",
             attempted_at=delivered + offset,
         )
+    # Each was logged as it happened (entries typed in days later would not count).
+    ContactAttempt.objects.filter(purchase=purchase).update(created_at=F("attempted_at"))
     page.goto(f"{live_server.url}/dashboard/leads/{purchase.pk}/credit/")
     page.get_by_label("Why should this lead be credited?").select_option("non_contact")
     page.get_by_label("What happened").fill("Five attempts over three days, no answer.")

@@ -147,15 +147,3 @@ def test_reaching_the_homeowner_rules_out_non_contact():
 )
 def test_partial_credit_is_the_price_difference(paid, corrected, credit):
     assert policy.partial_credit_cents(paid_cents=paid, corrected_price_cents=corrected) == credit
-
-
-@pytest.mark.parametrize(
-    ("filed", "due"),
-    [
-        (datetime(2026, 3, 2, 9, tzinfo=UTC), datetime(2026, 3, 4, 9, tzinfo=UTC)),  # Mon -> Wed
-        (datetime(2026, 3, 5, 9, tzinfo=UTC), datetime(2026, 3, 9, 9, tzinfo=UTC)),  # Thu -> Mon
-        (datetime(2026, 3, 7, 9, tzinfo=UTC), datetime(2026, 3, 10, 9, tzinfo=UTC)),  # Sat -> Tue
-    ],
-)
-def test_review_is_due_in_two_business_days(filed, due):
-    assert policy.review_due_by(filed) == due

@@ -69,7 +69,8 @@ def at(day, hour=0, minute=0):
 
 @pytest.fixture
 def finance(staff_groups):
-    user = UserFactory(email="fin@fairlead.example", is_staff=True)
+    # The data below is laid out on UTC days: this finance user reads the admin in UTC.
+    user = UserFactory(email="fin@fairlead.example", is_staff=True, timezone="UTC")
     user.groups.add(Group.objects.get(name="finance"))
     return user
 
@@ -156,7 +157,11 @@ def data(contractor, other_contractor, clock, staff_groups):
     credit_services.credit_lead_proactively(l2, by=staff, reason="duplicate")
     clock.move_to(at(16, 12))
     return ops_report(
-        datetime(2026, 2, 2).date(), datetime(2026, 2, 16).date(), granularity="week", place="state"
+        datetime(2026, 2, 2).date(),
+        datetime(2026, 2, 16).date(),
+        granularity="week",
+        place="state",
+        time_zone="UTC",
     )
 
 
@@ -206,7 +211,7 @@ def test_by_state_and_by_metro(data):
     assert by_state["TX"].revenue.lead_revenue_cents == 3_000
     assert (by_state["CA"].leads.received, by_state["CA"].leads.fill_rate_bp) == (2, 10_000)
     assert by_state["CA"].revenue.lead_revenue_cents == 12_500  # L0 + L1 1%, L2 per-lead
-    metro = ops_report(data.start, data.end, granularity="month", place="metro")
+    metro = ops_report(data.start, data.end, granularity="month", place="metro", time_zone="UTC")
     by_metro = {b.label: b.leads for b in metro.places}
     assert by_metro["Austin, TX"].received == 3 and by_metro["Austin, TX"].fill_rate_bp == 0
     assert by_metro["Dallas, TX"].fill_rate_bp == 10_000

@@ -3,12 +3,22 @@
 score = 80 % reviews + 20 % responsiveness, 0-100.
 - reviews: the mean of (stars - 1) / 4, each review weighted by its recency (a review loses
   half its weight every 180 days), blended with a provisional prior of 85 % worth three
-  reviews, so a new pro passes the marketplace threshold and a few reviews move it gently;
+  reviews, so a few reviews move it gently;
 - responsiveness: the share of purchased leads with a first contact attempt within an hour
   of purchase, blended the same way with a prior of 100 % worth three leads, so one slow
-  first lead does not shut a new pro out.
+  first lead does not shut a pro out.
+
+What is decided once, here and nowhere else:
+- A pro has a star score from their first visible review on (seed 004: the marketplace
+  minimum is a review score). Before it, no score is stored and the marketplace does not
+  hold them back, however their first calls went; the dashboard shows what will count.
+- The marketplace gate (STAR_SCORE_THRESHOLD) compares the unrounded score: 79.89 is below
+  80. Pages show the score rounded down, so a pro shown "80%" always passes an 80 gate.
+- Reviews fade with time, so the stored score is recomputed on every event that moves it
+  (a review, a hidden review, a logged attempt) and every night by beat.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,8 +38,29 @@ class ScoreParts:
     answered_in_time: int  # purchases with a first attempt within the hour
 
     @property
+    def reviews_percent(self) -> int:
+        return shown(100 * self.reviews)
+
+    @property
+    def exact(self) -> float:
+        """The unrounded score, 0-100: what the marketplace gate compares."""
+        return 100 * (REVIEW_SHARE * self.reviews + (1 - REVIEW_SHARE) * self.responsiveness)
+
+    @property
     def score(self) -> int:
-        return round(100 * (REVIEW_SHARE * self.reviews + (1 - REVIEW_SHARE) * self.responsiveness))
+        """The score as shown: rounded down."""
+        return shown(self.exact)
+
+
+def shown(exact: float) -> int:
+    """A score as pages show it: rounded down (after dropping float noise, so 93.9999999
+    reads 94), never above the unrounded value the gate compares."""
+    return math.floor(round(exact, 6))
+
+
+def passes(exact: float | None, threshold: float) -> bool:
+    """May a pro with this stored score get marketplace leads? No score yet: yes."""
+    return exact is None or exact >= threshold
 
 
 def compute(

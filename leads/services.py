@@ -28,7 +28,7 @@ from marketplace.services import get_zip, normalize_phone
 from marketplace.templatetags.money import cents
 from territories import queries as territory_queries
 
-from . import policy, queries
+from . import policy, queries, scoring
 from .models import (
     Consent,
     ContactAttempt,
@@ -745,7 +745,7 @@ def _why_not_a_buyer(contractor: Contractor, lead: Lead, *, now) -> str:
         contractor=contractor, lead__in=queries.same_homeowner_leads(lead, now)
     ).exists():
         return "You already bought this homeowner's request for this service in the last 30 days."
-    if contractor.star_score is not None and contractor.star_score < settings.STAR_SCORE_THRESHOLD:
+    if not scoring.passes(contractor.star_score, settings.STAR_SCORE_THRESHOLD):
         return "Your star score is below what marketplace leads need."
     return (
         "Buying this lead would go over your daily or weekly lead cap or your monthly "
@@ -1000,8 +1000,6 @@ def score_parts(contractor: Contractor, *, now=None):
     """The contractor's star score and its parts, from visible reviews and response times."""
     from django.db.models import Min
 
-    from . import scoring
-
     now = now or timezone.now()
     ratings = list(
         Review.objects.filter(
@@ -1017,10 +1015,28 @@ def score_parts(contractor: Contractor, *, now=None):
     return scoring.compute(ratings=ratings, first_attempt_delays=delays, now=now)
 
 
-def recompute_star_score(contractor: Contractor) -> int:
-    score = score_parts(contractor).score
-    Contractor.objects.filter(pk=contractor.pk).update(star_score=score)
-    return score
+def recompute_star_score(contractor: Contractor) -> float | None:
+    """Store the contractor's unrounded star score; none before their first review
+    (scoring.py says why)."""
+    parts = score_parts(contractor)
+    exact = parts.exact if parts.review_count else None
+    Contractor.objects.filter(pk=contractor.pk).update(star_score=exact)
+    return exact
+
+
+def recompute_star_scores() -> int:
+    """Beat, nightly: reviews fade with age, so every stored score moves even without an
+    event; a pro under the threshold is let back in when old reviews weigh less."""
+    ids = list(
+        Contractor.objects.filter(
+            Q(star_score__isnull=False) | Q(purchases__review__submitted_at__isnull=False)
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    for contractor in Contractor.objects.filter(pk__in=ids).iterator():
+        recompute_star_score(contractor)
+    return len(ids)
 
 
 def invite_review(purchase: Purchase) -> Review | None:

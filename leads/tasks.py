@@ -39,3 +39,9 @@ def sweep_unrouted_leads() -> int:
 @shared_task
 def invite_due_reviews() -> int:
     return services.invite_due_reviews()
+
+
+@shared_task
+def recompute_star_scores() -> int:
+    """Beat, nightly: star scores follow their reviews' ages."""
+    return services.recompute_star_scores()

@@ -206,11 +206,13 @@ class Contractor(models.Model):
         max_length=40, default="America/New_York", validators=[validate_timezone]
     )
 
-    star_score = models.PositiveSmallIntegerField(
+    star_score = models.FloatField(
         null=True,
         blank=True,
-        validators=[MaxValueValidator(100)],
-        help_text="Share of good reviews, 0-100; empty until the pro has reviews.",
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Reviews (recent ones weigh more) and speed of first contact, 0-100, "
+        "unrounded (leads/scoring.py); empty until the pro's first review, and until then "
+        "the marketplace does not hold them back. Recomputed on events and nightly.",
     )
     onboarded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

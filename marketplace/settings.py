@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -282,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.renew_memberships",
         "schedule": timedelta(minutes=15),
     },
+    "recompute-star-scores": {
+        "task": "leads.tasks.recompute_star_scores",
+        "schedule": crontab(hour=9, minute=17),  # 09:17 UTC: night across the US
+    },
     "expire-offers-and-leads": {
         "task": "leads.tasks.expire_offers_and_leads",
         "schedule": timedelta(minutes=1),
@@ -363,8 +368,9 @@ HEARTBEAT_MAX_AGE = timedelta(minutes=env.int("HEARTBEAT_MAX_AGE_MINUTES", defau
 # Marketplace waves: minutes after a lead opens that elite, pro and base members see it.
 WAVE_DELAYS_MINUTES = [int(m) for m in env.list("WAVE_DELAYS_MINUTES", default=["0", "10", "20"])]
 
-# Pros whose star score (share of good reviews) is below this get no marketplace leads;
-# pros without reviews yet are not held back.
+# Pros whose star score (leads/scoring.py: reviews, recent ones weighing more, and speed of
+# first contact), unrounded, is below this get no marketplace leads; pros without a review
+# yet have no score and are not held back. Territory and profile leads are not gated.
 STAR_SCORE_THRESHOLD = env.int("STAR_SCORE_THRESHOLD", default=80)
 
 # A message claimed for sending longer ago than this, and neither sent nor failed, lost its

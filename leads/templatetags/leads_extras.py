@@ -1,6 +1,7 @@
 from django import template
 
 from leads.policy import redact_contact
+from leads.scoring import shown
 
 register = template.Library()
 
@@ -9,3 +10,9 @@ register = template.Library()
 def preview(lead) -> str:
     """A lead's description with the homeowner's contact masked (before purchase)."""
     return redact_contact(lead.description, lead)
+
+
+@register.filter
+def star(score) -> str:
+    """A stored (unrounded) star score as pages show it: rounded down, "" when none."""
+    return "" if score is None else str(shown(score))

@@ -92,6 +92,11 @@ class Lead(models.Model):
     homeowner_disputed_at = models.DateTimeField(
         null=True, blank=True, help_text="The homeowner said they did not make this request."
     )
+    unserved = models.BooleanField(
+        default=False,
+        help_text="No active pro served this service in this zip when the request came in: "
+        "the homeowner was told so at once, and ops see it as demand to recruit for.",
+    )
     homeowner_hired_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -133,6 +138,10 @@ class Lead(models.Model):
             models.Index(fields=["zip_code", "category", "created_at"], name="lead_volume_idx"),
             models.Index(fields=["phone", "category", "created_at"], name="lead_dup_phone_idx"),
             models.Index(fields=["email", "category", "created_at"], name="lead_dup_email_idx"),
+            # Ops reports: unserved demand in a period.
+            models.Index(
+                fields=["created_at"], condition=models.Q(unserved=True), name="lead_unserved_idx"
+            ),
         ]
 
     def __str__(self):

@@ -13,6 +13,12 @@ HOMEOWNER_STATUS = {
         "A member of our team is checking a detail of your request. This usually takes "
         "less than a business day.",
     ),
+    "unserved": (
+        "No pro covers this yet",
+        "No pro on Fairlead does this work in your zip code yet. We keep your request until "
+        "it expires: if a pro who does joins meanwhile, they can still take it, and we email "
+        "you either way. You may want to ask elsewhere too.",
+    ),
     Lead.Status.OPEN: (
         "Finding pros",
         "We are showing your request to local pros who do this work. You will hear from "
@@ -38,7 +44,10 @@ def leads_for_status_page():
 
 
 def homeowner_status(lead: Lead) -> dict:
-    title, explanation = HOMEOWNER_STATUS[lead.status]
+    key = lead.status
+    if lead.unserved and lead.status == Lead.Status.OPEN and not lead.purchases.exists():
+        key = "unserved"
+    title, explanation = HOMEOWNER_STATUS[key]
     if lead.homeowner_hired_at is not None:
         title = "Closed"
         explanation = "You told us you hired someone, so we stopped showing your request to pros."
@@ -141,6 +150,20 @@ def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
             spent_month__lte=F("monthly_budget_cents") - price_cents,
         )
     )
+
+
+def covered(*, category_id: int, zip_code_id: str) -> bool:
+    """Does any pro who takes leads (active, onboarded, not paused) do this job here? If
+    not, the homeowner is told at once and ops see it as unserved demand."""
+    from marketplace.models import Contractor
+
+    return Contractor.objects.filter(
+        is_active=True,
+        is_paused=False,
+        onboarded_at__isnull=False,
+        categories=category_id,
+        service_areas__zip_code=zip_code_id,
+    ).exists()
 
 
 def serving(contractors, lead: Lead):

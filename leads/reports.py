@@ -72,6 +72,7 @@ DEFINITIONS = [
 GRANULARITIES = {"day": "Day", "week": "Week", "month": "Month"}
 PLACES = {"state": "State", "metro": "Metro"}
 MAX_DAYS_BY_DAY = 92
+UNSERVED_ROWS = 50
 STREAMS = [
     ("one_percent_cents", "1% purchases"),
     ("territory_per_lead_cents", "Per-lead territory fees"),
@@ -194,6 +195,16 @@ class ContractorRow:
 
 
 @dataclass
+class UnservedRow:
+    """Requests in one zip for one service that no pro covered when they came in."""
+
+    zip_code: str
+    place: str
+    category: str
+    requests: int
+
+
+@dataclass
 class OpsReport:
     start: date
     end: date
@@ -207,6 +218,7 @@ class OpsReport:
     contractors: list[ContractorRow]
     overdue: list
     overdue_count: int
+    unserved: list[UnservedRow] = field(default_factory=list)
 
     @property
     def last_day(self) -> date:
@@ -382,6 +394,20 @@ def ops_report(
             reason.credited_cents, totals.revenue.lead_revenue_cents
         )
     overdue, overdue_count = _overdue()
+    unserved = [
+        UnservedRow(
+            zip_code=row["zip_code_id"],
+            place=f"{row['zip_code__city']}, {row['zip_code__state']}",
+            category=row["category__name"],
+            requests=row["n"],
+        )
+        for row in Lead.objects.filter(
+            created_at__gte=start_at, created_at__lt=end_at, unserved=True
+        )
+        .values("zip_code_id", "zip_code__city", "zip_code__state", "category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "zip_code_id", "category__name")[:UNSERVED_ROWS]
+    ]
     return OpsReport(
         start=start,
         end=end,
@@ -395,6 +421,7 @@ def ops_report(
         contractors=contractors,
         overdue=overdue,
         overdue_count=overdue_count,
+        unserved=unserved,
     )
 
 

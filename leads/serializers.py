@@ -92,10 +92,17 @@ class QuoteRequestInputSerializer(serializers.Serializer):
 
 class QuoteRequestOutputSerializer(serializers.ModelSerializer):
     status_url = serializers.SerializerMethodField()
+    covered = serializers.SerializerMethodField(
+        help_text="False when no pro on Fairlead does this job in this zip yet: tell the "
+        "homeowner so."
+    )
 
     class Meta:
         model = Lead
-        fields = ["id", "reference", "status", "status_url"]
+        fields = ["id", "reference", "status", "status_url", "covered"]
+
+    def get_covered(self, lead) -> bool:
+        return not lead.unserved
 
     def get_status_url(self, lead) -> str:
         request = self.context.get("request")

@@ -220,6 +220,9 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         one_pro_only=request.one_pro_only,
         max_pros=policy.max_pros_for(one_pro_only=request.one_pro_only),
         profile_contractor=request.profile_contractor,
+        # Nobody does this job here: said at once (page, email), and counted for ops.
+        unserved=request.profile_contractor is None
+        and not queries.covered(category_id=request.category.pk, zip_code_id=request.zip_code.pk),
         duplicate_of=earlier,
         referrer=submission.referrer[:500],
         landing_page=submission.landing_page[:500],

@@ -5,6 +5,8 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from leads.models import Lead
+from marketplace.models import ServiceArea
+from tests.factories import ContractorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,6 +15,7 @@ def test_homeowner_requests_a_quote_on_a_phone_and_sees_the_status(
     live_server, page, metro_zips, plumbing, artifacts, settings
 ):
     settings.INTAKE_MIN_FILL_SECONDS = 0  # a script types faster than any person
+    ServiceArea.objects.create(contractor=ContractorFactory(), zip_code_id="92101")
     page.set_viewport_size({"width": 390, "height": 844})
     page.set_default_timeout(15_000)
     page.goto(live_server.url + "/?utm_source=flyer")
@@ -48,3 +51,29 @@ def test_homeowner_requests_a_quote_on_a_phone_and_sees_the_status(
     assert lead.utm_source == "flyer"  # from the page the visit started on
     assert lead.status == Lead.Status.OPEN
     assert mail.outbox and mail.outbox[-1].to == ["dana@example.com"]
+
+
+def test_a_homeowner_no_pro_covers_is_told_so_at_once_on_a_desktop(
+    live_server, page, metro_zips, plumbing, artifacts, settings
+):
+    settings.INTAKE_MIN_FILL_SECONDS = 0
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/quote/")
+    page.get_by_label("What do you need?").select_option(label="Plumbing")
+    page.get_by_label("Zip code of the job").fill("92101")
+    page.get_by_label("Describe the job").fill("Outdoor spigot leaks when the hose is on.")
+    page.get_by_label("Within a few weeks").check()
+    page.get_by_label("I own the property").check()
+    page.get_by_label("Your name").fill("Sam Ortiz")
+    page.get_by_label("Phone", exact=True).fill("619 555 0188")
+    page.get_by_role("textbox", name="Email").fill("sam@example.com")
+    page.get_by_label("I agree that Fairlead may share").check()
+    page.get_by_role("button", name="Send my request").click()
+
+    expect(page.get_by_text("No pro on Fairlead covers plumbing in 92101 yet.")).to_be_visible()
+    page.screenshot(path=str(artifacts / "quote-unserved-desktop.png"), full_page=True)
+    page.get_by_role("link", name="Follow my request").click()
+    expect(page.get_by_text("Status: No pro covers this yet")).to_be_visible()
+    assert Lead.objects.get().unserved
+    assert "No pro on Fairlead covers plumbing in 92101 yet" in mail.outbox[-1].body

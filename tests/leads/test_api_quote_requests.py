@@ -19,7 +19,7 @@ def test_a_valid_request_is_created_with_its_reference_and_status_link(
     assert response.status_code == 201
     body = response.json()
     lead = Lead.objects.get()
-    assert set(body) == {"id", "reference", "status", "status_url"}
+    assert set(body) == {"id", "reference", "status", "status_url", "covered"}
     assert body["id"] == lead.pk
     assert body["reference"] == lead.reference
     assert body["status"] == "open"

@@ -9,6 +9,7 @@ class ClaimForm(FairleadForm):
     reason = forms.ChoiceField(
         choices=[("", "Choose the reason…")] + [(r.slug, r.label) for r in policy.REASONS],
         label="Why should this lead be credited?",
+        error_messages={"invalid_choice": policy.UNKNOWN_REASON},
     )
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -136,6 +136,9 @@ DENY_REASONS = {
     "not apply.",
 }
 
+# What a claim with a reason not on the list is told (form, API and instant decline alike).
+UNKNOWN_REASON = "This reason is not on the credit policy's list of creditable situations."
+
 # Why an approved credit is taken back.
 REVERSAL_REASON = "The homeowner told us something that contradicts the approved credit."
 
@@ -211,7 +214,7 @@ def instant_decline(
     """The reason a claim is declined at once, shown to the contractor; "" if it goes to
     review. The rules are the policy's "will be declined" list that needs no person."""
     if reason not in REASONS_BY_SLUG:
-        return "This reason is not on the credit policy's list of creditable situations."
+        return UNKNOWN_REASON
     if filed_at > claim_deadline(delivered_at):
         delivered_on = clock.local_date(time_zone, delivered_at)
         return (

@@ -6,7 +6,10 @@ from .models import CreditClaim
 
 class ClaimSerializer(serializers.ModelSerializer):
     lead = serializers.IntegerField(source="purchase.lead_id", help_text="A purchased lead's id.")
-    reason = serializers.ChoiceField(choices=[(r.slug, r.label) for r in policy.REASONS])
+    reason = serializers.ChoiceField(
+        choices=[(r.slug, r.label) for r in policy.REASONS],
+        error_messages={"invalid_choice": policy.UNKNOWN_REASON},
+    )
     notes = serializers.CharField(allow_blank=True, max_length=5000)
 
     class Meta:

@@ -79,7 +79,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
             _tell(claim, "claim_received")
             return claim
         if reason in policy.REASONS_BY_SLUG:
-            CreditClaim.objects.create(
+            claim = CreditClaim.objects.create(
                 purchase=purchase,
                 reason=reason,
                 notes=notes or "",
@@ -89,6 +89,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
                 due_by=now,
                 decided_at=now,
             )
+            _tell(claim, "claim_decided")  # every decision is emailed with its reason
     raise ClaimDeclined(declined, field="reason" if "reason" in declined else None)
 
 

@@ -57,6 +57,7 @@ def file_claim(request, purchase_id):
             "not_creditable": policy.NOT_CREDITABLE,
             "deadline": policy.claim_deadline(purchase.created_at),
             "open": queries.can_claim(purchase, now=timezone.now()),
+            "already_credited": queries.net_credited_cents(purchase) >= purchase.price_cents,
             "now": timezone.now(),
         },
     )

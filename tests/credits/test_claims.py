@@ -253,3 +253,54 @@ def test_non_contact_cannot_be_approved_when_our_verification_reached_the_homeow
     services.deny_claim(claim, by=reviewer, reason="verification_reached")
     claim.refresh_from_db()
     assert claim.status == "denied" and "verification reached" in claim.decision_reason
+
+
+@pytest.mark.parametrize(
+    ("shift", "reason", "notes", "said"),
+    [
+        (timedelta(days=5, minutes=1), "duplicate", "Same guy.", "within 5 days"),
+        (timedelta(0), "duplicate", "  ", "without notes are declined"),
+        (timedelta(0), "non_contact", "No answer.", "Still missing"),
+    ],
+    ids=["late", "no-notes", "non-contact-too-early"],
+)
+def test_every_instant_decline_is_emailed_with_its_reason(
+    purchase, contractor, clock, shift, reason, notes, said
+):
+    clock.shift(shift)
+    with pytest.raises(services.ClaimDeclined):
+        services.file_claim(purchase, contractor=contractor, reason=reason, notes=notes)
+    email = Notification.objects.get(template="claim_decided", channel="email")
+    assert said in email.body
+    assert "declined at once" in email.body.lower()
+
+
+def test_an_unknown_reason_through_the_api_gets_the_policys_sentence(purchase, contractor_api):
+    from django.urls import reverse
+
+    response = contractor_api.post(
+        reverse("api:credit-claims"),
+        {"lead": purchase.lead_id, "reason": "did_not_like_them", "notes": "Rude."},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["reason"] == [
+        "This reason is not on the credit policy's list of creditable situations."
+    ]
+
+
+def test_the_pages_state_the_windows_from_the_settings(
+    purchase, contractor, contractor_client, settings
+):
+    from django.urls import reverse
+
+    settings.CREDIT_CLAIM_WINDOW_DAYS = 7
+    settings.CREDIT_REVIEW_BUSINESS_DAYS = 3
+    credits_page = contractor_client.get(reverse("dashboard:credits")).content.decode()
+    assert "within 7 days of delivery" in credits_page
+    assert "3 business days" in credits_page
+    claim_page = contractor_client.get(
+        reverse("dashboard:file-claim", args=[purchase.pk])
+    ).content.decode()
+    assert "7 days (168 hours) from the moment the lead was delivered" in claim_page
+    assert "5 days" not in claim_page and "5-day" not in claim_page

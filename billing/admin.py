@@ -1,9 +1,8 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from marketplace.adminkit import ReadOnlyAdmin
-from marketplace.errors import DomainError
+from marketplace.adminkit import ReadOnlyAdmin, ServiceFormMixin
 from marketplace.templatetags.money import cents
 
 from . import services
@@ -45,7 +44,9 @@ class AdjustmentForm(forms.ModelForm):
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """The ledger, read-only; Add is a manual adjustment through billing.services.adjust."""
+
     list_display = [
         "created_at",
         "account",
@@ -97,22 +98,15 @@ class EntryAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             raise PermissionDenied
-        try:
-            entry = services.adjust(
-                form.cleaned_data["account"],
-                amount_cents=form.cleaned_data["amount_cents"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return
-        obj.pk = entry.pk  # so the admin's success message and log point at the real entry
-
-    def log_addition(self, request, obj, message):
-        if obj.pk:
-            return super().log_addition(request, Entry.objects.get(pk=obj.pk), message)
-        return None
+        entry = services.adjust(
+            form.cleaned_data["account"],
+            amount_cents=form.cleaned_data["amount_cents"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+        # The admin's success message and log then name the entry the service wrote.
+        for field in Entry._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(entry, field.attname))
 
 
 @admin.register(TopUp)

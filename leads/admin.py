@@ -3,10 +3,12 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from credits.policy import PROACTIVE_REASONS, REASONS_BY_SLUG
-from marketplace.adminkit import ReadOnlyAdmin
+from marketplace.adminkit import ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.services import normalize_phone
 from marketplace.templatetags.money import cents
@@ -278,7 +280,9 @@ class ScreeningForm(forms.ModelForm):
 
 
 @admin.register(ScreeningLead)
-class ScreeningQueueAdmin(LeadAdminBase):
+class ScreeningQueueAdmin(ServiceFormMixin, LeadAdminBase):
+    """Held leads, oldest first. A decision the rules refuse shows only its reason."""
+
     form = ScreeningForm
     list_display = ["reference", "created_at", "category", "place", "estimate", "reasons"]
     list_filter = ["category", "zip_code__state", FlaggedFilter]
@@ -356,29 +360,29 @@ class ScreeningQueueAdmin(LeadAdminBase):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            if data["decision"] == "verify":
-                services.verify_lead(
-                    obj,
-                    by=request.user,
-                    category=data["category"],
-                    estimated_value_cents=form.estimated_value_cents,
-                    note=data["note"],
-                    reached_homeowner=data["reached_homeowner"],
-                )
-            else:
-                services.reject_lead(
-                    obj, by=request.user, reason=data["reject_reason"], note=data["note"]
-                )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
+        if data["decision"] == "verify":
+            services.verify_lead(
+                obj,
+                by=request.user,
+                category=data["category"],
+                estimated_value_cents=form.estimated_value_cents,
+                note=data["note"],
+                reached_homeowner=data["reached_homeowner"],
+            )
+        else:
+            services.reject_lead(
+                obj, by=request.user, reason=data["reject_reason"], note=data["note"]
+            )
 
     def response_change(self, request, obj):
         # Back to the queue: the screener's next lead is the oldest one left.
         self.message_user(request, f"{obj.reference}: decision recorded.", messages.SUCCESS)
-        from django.shortcuts import redirect
-
         return redirect("admin:leads_screeninglead_changelist")
+
+    def refused_url(self, request, object_id) -> str:
+        # Back to the queue too: a refused lead was usually decided by someone else a moment
+        # before, and has left it; if not, it is still listed there.
+        return reverse("admin:leads_screeninglead_changelist")
 
     def _decide_all(self, request, queryset, decide):
         done = 0
@@ -388,7 +392,8 @@ class ScreeningQueueAdmin(LeadAdminBase):
                 done += 1
             except DomainError as error:
                 self.message_user(request, error.message, messages.WARNING)
-        self.message_user(request, f"{done} lead(s) decided.", messages.SUCCESS)
+        if done:
+            self.message_user(request, f"{done} lead(s) decided.", messages.SUCCESS)
 
     @admin.action(description="Verify selected leads (open them for pros)")
     def verify_selected(self, request, queryset):
@@ -467,7 +472,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(ServiceFormMixin, SimpleHistoryAdmin):
     """Reviews are the homeowner's words: ops can only hide one, with a reason."""
 
     list_display = ["submitted_at", "contractor", "rating", "hidden", "replied_at"]
@@ -497,12 +502,9 @@ class ReviewAdmin(SimpleHistoryAdmin):
         return review.purchase.contractor
 
     def save_model(self, request, obj, form, change):
-        try:
-            if obj.hidden:
-                services.hide_review(obj, reason=obj.hidden_reason)
-            else:
-                obj.hidden_reason = ""
-                obj.save(update_fields=["hidden", "hidden_reason"])
-                services.recompute_star_score(obj.purchase.contractor)
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
+        if obj.hidden:
+            services.hide_review(obj, reason=obj.hidden_reason)
+        else:
+            obj.hidden_reason = ""
+            obj.save(update_fields=["hidden", "hidden_reason"])
+            services.recompute_star_score(obj.purchase.contractor)

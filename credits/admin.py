@@ -216,7 +216,13 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
         self.message_user(request, "Decision recorded; the pro is emailed.", messages.SUCCESS)
         return redirect("admin:credits_creditclaim_changelist")
 
-    @admin.action(description="Reverse the credit (the homeowner contradicts it)")
+    def has_reverse_creditclaim_permission(self, request):
+        return request.user.has_perm("credits.reverse_creditclaim")
+
+    @admin.action(
+        description="Reverse the credit (the homeowner contradicts it)",
+        permissions=["reverse_creditclaim"],
+    )
     def reverse_selected(self, request, queryset):
         done = 0
         for claim in queryset:

@@ -120,6 +120,11 @@ class LeadAdminBase(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_flags=Count("flags"))
 
+    def has_delete_permission(self, request, obj=None):
+        # Leads are closed (rejected, expired, filled), never deleted: their consent and
+        # screening history are evidence that must outlive them.
+        return False
+
     def get_search_results(self, request, queryset, search_term):
         """A phone typed any way ("(619) 555-0199") finds the E.164 number stored."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -149,7 +154,11 @@ class LeadAdminBase(SimpleHistoryAdmin):
 
 
 def _proactive_credit(reason: str):
+    """One "invalid lead: credit every buyer" action per reason the policy credits
+    proactively; it moves money, so it asks for its own permission."""
+
     def action(modeladmin, request, queryset):
+        # credits builds on leads (the apps' one-way order): reached only when this runs.
         from credits import services as credit_services
 
         total = sum(
@@ -158,30 +167,33 @@ def _proactive_credit(reason: str):
         )
         modeladmin.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
 
-    return action
+    action.__name__ = f"credit_invalid_{reason}"
+    label = REASONS_BY_SLUG[reason].label
+    return admin.action(
+        description=f"Invalid lead ({label}): credit every buyer",
+        permissions=["credit_invalid_lead"],
+    )(action)
 
 
 @admin.register(Lead)
 class LeadAdmin(LeadAdminBase):
     inlines = [FlagInline, DecisionInline, WaveInline, OfferInline, ConsentInline]
-    actions = ["reroute", "withdraw_offers"]
+    actions = [
+        "reroute",
+        "withdraw_offers",
+        *(_proactive_credit(reason) for reason in PROACTIVE_REASONS),
+    ]
 
-    def get_actions(self, request):
-        """Credit reviewers also get one "invalid lead: credit every buyer" action per reason
-        the policy credits proactively."""
-        actions = super().get_actions(request)
-        if request.user.has_perm("credits.change_creditclaim"):
-            for reason in PROACTIVE_REASONS:
-                name = f"credit_invalid_{reason}"
-                label = REASONS_BY_SLUG[reason].label
-                actions[name] = (
-                    _proactive_credit(reason),
-                    name,
-                    f"Invalid lead ({label}): credit every buyer",
-                )
-        return actions
+    def has_route_lead_permission(self, request):
+        return request.user.has_perm("leads.route_lead")
 
-    @admin.action(description="Re-route: offer now to eligible pros not offered yet")
+    def has_credit_invalid_lead_permission(self, request):
+        return request.user.has_perm("credits.credit_invalid_lead")
+
+    @admin.action(
+        description="Re-route: offer now to eligible pros not offered yet",
+        permissions=["route_lead"],
+    )
     def reroute(self, request, queryset):
         total = 0
         for lead in queryset:
@@ -196,7 +208,10 @@ class LeadAdmin(LeadAdminBase):
             total += made
         self.message_user(request, f"{total} new offer(s) made.", messages.SUCCESS)
 
-    @admin.action(description="Withdraw all pending offers of the selected leads")
+    @admin.action(
+        description="Withdraw all pending offers of the selected leads",
+        permissions=["route_lead"],
+    )
     def withdraw_offers(self, request, queryset):
         count = sum(services.withdraw_offers(lead) for lead in queryset)
         self.message_user(request, f"{count} offer(s) withdrawn.", messages.SUCCESS)
@@ -351,9 +366,6 @@ class ScreeningQueueAdmin(ServiceFormMixin, LeadAdminBase):
     def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Why it is held")
     def reasons(self, lead):
         return "; ".join(flag.detail for flag in lead.flags.all())
@@ -395,7 +407,7 @@ class ScreeningQueueAdmin(ServiceFormMixin, LeadAdminBase):
         if done:
             self.message_user(request, f"{done} lead(s) decided.", messages.SUCCESS)
 
-    @admin.action(description="Verify selected leads (open them for pros)")
+    @admin.action(description="Verify selected leads (open them for pros)", permissions=["change"])
     def verify_selected(self, request, queryset):
         self._decide_all(
             request, queryset, lambda lead: services.verify_lead(lead, by=request.user)
@@ -410,9 +422,10 @@ class ScreeningQueueAdmin(ServiceFormMixin, LeadAdminBase):
             )
 
         action.__name__ = f"reject_as_{reason}"
-        return admin.action(description=f"Reject selected: {Lead.RejectReason(reason).label}")(
-            action
-        )
+        return admin.action(
+            description=f"Reject selected: {Lead.RejectReason(reason).label}",
+            permissions=["change"],
+        )(action)
 
     reject_as_spam = _reject_action("spam")
     reject_as_test = _reject_action("test")

@@ -111,8 +111,12 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        # The ops reports (leads/reports.py) show every contractor's money.
-        permissions = [("view_ops_reports", "Can see the ops reports")]
+        permissions = [
+            # The ops reports (leads/reports.py) show every contractor's money.
+            ("view_ops_reports", "Can see the ops reports"),
+            # Re-route and withdraw offers: the admin's Leads actions (leads/admin.py).
+            ("route_lead", "Can re-route a lead and withdraw its offers"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(max_pros__gte=1) & models.Q(max_pros__lte=10),

@@ -152,13 +152,15 @@ class Lead(models.Model):
 
 
 class Consent(models.Model):
-    """The consent the homeowner gave: the exact text shown, when, from where."""
+    """The consent the homeowner gave: the exact text shown, when, from where. Evidence
+    that must outlive the lead: a lead with a consent cannot be deleted (PROTECT); leads
+    are closed, never deleted."""
 
     class Method(models.TextChoices):
         FORM_CHECKBOX = "form_checkbox", "Checkbox ticked on Fairlead's form"
         API_ASSERTION = "api_assertion", "Asserted by an API client"
 
-    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="consent")
+    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="consent")
     text = models.TextField()
     method = models.CharField(max_length=13, choices=Method.choices, default=Method.FORM_CHECKBOX)
     given_at = models.DateTimeField()
@@ -182,7 +184,8 @@ class LeadFlag(models.Model):
         DUPLICATE = "duplicate", "Same homeowner and category within 30 days"
         PRIOR_REJECTION = "prior_rejection", "The homeowner's earlier request was rejected"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="flags")
+    # Screening history, kept as long as the lead's consent is.
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="flags")
     code = models.CharField(max_length=20, choices=Code.choices)
     detail = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -205,7 +208,8 @@ class ScreeningDecision(models.Model):
         VERIFIED = "verified", "Verified"
         REJECTED = "rejected", "Rejected"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="decisions")
+    # Screening history, kept as long as the lead's consent is.
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="decisions")
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screening_decisions"

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
 from marketplace.adminkit import ReadOnlyAdmin, ServiceFormMixin
+from marketplace.formtools import DollarsField
 from marketplace.templatetags.money import cents
 
 from . import services
@@ -26,21 +27,33 @@ class AccountAdmin(ReadOnlyAdmin):
         return cents(account.balance_cents)
 
 
+# Larger than any balance a contractor keeps: a figure above it is a slip of the keyboard.
+MAX_ADJUSTMENT_CENTS = 100_000_000
+
+
 class AdjustmentForm(forms.ModelForm):
-    amount_cents = forms.IntegerField(
-        help_text="In cents; negative to take money off (e.g. -2500 for -$25.00)."
+    """Ops type dollars as they would write them ("25" is $25.00); stored as cents."""
+
+    amount = DollarsField(
+        label="Amount ($)",
+        max_cents=MAX_ADJUSTMENT_CENTS,
+        help_text="Dollars and cents, e.g. 25 or 12.50; negative takes money off, e.g. -12.50.",
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=True)
 
     class Meta:
         model = Entry
-        fields = ["account", "amount_cents", "reason"]
+        fields = ["account", "reason"]
 
-    def clean_amount_cents(self):
-        amount = self.cleaned_data["amount_cents"]
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
         if amount == 0:
             raise forms.ValidationError("An adjustment moves a non-zero amount.")
         return amount
+
+    @property
+    def amount_cents(self) -> int:
+        return self.cleaned_data["amount"]
 
 
 @admin.register(Entry)
@@ -75,7 +88,7 @@ class EntryAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["account", "amount_cents", "reason"]
+            return ["account", "amount", "reason"]
         return [f.name for f in Entry._meta.fields]
 
     def get_readonly_fields(self, request, obj=None):
@@ -100,7 +113,7 @@ class EntryAdmin(ServiceFormMixin, admin.ModelAdmin):
             raise PermissionDenied
         entry = services.adjust(
             form.cleaned_data["account"],
-            amount_cents=form.cleaned_data["amount_cents"],
+            amount_cents=form.amount_cents,
             reason=form.cleaned_data["reason"],
             by=request.user,
         )

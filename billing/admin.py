@@ -1,9 +1,9 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from marketplace.adminkit import ReadOnlyAdmin
-from marketplace.errors import DomainError
+from marketplace.adminkit import ReadOnlyAdmin, ServiceFormMixin
+from marketplace.formtools import DollarsField
 from marketplace.templatetags.money import cents
 
 from . import services
@@ -27,25 +27,39 @@ class AccountAdmin(ReadOnlyAdmin):
         return cents(account.balance_cents)
 
 
+# Larger than any balance a contractor keeps: a figure above it is a slip of the keyboard.
+MAX_ADJUSTMENT_CENTS = 100_000_000
+
+
 class AdjustmentForm(forms.ModelForm):
-    amount_cents = forms.IntegerField(
-        help_text="In cents; negative to take money off (e.g. -2500 for -$25.00)."
+    """Ops type dollars as they would write them ("25" is $25.00); stored as cents."""
+
+    amount = DollarsField(
+        label="Amount ($)",
+        max_cents=MAX_ADJUSTMENT_CENTS,
+        help_text="Dollars and cents, e.g. 25 or 12.50; negative takes money off, e.g. -12.50.",
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=True)
 
     class Meta:
         model = Entry
-        fields = ["account", "amount_cents", "reason"]
+        fields = ["account", "reason"]
 
-    def clean_amount_cents(self):
-        amount = self.cleaned_data["amount_cents"]
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
         if amount == 0:
             raise forms.ValidationError("An adjustment moves a non-zero amount.")
         return amount
 
+    @property
+    def amount_cents(self) -> int:
+        return self.cleaned_data["amount"]
+
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(ServiceFormMixin, admin.ModelAdmin):
+    """The ledger, read-only; Add is a manual adjustment through billing.services.adjust."""
+
     list_display = [
         "created_at",
         "account",
@@ -74,7 +88,7 @@ class EntryAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["account", "amount_cents", "reason"]
+            return ["account", "amount", "reason"]
         return [f.name for f in Entry._meta.fields]
 
     def get_readonly_fields(self, request, obj=None):
@@ -97,22 +111,15 @@ class EntryAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             raise PermissionDenied
-        try:
-            entry = services.adjust(
-                form.cleaned_data["account"],
-                amount_cents=form.cleaned_data["amount_cents"],
-                reason=form.cleaned_data["reason"],
-                by=request.user,
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return
-        obj.pk = entry.pk  # so the admin's success message and log point at the real entry
-
-    def log_addition(self, request, obj, message):
-        if obj.pk:
-            return super().log_addition(request, Entry.objects.get(pk=obj.pk), message)
-        return None
+        entry = services.adjust(
+            form.cleaned_data["account"],
+            amount_cents=form.amount_cents,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+        # The admin's success message and log then name the entry the service wrote.
+        for field in Entry._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(entry, field.attname))
 
 
 @admin.register(TopUp)

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.adminkit import ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
 from marketplace.templatetags.money import cents
@@ -61,8 +62,9 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(CreditClaim)
-class CreditClaimAdmin(SimpleHistoryAdmin):
-    """The review queue: pending claims oldest first, with what a reviewer needs."""
+class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
+    """The review queue: pending claims oldest first, with what a reviewer needs. A decision
+    the policy refuses shows only its reason (ServiceFormMixin)."""
 
     form = DecisionForm
     list_display = ["filed_at", "lead_ref", "contractor", "reason", "status", "age", "appealed_at"]
@@ -206,17 +208,12 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            if data["decision"] == "approve":
-                services.approve_claim(obj, by=request.user)
-            elif data["decision"] == "partial":
-                services.approve_claim(obj, by=request.user, corrected_category=data["corrected"])
-            else:
-                services.deny_claim(
-                    obj, by=request.user, reason=data["deny_reason"], note=data["note"]
-                )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
+        if data["decision"] == "approve":
+            services.approve_claim(obj, by=request.user)
+        elif data["decision"] == "partial":
+            services.approve_claim(obj, by=request.user, corrected_category=data["corrected"])
+        else:
+            services.deny_claim(obj, by=request.user, reason=data["deny_reason"], note=data["note"])
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "show_save_and_continue": False}
@@ -226,7 +223,13 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
         self.message_user(request, "Decision recorded; the pro is emailed.", messages.SUCCESS)
         return redirect("admin:credits_creditclaim_changelist")
 
-    @admin.action(description="Reverse the credit (the homeowner contradicts it)")
+    def has_reverse_creditclaim_permission(self, request):
+        return request.user.has_perm("credits.reverse_creditclaim")
+
+    @admin.action(
+        description="Reverse the credit (the homeowner contradicts it)",
+        permissions=["reverse_creditclaim"],
+    )
     def reverse_selected(self, request, queryset):
         done = 0
         for claim in queryset:
@@ -235,4 +238,5 @@ class CreditClaimAdmin(SimpleHistoryAdmin):
                 done += 1
             except DomainError as error:
                 self.message_user(request, error.message, messages.WARNING)
-        self.message_user(request, f"{done} credit(s) reversed.", messages.SUCCESS)
+        if done:
+            self.message_user(request, f"{done} credit(s) reversed.", messages.SUCCESS)

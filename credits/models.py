@@ -44,6 +44,11 @@ class CreditClaim(models.Model):
 
     class Meta:
         ordering = ["-filed_at"]
+        # Each moves money, so each is its own permission rather than "change".
+        permissions = [
+            ("reverse_creditclaim", "Can reverse an approved credit (a ledger debit)"),
+            ("credit_invalid_lead", "Can mark a lead invalid and credit every buyer"),
+        ]
         constraints = [
             # One live claim per purchase; a claim declined at once may be filed again.
             models.UniqueConstraint(

@@ -3,10 +3,12 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from credits.policy import PROACTIVE_REASONS, REASONS_BY_SLUG
-from marketplace.adminkit import ReadOnlyAdmin
+from marketplace.adminkit import ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.services import normalize_phone
 from marketplace.templatetags.money import cents
@@ -118,6 +120,11 @@ class LeadAdminBase(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_flags=Count("flags"))
 
+    def has_delete_permission(self, request, obj=None):
+        # Leads are closed (rejected, expired, filled), never deleted: their consent and
+        # screening history are evidence that must outlive them.
+        return False
+
     def get_search_results(self, request, queryset, search_term):
         """A phone typed any way ("(619) 555-0199") finds the E.164 number stored."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -147,7 +154,11 @@ class LeadAdminBase(SimpleHistoryAdmin):
 
 
 def _proactive_credit(reason: str):
+    """One "invalid lead: credit every buyer" action per reason the policy credits
+    proactively; it moves money, so it asks for its own permission."""
+
     def action(modeladmin, request, queryset):
+        # credits builds on leads (the apps' one-way order): reached only when this runs.
         from credits import services as credit_services
 
         total = sum(
@@ -156,30 +167,33 @@ def _proactive_credit(reason: str):
         )
         modeladmin.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
 
-    return action
+    action.__name__ = f"credit_invalid_{reason}"
+    label = REASONS_BY_SLUG[reason].label
+    return admin.action(
+        description=f"Invalid lead ({label}): credit every buyer",
+        permissions=["credit_invalid_lead"],
+    )(action)
 
 
 @admin.register(Lead)
 class LeadAdmin(LeadAdminBase):
     inlines = [FlagInline, DecisionInline, WaveInline, OfferInline, ConsentInline]
-    actions = ["reroute", "withdraw_offers"]
+    actions = [
+        "reroute",
+        "withdraw_offers",
+        *(_proactive_credit(reason) for reason in PROACTIVE_REASONS),
+    ]
 
-    def get_actions(self, request):
-        """Credit reviewers also get one "invalid lead: credit every buyer" action per reason
-        the policy credits proactively."""
-        actions = super().get_actions(request)
-        if request.user.has_perm("credits.change_creditclaim"):
-            for reason in PROACTIVE_REASONS:
-                name = f"credit_invalid_{reason}"
-                label = REASONS_BY_SLUG[reason].label
-                actions[name] = (
-                    _proactive_credit(reason),
-                    name,
-                    f"Invalid lead ({label}): credit every buyer",
-                )
-        return actions
+    def has_route_lead_permission(self, request):
+        return request.user.has_perm("leads.route_lead")
 
-    @admin.action(description="Re-route: offer now to eligible pros not offered yet")
+    def has_credit_invalid_lead_permission(self, request):
+        return request.user.has_perm("credits.credit_invalid_lead")
+
+    @admin.action(
+        description="Re-route: offer now to eligible pros not offered yet",
+        permissions=["route_lead"],
+    )
     def reroute(self, request, queryset):
         total = 0
         for lead in queryset:
@@ -194,7 +208,10 @@ class LeadAdmin(LeadAdminBase):
             total += made
         self.message_user(request, f"{total} new offer(s) made.", messages.SUCCESS)
 
-    @admin.action(description="Withdraw all pending offers of the selected leads")
+    @admin.action(
+        description="Withdraw all pending offers of the selected leads",
+        permissions=["route_lead"],
+    )
     def withdraw_offers(self, request, queryset):
         count = sum(services.withdraw_offers(lead) for lead in queryset)
         self.message_user(request, f"{count} offer(s) withdrawn.", messages.SUCCESS)
@@ -278,7 +295,9 @@ class ScreeningForm(forms.ModelForm):
 
 
 @admin.register(ScreeningLead)
-class ScreeningQueueAdmin(LeadAdminBase):
+class ScreeningQueueAdmin(ServiceFormMixin, LeadAdminBase):
+    """Held leads, oldest first. A decision the rules refuse shows only its reason."""
+
     form = ScreeningForm
     list_display = ["reference", "created_at", "category", "place", "estimate", "reasons"]
     list_filter = ["category", "zip_code__state", FlaggedFilter]
@@ -347,38 +366,35 @@ class ScreeningQueueAdmin(LeadAdminBase):
     def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Why it is held")
     def reasons(self, lead):
         return "; ".join(flag.detail for flag in lead.flags.all())
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        try:
-            if data["decision"] == "verify":
-                services.verify_lead(
-                    obj,
-                    by=request.user,
-                    category=data["category"],
-                    estimated_value_cents=form.estimated_value_cents,
-                    note=data["note"],
-                    reached_homeowner=data["reached_homeowner"],
-                )
-            else:
-                services.reject_lead(
-                    obj, by=request.user, reason=data["reject_reason"], note=data["note"]
-                )
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
+        if data["decision"] == "verify":
+            services.verify_lead(
+                obj,
+                by=request.user,
+                category=data["category"],
+                estimated_value_cents=form.estimated_value_cents,
+                note=data["note"],
+                reached_homeowner=data["reached_homeowner"],
+            )
+        else:
+            services.reject_lead(
+                obj, by=request.user, reason=data["reject_reason"], note=data["note"]
+            )
 
     def response_change(self, request, obj):
         # Back to the queue: the screener's next lead is the oldest one left.
         self.message_user(request, f"{obj.reference}: decision recorded.", messages.SUCCESS)
-        from django.shortcuts import redirect
-
         return redirect("admin:leads_screeninglead_changelist")
+
+    def refused_url(self, request, object_id) -> str:
+        # Back to the queue too: a refused lead was usually decided by someone else a moment
+        # before, and has left it; if not, it is still listed there.
+        return reverse("admin:leads_screeninglead_changelist")
 
     def _decide_all(self, request, queryset, decide):
         done = 0
@@ -388,9 +404,10 @@ class ScreeningQueueAdmin(LeadAdminBase):
                 done += 1
             except DomainError as error:
                 self.message_user(request, error.message, messages.WARNING)
-        self.message_user(request, f"{done} lead(s) decided.", messages.SUCCESS)
+        if done:
+            self.message_user(request, f"{done} lead(s) decided.", messages.SUCCESS)
 
-    @admin.action(description="Verify selected leads (open them for pros)")
+    @admin.action(description="Verify selected leads (open them for pros)", permissions=["change"])
     def verify_selected(self, request, queryset):
         self._decide_all(
             request, queryset, lambda lead: services.verify_lead(lead, by=request.user)
@@ -405,9 +422,10 @@ class ScreeningQueueAdmin(LeadAdminBase):
             )
 
         action.__name__ = f"reject_as_{reason}"
-        return admin.action(description=f"Reject selected: {Lead.RejectReason(reason).label}")(
-            action
-        )
+        return admin.action(
+            description=f"Reject selected: {Lead.RejectReason(reason).label}",
+            permissions=["change"],
+        )(action)
 
     reject_as_spam = _reject_action("spam")
     reject_as_test = _reject_action("test")
@@ -467,7 +485,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(ServiceFormMixin, SimpleHistoryAdmin):
     """Reviews are the homeowner's words: ops can only hide one, with a reason."""
 
     list_display = ["submitted_at", "contractor", "rating", "hidden", "replied_at"]
@@ -497,12 +515,9 @@ class ReviewAdmin(SimpleHistoryAdmin):
         return review.purchase.contractor
 
     def save_model(self, request, obj, form, change):
-        try:
-            if obj.hidden:
-                services.hide_review(obj, reason=obj.hidden_reason)
-            else:
-                obj.hidden_reason = ""
-                obj.save(update_fields=["hidden", "hidden_reason"])
-                services.recompute_star_score(obj.purchase.contractor)
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
+        if obj.hidden:
+            services.hide_review(obj, reason=obj.hidden_reason)
+        else:
+            obj.hidden_reason = ""
+            obj.save(update_fields=["hidden", "hidden_reason"])
+            services.recompute_star_score(obj.purchase.contractor)

@@ -118,8 +118,12 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        # The ops reports (leads/reports.py) show every contractor's money.
-        permissions = [("view_ops_reports", "Can see the ops reports")]
+        permissions = [
+            # The ops reports (leads/reports.py) show every contractor's money.
+            ("view_ops_reports", "Can see the ops reports"),
+            # Re-route and withdraw offers: the admin's Leads actions (leads/admin.py).
+            ("route_lead", "Can re-route a lead and withdraw its offers"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(max_pros__gte=1) & models.Q(max_pros__lte=10),
@@ -153,13 +157,15 @@ class Lead(models.Model):
 
 
 class Consent(models.Model):
-    """The consent the homeowner gave: the exact text shown, when, from where."""
+    """The consent the homeowner gave: the exact text shown, when, from where. Evidence
+    that must outlive the lead: a lead with a consent cannot be deleted (PROTECT); leads
+    are closed, never deleted."""
 
     class Method(models.TextChoices):
         FORM_CHECKBOX = "form_checkbox", "Checkbox ticked on Fairlead's form"
         API_ASSERTION = "api_assertion", "Asserted by an API client"
 
-    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="consent")
+    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="consent")
     text = models.TextField()
     method = models.CharField(max_length=13, choices=Method.choices, default=Method.FORM_CHECKBOX)
     given_at = models.DateTimeField()
@@ -183,7 +189,8 @@ class LeadFlag(models.Model):
         DUPLICATE = "duplicate", "Same homeowner and category within 30 days"
         PRIOR_REJECTION = "prior_rejection", "The homeowner's earlier request was rejected"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="flags")
+    # Screening history, kept as long as the lead's consent is.
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="flags")
     code = models.CharField(max_length=20, choices=Code.choices)
     detail = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -206,7 +213,8 @@ class ScreeningDecision(models.Model):
         VERIFIED = "verified", "Verified"
         REJECTED = "rejected", "Rejected"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="decisions")
+    # Screening history, kept as long as the lead's consent is.
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="decisions")
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screening_decisions"

@@ -1,3 +1,7 @@
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
+from allauth.account.models import EmailAddress
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -176,7 +180,15 @@ class ContractorAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A profile never moves to another login: its leads and money would follow it.
-        return self.readonly_fields + (["user"] if obj else [])
+        # Switching a pro off stops every offer to them: only with that permission.
+        return (
+            self.readonly_fields
+            + (["user"] if obj else [])
+            + ([] if self.has_deactivate_contractor_permission(request) else ["is_active"])
+        )
+
+    def has_deactivate_contractor_permission(self, request):
+        return request.user.has_perm("marketplace.deactivate_contractor")
 
     @admin.display(description="Zips served")
     def service_area(self, obj):
@@ -207,12 +219,17 @@ class ContractorAdmin(SimpleHistoryAdmin):
     def zip_count(self, obj):
         return obj.n_zips
 
-    @admin.action(description="Deactivate: stop all offers to the selected contractors")
+    @admin.action(
+        description="Deactivate: stop all offers to the selected contractors",
+        permissions=["deactivate_contractor"],
+    )
     def deactivate(self, request, queryset):
         changed = sum(services.set_active(c, active=False) for c in queryset)
         self.message_user(request, f"{changed} contractor(s) deactivated.", messages.SUCCESS)
 
-    @admin.action(description="Activate the selected contractors")
+    @admin.action(
+        description="Activate the selected contractors", permissions=["deactivate_contractor"]
+    )
     def activate(self, request, queryset):
         changed = sum(services.set_active(c, active=True) for c in queryset)
         self.message_user(request, f"{changed} contractor(s) activated.", messages.SUCCESS)
@@ -243,3 +260,29 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Installed apps' admins, with the permission each action needs --------------------------
+# allauth and django-axes declare none, so anyone who may view the list could run them.
+
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(AllauthEmailAddressAdmin):
+    @admin.action(description="Mark selected email addresses as verified", permissions=["change"])
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request, queryset):
+        # django-axes reads the time of the login attempt being checked, which only login
+        # requests carry; None means "now" (without it the action fails with a 500).
+        request.axes_attempt_time = None
+        return super().cleanup_expired_attempts(request, queryset)

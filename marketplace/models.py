@@ -222,6 +222,8 @@ class Contractor(models.Model):
 
     class Meta:
         ordering = ["business_name", "pk"]
+        # Stopping every offer to a pro is a decision about the account, not an edit.
+        permissions = [("deactivate_contractor", "Can activate and deactivate contractors")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(service_radius_miles__gte=MIN_RADIUS_MILES)

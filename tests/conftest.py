@@ -136,8 +136,11 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def staff_groups(db):
     """The staff groups and their permissions as the migrations create them; transactional
-    tests flush migration data, so tests that need the groups ask for this."""
+    tests flush migration data, so tests that need the groups ask for this. Every migration
+    of ours that grants permissions (a GROUP_PERMISSIONS dict) is replayed, found by name, so
+    a new one is never left out."""
     import importlib
+    import pkgutil
 
     from django.apps import apps
 
@@ -146,13 +149,9 @@ def staff_groups(db):
     marketplace_groups = importlib.import_module("marketplace.migrations.0003_staff_groups")
     for name, perms in marketplace_groups.GROUPS.items():
         grant_group_permissions(apps, "marketplace", {name: [codename for _, codename in perms]})
-    for app_label, migration in [
-        ("leads", "0002_staff_permissions"),
-        ("leads", "0011_ops_reports_permission"),
-        ("billing", "0002_staff_permissions"),
-        ("billing", "0005_membership_permissions"),
-        ("credits", "0002_staff_permissions"),
-        ("territories", "0002_staff_permissions"),
-    ]:
-        module = importlib.import_module(f"{app_label}.migrations.{migration}")
-        grant_group_permissions(apps, app_label, module.GROUP_PERMISSIONS)
+    for app_label in ["marketplace", "billing", "territories", "leads", "credits"]:
+        package = importlib.import_module(f"{app_label}.migrations")
+        for migration in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
+            module = importlib.import_module(f"{app_label}.migrations.{migration}")
+            if hasattr(module, "GROUP_PERMISSIONS"):
+                grant_group_permissions(apps, app_label, module.GROUP_PERMISSIONS)

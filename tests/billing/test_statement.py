@@ -113,11 +113,11 @@ def test_finance_adjusts_a_balance_in_the_admin_with_a_reason(client, contractor
     client.force_login(finance)
     account = services.account_for(contractor)
     url = reverse("admin:billing_entry_add")
-    response = client.post(url, {"account": account.pk, "amount_cents": "2500", "reason": ""})
+    response = client.post(url, {"account": account.pk, "amount": "25", "reason": ""})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["reason"]
     response = client.post(
-        url, {"account": account.pk, "amount_cents": "2500", "reason": "Goodwill for a bad lead"}
+        url, {"account": account.pk, "amount": "25", "reason": "Goodwill for a bad lead"}
     )
     assert response.status_code == 302
     account.refresh_from_db()

@@ -19,14 +19,14 @@ def screener(client):
     return user
 
 
-def admin_post(client, url, data):
+def admin_post(client, url, data, **kwargs):
     """POST a change form as the browser would, inline management forms included."""
     page = client.get(url)
     for formset in page.context["inline_admin_formsets"]:
         management = formset.formset.management_form
         for name in management.fields:
             data.setdefault(f"{management.prefix}-{name}", management.initial.get(name, 0))
-    return client.post(url, data)
+    return client.post(url, data, **kwargs)
 
 
 def held(created_ago_minutes: int, **kwargs) -> Lead:

@@ -211,3 +211,34 @@ def test_contractor_changelist_queries_do_not_grow_with_rows(client, ops):
             assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_only_who_may_deactivate_can_switch_a_pro_off_in_the_change_form(client, contractor):
+    """ "change" alone edits the profile; switching a pro off needs deactivate_contractor."""
+    from django.contrib.auth.models import Permission
+
+    editor = UserFactory(email="editor@example.com", is_staff=True)
+    editor.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_contractor", "change_contractor"])
+    )
+    client.force_login(editor)
+    url = reverse("admin:marketplace_contractor_change", args=[contractor.pk])
+    form = client.get(url).context["adminform"].form
+    assert "is_active" not in form.fields
+    data = {
+        "business_name": "Alice Plumbing & Drains",
+        "tier": "base",
+        "categories": [c.pk for c in contractor.categories.all()],
+        "base_zip": contractor.base_zip_id,
+        "area_mode": "radius",
+        "service_radius_miles": "25",
+        "daily_lead_cap": "5",
+        "weekly_lead_cap": "20",
+        "monthly_budget_cents": "50000",
+        "timezone": "America/Los_Angeles",
+    }  # no "is_active": an unticked box, as a browser sends it
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    contractor.refresh_from_db()
+    assert contractor.business_name == "Alice Plumbing & Drains"
+    assert contractor.is_active

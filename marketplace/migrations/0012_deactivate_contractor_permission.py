@@ -17,7 +17,7 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0008_star_score_notification_claim")]
+    dependencies = [("marketplace", "0011_star_score_unrounded")]
 
     operations = [
         migrations.AlterModelOptions(

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0012_route_lead_permission'),
+        ('leads', '0015_route_lead_permission'),
     ]
 
     operations = [

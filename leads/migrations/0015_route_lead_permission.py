@@ -17,7 +17,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("leads", "0011_ops_reports_permission"),
+        ("leads", "0014_lead_unserved"),
         ("marketplace", "0003_staff_groups"),
     ]
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from leads.models import Lead, Purchase
 from marketplace.adminkit import ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
@@ -48,6 +49,50 @@ class DecisionForm(forms.ModelForm):
         return data
 
 
+class OnBehalfForm(forms.ModelForm):
+    """An account manager files a claim for a contractor (seed 003): which lead, which
+    buyer, why. The policy decides as it does for the contractor's own claims."""
+
+    lead_reference = forms.CharField(max_length=12, label="Lead reference", help_text="FL-…")
+    contractor_email = forms.EmailField(
+        label="Contractor's login email", help_text="The buyer the claim is for."
+    )
+    reason = forms.ChoiceField(
+        choices=[("", "—")] + [(r.slug, r.label) for r in policy.REASONS],
+        error_messages={"invalid_choice": policy.UNKNOWN_REASON},
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,  # the policy declines a claim without notes, in its own words
+        help_text="What the contractor told you: claims without notes are declined.",
+    )
+
+    class Meta:
+        model = CreditClaim
+        fields = []
+
+    def clean(self):
+        data = super().clean()
+        reference = (data.get("lead_reference") or "").strip().upper()
+        email = (data.get("contractor_email") or "").strip().lower()
+        if not reference or not email:
+            return data
+        purchase = (
+            Purchase.objects.select_related("contractor", "lead")
+            .filter(lead__reference=reference, contractor__user__email=email)
+            .first()
+        )
+        if purchase is None:
+            if not Lead.objects.filter(reference=reference).exists():
+                self.add_error("lead_reference", f"No lead {reference}.")
+            else:
+                self.add_error(
+                    "contractor_email", f"The contractor with this login did not buy {reference}."
+                )
+        self.purchase = purchase
+        return data
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = "overdue"
     parameter_name = "overdue"
@@ -78,6 +123,9 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
         "reason",
         "notes",
         "appeal_notes",
+        "filed_for",
+        "outcome",
+        "credited_so_far",
         "attempts",
         "screening",
         "other_claims",
@@ -96,7 +144,20 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
             "Claim",
             {"fields": ["lead_summary", "reason", "notes", "appeal_notes", "filed_at", "due_by"]},
         ),
-        ("Evidence", {"fields": ["attempts", "screening", "other_claims", "claim_rate"]}),
+        (
+            "Evidence",
+            {
+                "fields": [
+                    "filed_for",
+                    "outcome",
+                    "credited_so_far",
+                    "attempts",
+                    "screening",
+                    "other_claims",
+                    "claim_rate",
+                ]
+            },
+        ),
         ("Decision", {"fields": ["decision", "corrected", "deny_reason", "note"]}),
         (
             "Outcome",
@@ -113,14 +174,26 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
         ),
     ]
 
-    def has_add_permission(self, request):
-        return False
-
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = OnBehalfForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
     def get_fieldsets(self, request, obj=None):
-        if obj is not None and obj.status != CreditClaim.Status.PENDING:
+        if obj is None:
+            return [
+                (
+                    "File a claim for a contractor",
+                    {"fields": ["lead_reference", "contractor_email", "reason", "notes"]},
+                )
+            ]
+        if obj.status != CreditClaim.Status.PENDING:
             return [fs for fs in self.fieldsets if fs[0] != "Decision"]
         return self.fieldsets
 
@@ -191,6 +264,34 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
         )
         return f"{flags} · {decisions}{disputed}{reached}"
 
+    @admin.display(description="Filed by")
+    def filed_for(self, claim):
+        if claim.filed_by_id is None:
+            return "The contractor"
+        return f"Filed by {claim.filed_by.email} for the contractor"
+
+    @admin.display(description="How the job went")
+    def outcome(self, claim):
+        purchase = claim.purchase
+        text = purchase.get_outcome_display()
+        if purchase.outcome == purchase.Outcome.WON:
+            won = timezone.localtime(purchase.won_at) if purchase.won_at else None
+            return (
+                f"Won{f' on {won:%b %-d}' if won else ''}, final value "
+                f"{cents(purchase.final_value_cents)}"
+            )
+        if purchase.outcome == purchase.Outcome.LOST:
+            text = f"Lost: {purchase.lost_reason}"
+        if purchase.appointment_booked_at:
+            booked = timezone.localtime(purchase.appointment_booked_at)
+            text += f" · Appointment booked on {booked:%b %-d}"
+        return text
+
+    @admin.display(description="Credited on this lead so far")
+    def credited_so_far(self, claim):
+        net = queries.net_credited_cents(claim.purchase)
+        return f"{cents(net)} of {cents(claim.purchase.price_cents)} (net of reversals)"
+
     @admin.display(description="Other claims on this lead")
     def other_claims(self, claim):
         others = CreditClaim.objects.filter(purchase__lead=claim.purchase.lead).exclude(pk=claim.pk)
@@ -208,6 +309,23 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
+        if not change:
+            purchase = form.purchase
+            try:
+                claim = services.file_claim(
+                    purchase,
+                    contractor=purchase.contractor,
+                    reason=data["reason"],
+                    notes=data["notes"],
+                    by=request.user,
+                )
+            except services.ClaimDeclined as declined:
+                # Declined at once under the policy: recorded (and the contractor emailed),
+                # so it is no refusal to roll back; the page shows the reason alone.
+                claim = purchase.claims.latest("filed_at")
+                request._claim_declined = declined.message
+            obj.pk = claim.pk  # the admin's message and log point at the real claim
+            return
         if data["decision"] == "approve":
             services.approve_claim(obj, by=request.user)
         elif data["decision"] == "partial":
@@ -218,6 +336,27 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "show_save_and_continue": False}
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request, obj, message):
+        return super().log_addition(request, CreditClaim.objects.get(pk=obj.pk), message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        claim = CreditClaim.objects.get(pk=obj.pk)
+        declined = getattr(request, "_claim_declined", "")
+        if declined:
+            self.message_user(request, f"Declined at once: {declined}", messages.ERROR)
+            return redirect("admin:credits_creditclaim_change", claim.pk)
+        self.message_user(
+            request,
+            f"Claim filed for {claim.purchase.contractor}: it waits for another reviewer; "
+            "the contractor is emailed a receipt.",
+            messages.SUCCESS,
+        )
+        return redirect("admin:credits_creditclaim_change", claim.pk)
 
     def response_change(self, request, obj):
         self.message_user(request, "Decision recorded; the pro is emailed.", messages.SUCCESS)

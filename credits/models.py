@@ -28,6 +28,15 @@ class CreditClaim(models.Model):
         ServiceCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     filed_at = models.DateTimeField()
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The account manager who filed it for the contractor; empty when the "
+        "contractor filed it.",
+    )
     due_by = models.DateTimeField()
     overdue = models.BooleanField(default=False, help_text="Not decided by its due time.")
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -47,10 +47,11 @@ def deadline(purchase: Purchase):
     return policy.claim_deadline(purchase.created_at)
 
 
-def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> CreditClaim:
+def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str, by=None) -> CreditClaim:
     """File a claim. Declined at once (recorded, and the contractor told why) when the
     policy says so without a person, or when the lead was already credited in full;
-    otherwise it waits for review and the contractor gets a receipt."""
+    otherwise it waits for review and the contractor gets a receipt. `by`: the account
+    manager filing it for the contractor (seed 003), under the same policy, recorded."""
     if purchase.contractor_id != contractor.pk:
         raise ClaimNotFound("No such lead among your purchases.")
     with transaction.atomic():
@@ -74,6 +75,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
                 reason=reason,
                 notes=notes.strip(),
                 filed_at=now,
+                filed_by=by,
                 due_by=policy.review_due_by(now, time_zone=contractor.timezone),
             )
             _tell(claim, "claim_received")
@@ -83,6 +85,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str) -> Cr
                 purchase=purchase,
                 reason=reason,
                 notes=notes or "",
+                filed_by=by,
                 status=CreditClaim.Status.DECLINED,
                 decision_reason=declined,
                 filed_at=now,
@@ -183,6 +186,8 @@ def _locked_open(claim: CreditClaim) -> CreditClaim:
 def _check_reviewer(claim: CreditClaim, by) -> None:
     if claim.appealed_at is not None and claim.decided_by_id == by.pk:
         raise DomainError("An appeal is decided by another reviewer than the first decision.")
+    if claim.filed_by_id == by.pk:
+        raise DomainError("You filed this claim for the contractor: another reviewer decides it.")
 
 
 def corrected_price_cents(purchase: Purchase, category) -> int:

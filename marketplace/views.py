@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -149,6 +150,12 @@ def health(request):
     checks["time"] = timezone.now().isoformat()
     checks["status"] = "ok" if healthy else "error"
     return JsonResponse(checks, status=200 if healthy else 503)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico without reading a page: send them to the icon. A
+    temporary redirect, since the static URL carries a hash that changes with the file."""
+    return redirect(static("favicon.svg"))
 
 
 def robots(request):

@@ -58,7 +58,7 @@ def test_contractor_sees_an_offer_appear_accepts_it_and_sees_the_contact(
     page.get_by_role("button", name="Accept and pay $12.00").click()
 
     expect(page.get_by_role("heading", name="Dana Homeowner")).to_be_visible()
-    expect(page.get_by_role("button", name="Call +16195550142")).to_be_visible()
+    expect(page.get_by_role("button", name="Call (619) 555-0142")).to_be_visible()
     page.screenshot(path=str(artifacts / "lead-bought-phone.png"), full_page=True)
 
     page.get_by_role("link", name="Billing").click()

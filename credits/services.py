@@ -132,9 +132,7 @@ def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditC
             from leads.policy import estimate_job_value_cents
 
             corrected_price = lead_price_cents(
-                estimate_job_value_cents(
-                    corrected_category.typical_job_value_cents, purchase.lead.job_size
-                )
+                estimate_job_value_cents(corrected_category, purchase.lead.job_size)
             )
             amount = policy.partial_credit_cents(
                 paid_cents=purchase.price_cents, corrected_price_cents=corrected_price

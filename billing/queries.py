@@ -1,14 +1,16 @@
 """Reads of balances and statements, always scoped to one contractor."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.urls import reverse
 
+from marketplace.models import Contractor
 from marketplace.templatetags.money import cents
 
-from .models import Account, Entry
+from . import services
+from .models import Account, Entry, Membership
 from .pricing import lead_price_cents
 
 
@@ -126,3 +128,45 @@ def readiness(contractor) -> list[Missing]:
             )
         )
     return missing
+
+
+# --- What moving up a tier costs, shown before it is charged ----------------------------------
+
+
+@dataclass(frozen=True)
+class UpgradeQuote:
+    """What an upgrade charges today and renews at, as services.change_tier would do it."""
+
+    tier: str
+    label: str
+    charge_cents: int  # today, from the balance
+    prorated_from: str  # the tier whose paid month runs on, or "" for a full month
+    renews_on: datetime  # when the next month is charged
+    renewal_cents: int  # what each month costs from then
+    balance_cents: int
+
+    @property
+    def covered(self) -> bool:
+        return self.balance_cents >= self.charge_cents
+
+    @property
+    def balance_after_cents(self) -> int:
+        return self.balance_cents - self.charge_cents
+
+
+def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
+    """The quote for moving up to `tier`; None when `tier` is not above the current one."""
+    rank = services.TIER_RANK
+    if tier not in rank or rank[tier] <= rank[contractor.tier]:
+        return None
+    membership = Membership.objects.filter(contractor=contractor).first()
+    running = membership is not None and membership.period_end > now
+    return UpgradeQuote(
+        tier=tier,
+        label=Contractor.Tier(tier).label,
+        charge_cents=services.upgrade_charge_cents(membership, tier=tier, now=now),
+        prorated_from=membership.get_tier_display() if running else "",
+        renews_on=membership.period_end if running else services.add_month(now),
+        renewal_cents=services.membership_fee_cents(tier),
+        balance_cents=balance_cents(contractor),
+    )

@@ -1,10 +1,18 @@
 """Reads of balances and statements, always scoped to one contractor."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.urls import reverse
 
 from marketplace import clock
+from marketplace.models import Contractor
+from marketplace.templatetags.money import cents
 
-from .models import Account, Entry
+from . import services
+from .models import Account, Entry, Membership
+from .pricing import lead_price_cents
 
 
 def balance_cents(contractor) -> int:
@@ -30,3 +38,140 @@ def statement_months(contractor) -> list[date]:
             "created_at", "month", order="DESC", tzinfo=clock.zone(contractor)
         )
     ]
+
+
+# --- Readiness: what a contractor still lacks to receive leads --------------------------------
+# Onboarding ends on it and the Overview shows it while anything is missing. It lives here,
+# not in marketplace/, because it needs the balance and the lead price.
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing that keeps leads away, said for the contractor, with where to fix it."""
+
+    code: str  # funds | service_area | categories | paused | deactivated | star_score
+    title: str
+    sentence: str
+    url: str = ""  # empty when there is nothing to click (support reactivates an account)
+
+
+def readiness(contractor) -> list[Missing]:
+    """What is missing for leads to reach this contractor, most blocking first; empty when
+    they are ready. Funds are short when the balance is below the price of a typical lead in
+    the cheapest of their services. Three queries."""
+    settings_url = reverse("dashboard:settings")
+    missing = []
+    if not contractor.is_active:
+        missing.append(
+            Missing(
+                "deactivated",
+                "Your account is deactivated",
+                "Our team deactivated your account, so no leads reach you. "
+                "Contact Fairlead support to reactivate it.",
+            )
+        )
+    if contractor.is_paused:
+        missing.append(
+            Missing(
+                "paused",
+                "Resume offers",
+                "You paused offers: no new leads reach you until you resume them in Settings.",
+                settings_url,
+            )
+        )
+    services = list(
+        contractor.categories.filter(active=True)
+        .order_by("typical_job_value_cents", "name")
+        .values_list("name", "typical_job_value_cents")
+    )
+    if not services:
+        missing.append(
+            Missing(
+                "categories",
+                "Choose your services",
+                "You offer none of the services homeowners can ask for, so no lead matches you.",
+                settings_url,
+            )
+        )
+    if not contractor.service_areas.exists():
+        missing.append(
+            Missing(
+                "service_area",
+                "Set your service area",
+                "You serve no zip code yet, so no lead matches you.",
+                settings_url,
+            )
+        )
+    balance = balance_cents(contractor)
+    if services:
+        name, typical_cents = services[0]
+        price = lead_price_cents(typical_cents)
+        short = balance < price
+        cost = f"a typical {name} lead costs {cents(price)}"
+    else:
+        short, cost = balance <= 0, "each lead is paid from it"
+    if short:
+        missing.append(
+            Missing(
+                "funds",
+                "Add funds",
+                f"Your balance is {cents(balance)} and {cost}: leads are offered only when "
+                "your balance covers their price.",
+                reverse("billing:home"),
+            )
+        )
+    threshold = settings.STAR_SCORE_THRESHOLD
+    if contractor.star_score is not None and contractor.star_score < threshold:
+        missing.append(
+            Missing(
+                "star_score",
+                "Raise your star score",
+                # Shown rounded down, as every page shows it (leads/scoring.py).
+                f"Your star score is {int(contractor.star_score)}%, below the {threshold}% "
+                "marketplace leads need; leads sent to you by name still reach you.",
+                reverse("dashboard:home") + "#star-score",
+            )
+        )
+    return missing
+
+
+# --- What moving up a tier costs, shown before it is charged ----------------------------------
+
+
+@dataclass(frozen=True)
+class UpgradeQuote:
+    """What an upgrade charges today and renews at, as services.change_tier would do it."""
+
+    tier: str
+    label: str
+    charge_cents: int  # today, from the balance
+    prorated_from: str  # the tier whose paid month runs on, or "" for a full month
+    renews_on: datetime  # when the next month is charged
+    renewal_cents: int  # what each month costs from then
+    balance_cents: int
+
+    @property
+    def covered(self) -> bool:
+        return self.balance_cents >= self.charge_cents
+
+    @property
+    def balance_after_cents(self) -> int:
+        return self.balance_cents - self.charge_cents
+
+
+def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
+    """The quote for moving up to `tier`; None when `tier` is not above the current one."""
+    rank = services.TIER_RANK
+    if tier not in rank or rank[tier] <= rank[contractor.tier]:
+        return None
+    membership = Membership.objects.filter(contractor=contractor).first()
+    running = membership is not None and membership.period_end > now
+    return UpgradeQuote(
+        tier=tier,
+        label=Contractor.Tier(tier).label,
+        charge_cents=services.upgrade_charge_cents(membership, tier=tier, now=now),
+        prorated_from=membership.get_tier_display() if running else "",
+        renews_on=membership.period_end if running else services.add_month(now),
+        renewal_cents=services.membership_fee_cents(tier),
+        balance_cents=balance_cents(contractor),
+    )

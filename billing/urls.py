@@ -10,4 +10,5 @@ urlpatterns = [
     path("top-up/return/", views.top_up_return, name="top-up-return"),
     path("statement.csv", views.statement_csv, name="statement-csv"),
     path("membership/", views.change_tier, name="membership"),
+    path("membership/confirm/", views.confirm_upgrade, name="membership-confirm"),
 ]

@@ -6,6 +6,8 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -54,8 +56,6 @@ def billing_home(request, form=None):
 
 def _membership_context(contractor) -> dict:
     """The tiers a contractor can pick, each with what choosing it does and costs now."""
-    from django.utils import timezone
-
     from marketplace.models import Contractor
 
     membership = Membership.objects.filter(contractor=contractor).first()
@@ -80,6 +80,7 @@ def _membership_context(contractor) -> dict:
                 "fee": fee,
                 "action": action,
                 "current": tier == contractor.tier,
+                "upgrade": rank > current,
                 "scheduled": membership is not None and membership.scheduled_tier == tier,
             }
         )
@@ -89,11 +90,43 @@ def _membership_context(contractor) -> dict:
     return {"membership": membership, "tiers": tiers}
 
 
+def _confirm_page(request, quote, *, moved=False):
+    return render(
+        request,
+        "billing/confirm_upgrade.html",
+        {"nav": "billing", "contractor": request.contractor, "quote": quote, "moved": moved},
+        status=409 if moved else 200,
+    )
+
+
+@contractor_required
+def confirm_upgrade(request):
+    """The step between tapping an upgrade and paying for it: what is charged today and
+    what renews when. Only its Confirm button charges (change_tier, with the amount)."""
+    quote = queries.upgrade_quote(
+        request.contractor, tier=request.GET.get("tier", ""), now=timezone.now()
+    )
+    if quote is None:
+        return redirect("billing:home")
+    return _confirm_page(request, quote)
+
+
 @require_POST
 @contractor_required
 def change_tier(request):
+    tier = request.POST.get("tier", "")
+    quote = queries.upgrade_quote(request.contractor, tier=tier, now=timezone.now())
+    if quote is not None:
+        # An upgrade charges only the amount the contractor confirmed; without one, or
+        # when it moved since (a prorated month shrinks), they see the confirmation again.
+        confirmed = request.POST.get("confirm_cents", "")
+        if not confirmed:
+            confirm_url = reverse("billing:membership-confirm")
+            return redirect(f"{confirm_url}?{urlencode({'tier': tier})}")
+        if confirmed != str(quote.charge_cents):
+            return _confirm_page(request, quote, moved=True)
     try:
-        message = services.change_tier(request.contractor, tier=request.POST.get("tier", ""))
+        message = services.change_tier(request.contractor, tier=tier)
     except DomainError as error:
         messages.error(request, error.message)
     else:

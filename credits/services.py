@@ -195,9 +195,7 @@ def corrected_price_cents(purchase: Purchase, category) -> int:
     return lead_price(
         route=purchase.offer.route,
         category=category,
-        estimated_value_cents=estimate_job_value_cents(
-            category.typical_job_value_cents, purchase.lead.job_size
-        ),
+        estimated_value_cents=estimate_job_value_cents(category, purchase.lead.job_size),
     ).cents
 
 

@@ -3,11 +3,12 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from django.conf import settings
 from django.core.cache import cache
+
+from marketplace.models import ServiceCategory
 
 from .models import BlockedContact, Lead, LeadFlag
 
@@ -31,13 +32,6 @@ def consent_text(*, pro_name: str | None = None) -> str:
         )
     return CONSENT_TEMPLATE.format(recipients=recipients)
 
-
-# Job size answer -> share of the category's typical job value.
-JOB_SIZE_FACTORS = {
-    Lead.JobSize.SMALL: Decimal("0.5"),
-    Lead.JobSize.MEDIUM: Decimal("1"),
-    Lead.JobSize.LARGE: Decimal("2"),
-}
 
 DEFAULT_MAX_PROS = 3
 DUPLICATE_WINDOW = timedelta(days=30)
@@ -82,10 +76,15 @@ OUTCOME_STEPS = {
 }
 
 
-def estimate_job_value_cents(typical_value_cents: int, job_size: str) -> int:
-    """The estimated job value from the category's typical value and the size answer."""
-    value = Decimal(typical_value_cents) * JOB_SIZE_FACTORS[job_size]
-    return max(MIN_ESTIMATED_VALUE_CENTS, int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)))
+def estimate_job_value_cents(category: ServiceCategory, job_size: str) -> int:
+    """The estimated job value: what the category says a job of the size the homeowner
+    chose is worth (small, typical or large; ops keep the three values per category)."""
+    value = {
+        Lead.JobSize.SMALL: category.small_job_value_cents,
+        Lead.JobSize.MEDIUM: category.typical_job_value_cents,
+        Lead.JobSize.LARGE: category.large_job_value_cents,
+    }[job_size]
+    return max(MIN_ESTIMATED_VALUE_CENTS, value)
 
 
 def max_pros_for(*, one_pro_only: bool) -> int:

@@ -129,6 +129,7 @@ class LeadPreviewSerializer(serializers.ModelSerializer):
             "zip_code",
             "description",
             "timeframe",
+            "job_size",
             "estimated_value_cents",
         ]
         read_only_fields = fields
@@ -192,6 +193,7 @@ class PurchasedLeadSerializer(serializers.ModelSerializer):
     zip_code = serializers.CharField(source="lead.zip_code_id", read_only=True)
     description = serializers.CharField(source="lead.description", read_only=True)
     timeframe = serializers.CharField(source="lead.timeframe", read_only=True)
+    job_size = serializers.CharField(source="lead.job_size", read_only=True)
     estimated_value_cents = serializers.IntegerField(
         source="lead.estimated_value_cents", read_only=True
     )
@@ -217,6 +219,7 @@ class PurchasedLeadSerializer(serializers.ModelSerializer):
             "zip_code",
             "description",
             "timeframe",
+            "job_size",
             "estimated_value_cents",
             "name",
             "phone",

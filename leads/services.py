@@ -210,9 +210,7 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         timeframe=request.timeframe,
         job_size=request.job_size,
         ownership=request.ownership,
-        estimated_value_cents=policy.estimate_job_value_cents(
-            request.category.typical_job_value_cents, request.job_size
-        ),
+        estimated_value_cents=policy.estimate_job_value_cents(request.category, request.job_size),
         name=request.name.strip(),
         phone=request.phone,
         email=email,

@@ -1,9 +1,11 @@
 """django-allauth and django-axes hooks."""
 
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
-from django.contrib.sites.shortcuts import get_current_site
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,11 +16,26 @@ from .celery import enqueue_on_commit
 from .tasks import send_email
 
 
+@dataclass(frozen=True)
+class PublicSite:
+    """The site as account emails name it ("Hello from {name}!", "… on {domain}").
+
+    Without django.contrib.sites allauth would take the host of the request, which is an
+    internal address behind a proxy and 127.0.0.1 locally."""
+
+    name: str
+    domain: str
+
+
+def public_site() -> PublicSite:
+    return PublicSite(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         """Render in the request, send from a worker after commit (retried if SMTP fails)."""
         request = allauth_context.request
-        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx = {"request": request, "email": email, "current_site": public_site()}
         ctx.update(context)
         message = self.render_mail(template_prefix, email, ctx)
         html = next(

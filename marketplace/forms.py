@@ -4,6 +4,7 @@ from .errors import DomainError
 from .formtools import FairleadForm
 from .models import MAX_RADIUS_MILES, MIN_RADIUS_MILES, Contractor, ServiceCategory
 from .services import ProfileChanges, get_zip, normalize_phone, parse_zip_list
+from .templatetags.phone import phone
 
 US_TIME_ZONES = [
     ("America/New_York", "Eastern (New York)"),
@@ -94,7 +95,7 @@ class ContractorProfileForm(FairleadForm):
             return {}
         return {
             "business_name": contractor.business_name,
-            "phone": contractor.phone,
+            "phone": phone(contractor.phone),
             "website": contractor.website,
             "base_zip": contractor.base_zip_id,
             "categories": list(contractor.categories.all()),

@@ -82,14 +82,25 @@ class User(AbstractUser):
 
 
 class ServiceCategory(models.Model):
-    """A kind of job homeowners ask for. Its typical value anchors the 1% lead price."""
+    """A kind of job homeowners ask for. What a small, a typical (medium) and a large job of
+    it is worth sets a lead's estimate, and so its 1% price (leads.policy)."""
 
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.CharField(max_length=200, blank=True)
+    small_job_value_cents = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="A small job (a repair or a quick job) in cents: the estimate of a lead "
+        "marked Small.",
+    )
     typical_job_value_cents = models.PositiveIntegerField(
         validators=[MinValueValidator(100)],
-        help_text="Typical job value in cents; a lead's estimate starts from it.",
+        help_text="A typical job in cents: the estimate of a lead marked Medium.",
+    )
+    large_job_value_cents = models.PositiveIntegerField(
+        validators=[MinValueValidator(100)],
+        help_text="A large job (a replacement or a big project) in cents: the estimate of a "
+        "lead marked Large.",
     )
     active = models.BooleanField(default=True)
 
@@ -102,6 +113,14 @@ class ServiceCategory(models.Model):
             models.CheckConstraint(
                 condition=models.Q(typical_job_value_cents__gte=100),
                 name="category_typical_value_at_least_one_dollar",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(small_job_value_cents__gt=0)
+                & models.Q(small_job_value_cents__lt=models.F("typical_job_value_cents"))
+                & models.Q(typical_job_value_cents__lt=models.F("large_job_value_cents")),
+                name="category_job_values_by_size_in_order",
+                violation_error_message="A small job must be worth less than a typical one, "
+                "and a typical one less than a large one.",
             ),
         ]
 

@@ -38,6 +38,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL used in emails and SMS, where there is no request to build it from.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# What emails call the site ("Hello from Fairlead!"); django.contrib.sites is not installed.
+SITE_NAME = "Fairlead"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -51,6 +52,13 @@ def contractor_required(view=None, *, onboarded=True):
     return decorator(view) if view else decorator
 
 
+def _readiness(contractor):
+    # billing builds on marketplace (its views use contractor_required): imported here.
+    from billing.queries import readiness
+
+    return readiness(contractor)
+
+
 @contractor_required
 def dashboard_home(request):
     contractor = request.contractor
@@ -59,6 +67,7 @@ def dashboard_home(request):
         "dashboard/home.html",
         {
             "contractor": contractor,
+            "missing": _readiness(contractor),
             "categories": contractor.categories.all(),
             "area": queries.service_area_summary(contractor),
             "score": _score_parts(contractor),
@@ -84,6 +93,8 @@ def _profile_form_view(request, *, template, success_message, next_url):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
+                if callable(success_message):
+                    success_message = success_message(contractor)
                 messages.success(request, success_message)
                 return redirect(next_url)
     else:
@@ -98,9 +109,16 @@ def onboarding(request):
     return _profile_form_view(
         request,
         template="dashboard/onboarding.html",
-        success_message="You're all set. New leads that fit you will show up under Offers.",
+        success_message=_onboarding_done,
         next_url="dashboard:home",
     )
+
+
+def _onboarding_done(contractor) -> str:
+    """Onboarding ends on the truth: ready, or not yet (the Overview lists what is missing)."""
+    if _readiness(contractor):
+        return "Your business is set up, but leads cannot reach you yet: see what is missing below."
+    return "You're ready. New leads that fit you will show up under Offers."
 
 
 @contractor_required
@@ -152,6 +170,12 @@ def health(request):
     checks["time"] = timezone.now().isoformat()
     checks["status"] = "ok" if healthy else "error"
     return JsonResponse(checks, status=200 if healthy else 503)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico without reading a page: send them to the icon. A
+    temporary redirect, since the static URL carries a hash that changes with the file."""
+    return redirect(static("favicon.svg"))
 
 
 def robots(request):

@@ -16,6 +16,20 @@ from .models import DemandIndex, PriceOverride, TerritorySubscription
 # The territory page never lists more zips than this at once.
 MAX_ZIPS_SHOWN = 300
 
+# Territories are sold where homes are. PO-box and single-organisation (UNIQUE) zip codes
+# have none, and MILITARY ones are overseas APO/FPO addresses: no lead comes from them.
+TERRITORY_ZIP_KINDS = (ZipCode.Kind.STANDARD,)
+
+
+def is_territory_zip(zip_code: ZipCode) -> bool:
+    return zip_code.kind in TERRITORY_ZIP_KINDS
+
+
+def not_a_territory(zip_codes: list[ZipCode]) -> str:
+    """Why these zips cannot be territories, in words, e.g. "92112 is a PO box zip code: …"."""
+    named = ", ".join(f"{z.code} is a {z.get_kind_display()}" for z in zip_codes)
+    return f"{named} zip code: territories cover zip codes where homes are."
+
 
 def holder(*, zip_code_id: str, category_id: int) -> TerritorySubscription | None:
     """The subscription holding a pair (active or in its grace period), if any."""
@@ -184,6 +198,11 @@ def find_zips(*, q: str = "", metro: str = "", radius_miles: int = 5) -> list[Zi
             )
     else:
         return []
-    codes = codes[:MAX_ZIPS_SHOWN]
-    by_code = ZipCode.objects.in_bulk(codes)
-    return [by_code[c] for c in codes if c in by_code]
+    by_code = ZipCode.objects.filter(kind__in=TERRITORY_ZIP_KINDS).in_bulk(codes)
+    found = [by_code[c] for c in codes if c in by_code][:MAX_ZIPS_SHOWN]
+    if not found:
+        raise SearchError(
+            "No zip codes where homes are in this search (PO-box and single-organisation "
+            "zip codes have no territories). Try a wider radius or a city."
+        )
+    return found

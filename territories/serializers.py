@@ -3,7 +3,7 @@ from rest_framework import serializers
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
 
-from . import services
+from . import queries, services
 from .models import TerritorySubscription
 from .services import MAX_ZIPS_PER_ORDER
 
@@ -50,7 +50,12 @@ class TerritoryQuerySerializer(serializers.Serializer):
     )
 
     def validate_zip(self, value):
-        return _zip_codes_named(value.split(","))
+        """The zips named, less those that cannot be territories (said when none is left)."""
+        zips = _zip_codes_named(value.split(","))
+        kept = [z for z in zips if queries.is_territory_zip(z)]
+        if not kept:
+            raise serializers.ValidationError(queries.not_a_territory(zips))
+        return kept
 
 
 class SubscriptionSerializer(serializers.ModelSerializer):

@@ -90,6 +90,9 @@ def _check_order(contractor: Contractor, zip_codes: list[ZipCode], category) -> 
         )
     if len({z.code for z in zip_codes}) != len(zip_codes):
         raise TerritoryError("A zip code is listed twice.", field="zip_codes")
+    homeless = [z for z in zip_codes if not queries.is_territory_zip(z)]
+    if homeless:
+        raise TerritoryError(queries.not_a_territory(homeless), field="zip_codes")
     # A territory's leads go to its subscriber: only a pro who does the work, there.
     if not contractor.categories.filter(pk=category.pk).exists():
         raise TerritoryError(

@@ -37,6 +37,9 @@ class ServiceCategoryFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Category {n}")
     slug = factory.Sequence(lambda n: f"category-{n}")
     typical_job_value_cents = 45_000
+    # Test data: half and twice the typical job unless a test names its own values.
+    small_job_value_cents = factory.LazyAttribute(lambda c: max(1, c.typical_job_value_cents // 2))
+    large_job_value_cents = factory.LazyAttribute(lambda c: c.typical_job_value_cents * 2)
     active = True
 
 

@@ -121,7 +121,9 @@ def test_the_billing_page_shows_each_tier_with_what_it_costs_now(clock, client, 
     client.force_login(contractor.user)
     html = client.get(reverse("billing:home")).content.decode()
     assert "Upgrade now: $49.00 today" in html and "Upgrade now: $149.00 today" in html
-    response = client.post(reverse("billing:membership"), {"tier": "pro"}, follow=True)
+    response = client.post(
+        reverse("billing:membership"), {"tier": "pro", "confirm_cents": "4900"}, follow=True
+    )
     html = response.content.decode()
     assert "You are now on Pro. We charged $49.00." in html
     assert "Move down on Apr 2" in html

@@ -133,3 +133,18 @@ def test_finance_adjusts_a_balance_in_the_admin_with_a_reason(client, contractor
     client.post(change, {"amount_cents": "999999"})
     account.refresh_from_db()
     assert account.balance_cents == 2_500
+
+
+def test_the_csv_link_follows_the_month_picked_without_a_reload(contractor_client, history):
+    """Picking a month swaps the statement in place (htmx); the CSV link is swapped with it."""
+    csv_url = reverse("billing:statement-csv")
+    swapped = contractor_client.get(
+        reverse("billing:home"), {"month": "2026-02"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'href="{csv_url}?month=2026-02"' in swapped
+    back = contractor_client.get(
+        reverse("billing:home"), {"month": ""}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'href="{csv_url}"' in back and "?month=" not in back
+    page = contractor_client.get(reverse("billing:home"), {"month": "2026-03"}).content.decode()
+    assert page.count(f'href="{csv_url}?month=2026-03"') == 1

@@ -55,10 +55,12 @@ def test_contractor_sees_an_offer_appear_accepts_it_and_sees_the_contact(
     page.get_by_role("button", name="Accept…").click()
     expect(page.get_by_text("Balance after")).to_be_visible()
     expect(page.locator("table")).to_contain_text("$488.00")
+    expect(page.locator("table")).to_contain_text("Medium: a typical job")  # the size chosen
+    page.screenshot(path=str(artifacts / "offer-accept-phone.png"), full_page=True)
     page.get_by_role("button", name="Accept and pay $12.00").click()
 
     expect(page.get_by_role("heading", name="Dana Homeowner")).to_be_visible()
-    expect(page.get_by_role("button", name="Call +16195550142")).to_be_visible()
+    expect(page.get_by_role("button", name="Call (619) 555-0142")).to_be_visible()
     page.screenshot(path=str(artifacts / "lead-bought-phone.png"), full_page=True)
 
     page.get_by_role("link", name="Billing").click()

@@ -35,6 +35,7 @@ def test_offers_list_hides_the_contact_and_filters_by_status(contractor_api, con
         "zip_code",
         "description",
         "timeframe",
+        "job_size",
         "estimated_value_cents",
     }
     assert not CONTACT & set(offer["lead"])

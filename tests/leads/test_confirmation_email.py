@@ -120,7 +120,7 @@ def test_a_lead_saved_while_the_broker_is_down_gets_its_confirmation_from_the_sw
 
 
 def test_a_request_closed_as_a_duplicate_says_so_in_its_confirmation(
-    client, quote_data, django_capture_on_commit_callbacks
+    client, quote_data, san_diego_pro, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("leads:quote"), quote_data())

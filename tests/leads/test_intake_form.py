@@ -59,10 +59,11 @@ def test_thank_you_page_shows_the_reference_and_status_link(client, submit, quot
 
 @pytest.mark.parametrize(
     ("job_size", "one_pro_only", "value", "max_pros"),
-    [("small", False, 22_500, 3), ("medium", True, 45_000, 1), ("large", "on", 90_000, 1)],
+    # The seeded plumbing category: a small job $200, a typical one $450, a large one $2,500.
+    [("small", False, 20_000, 3), ("medium", True, 45_000, 1), ("large", "on", 250_000, 1)],
 )
 def test_job_size_sets_the_estimate_and_one_pro_only_caps_the_sale(
-    submit, quote_data, job_size, one_pro_only, value, max_pros
+    submit, quote_data, plumbing, job_size, one_pro_only, value, max_pros
 ):
     data = quote_data(job_size=job_size)
     if one_pro_only:
@@ -70,6 +71,9 @@ def test_job_size_sets_the_estimate_and_one_pro_only_caps_the_sale(
     submit(data)
     lead = Lead.objects.get()
     assert (lead.estimated_value_cents, lead.max_pros) == (value, max_pros)
+    assert value == getattr(
+        plumbing, f"{'typical' if job_size == 'medium' else job_size}_job_value_cents"
+    )
 
 
 @pytest.mark.parametrize(

@@ -165,7 +165,7 @@ def test_the_page_costs_the_same_queries_for_a_few_zips_or_a_whole_metro(
 
     few, few_rows = count({"category": "plumbing", "q": "78701", "radius": 1})
     many, many_rows = count({"category": "plumbing", "metro": "san-diego"})
-    assert len(few_rows) < 20 and len(many_rows) > 100
+    assert len(few_rows) < 20 and len(many_rows) > 50  # 57 San Diego zips where homes are
     assert few == many
     with django_assert_num_queries(few):
         page_client.get(PAGE, {"category": "plumbing", "metro": "austin"})

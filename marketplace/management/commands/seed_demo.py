@@ -317,7 +317,8 @@ class Command(BaseCommand):
                 elif roll < 0.55:
                     lead_services.record_outcome(purchase, outcome=Purchase.Outcome.APPOINTMENT)
                 else:
-                    value = category.typical_job_value_cents * rng.uniform(0.6, 1.8)
+                    # Won near the estimate of the job's size, as real quotes land.
+                    value = lead.estimated_value_cents * rng.uniform(0.6, 1.8)
                     lead_services.record_outcome(
                         purchase,
                         outcome=Purchase.Outcome.WON,

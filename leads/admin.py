@@ -191,14 +191,15 @@ class LeadAdmin(LeadAdminBase):
         return request.user.has_perm("credits.credit_invalid_lead")
 
     @admin.action(
-        description="Re-route: offer now to eligible pros not offered yet",
+        description="Re-route: offer now to eligible pros not offered yet (a request to a "
+        "chosen pro: to other pros, with the homeowner's agreement)",
         permissions=["route_lead"],
     )
     def reroute(self, request, queryset):
         total = 0
         for lead in queryset:
             try:
-                made = services.reroute_lead(lead)
+                made = services.reroute_lead(lead, by=request.user)
             except DomainError as error:
                 self.message_user(request, str(error), messages.WARNING)
                 continue
@@ -236,6 +237,7 @@ class LeadAdmin(LeadAdminBase):
         "timeframe",
         "ownership",
         "one_pro_only",
+        "unserved",
     ]
     exclude = ["status_token"]  # the homeowner's private link stays private
 

@@ -97,6 +97,18 @@ class Lead(models.Model):
         help_text="No active pro served this service in this zip when the request came in: "
         "the homeowner was told so at once, and ops see it as demand to recruit for.",
     )
+    chosen_pro_unavailable_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The pro chosen on a profile could not take it (declined, let the offer "
+        "expire, or cannot take requests): the homeowner was asked whether to send it on.",
+    )
+    released_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A request to one chosen pro that the homeowner agreed (or told ops) to "
+        "send to other pros: routed as a marketplace request from then on.",
+    )
     homeowner_hired_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -164,8 +176,12 @@ class Consent(models.Model):
     class Method(models.TextChoices):
         FORM_CHECKBOX = "form_checkbox", "Checkbox ticked on Fairlead's form"
         API_ASSERTION = "api_assertion", "Asserted by an API client"
+        STATUS_PAGE = "status_page", "Agreed on the private status page"
+        OPS_RECORDED = "ops_recorded", "Recorded by Fairlead staff"
 
-    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="consent")
+    # A request has its consent from intake; a request to one chosen pro gets a second one
+    # if the homeowner agrees to send it to other pros (services.release_profile_lead).
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="consents")
     text = models.TextField()
     method = models.CharField(max_length=13, choices=Method.choices, default=Method.FORM_CHECKBOX)
     given_at = models.DateTimeField()

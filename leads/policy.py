@@ -33,6 +33,15 @@ def consent_text(*, pro_name: str | None = None) -> str:
     return CONSENT_TEMPLATE.format(recipients=recipients)
 
 
+def release_consent_text() -> str:
+    """What a homeowner agrees to when the pro they chose cannot take their request and
+    they ask us to send it on: the status page shows it next to the button, word for word."""
+    return CONSENT_TEMPLATE.format(
+        recipients=f"up to {DEFAULT_MAX_PROS} other local home-service professionals (one if "
+        "I asked for only one), as the pro I chose cannot take it"
+    )
+
+
 DEFAULT_MAX_PROS = 3
 DUPLICATE_WINDOW = timedelta(days=30)
 # A resubmission after one of these rejections is held for a person, not opened.

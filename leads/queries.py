@@ -13,6 +13,11 @@ HOMEOWNER_STATUS = {
         "A member of our team is checking a detail of your request. This usually takes "
         "less than a business day.",
     ),
+    "chosen_pro_unavailable": (
+        "Your chosen pro can't take it",
+        "The pro you chose cannot take your request right now. We have not shared it with "
+        "anyone else: say below whether to send it to other local pros who do this work.",
+    ),
     "unserved": (
         "No pro covers this yet",
         "No pro on Fairlead does this work in your zip code yet. We keep your request until "
@@ -47,6 +52,8 @@ def homeowner_status(lead: Lead) -> dict:
     key = lead.status
     if lead.unserved and lead.status == Lead.Status.OPEN and not lead.purchases.exists():
         key = "unserved"
+    if awaits_release(lead):
+        key = "chosen_pro_unavailable"
     title, explanation = HOMEOWNER_STATUS[key]
     if lead.homeowner_hired_at is not None:
         title = "Closed"
@@ -57,6 +64,16 @@ def homeowner_status(lead: Lead) -> dict:
             "Use the link in the first confirmation email to follow it."
         )
     return {"title": title, "explanation": explanation}
+
+
+def awaits_release(lead: Lead) -> bool:
+    """The pro the homeowner chose cannot take it, and the homeowner has not yet said
+    whether to send it to other pros."""
+    return (
+        lead.status == Lead.Status.OPEN
+        and lead.chosen_pro_unavailable_at is not None
+        and lead.released_at is None
+    )
 
 
 def masked_email(lead: Lead) -> str:
@@ -113,7 +130,7 @@ def _local_month_start(contractors, now):
     )
 
 
-def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
+def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
     """Contractors who may buy this lead now: the rules on the contractor's side of DESIGN
     step 5, used both to choose whom to offer a lead and again when they accept it.
 
@@ -122,7 +139,8 @@ def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
     contractor's local month) plus this price within the monthly budget, and never bought
     this homeowner for this category in 30 days. The balance is checked when offering and,
     under a lock, when paying. The star score gates the marketplace only (seed 004): a
-    territory's subscriber paid for its leads (`marketplace=False`).
+    territory's subscriber paid for its leads, and a homeowner chose a profile lead's pro
+    (`star_gated=False`).
     """
     from django.conf import settings
     from django.db.models import Count, OuterRef, Q, Sum
@@ -132,7 +150,7 @@ def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
     contractors = Contractor.objects.filter(
         is_active=True, is_paused=False, onboarded_at__isnull=False
     )
-    if marketplace:
+    if star_gated:
         contractors = contractors.filter(
             Q(star_score__isnull=True) | Q(star_score__gte=settings.STAR_SCORE_THRESHOLD)
         )
@@ -150,6 +168,21 @@ def buyers(lead: Lead, *, price_cents: int, now, marketplace: bool = True):
             spent_month__lte=F("monthly_budget_cents") - price_cents,
         )
     )
+
+
+def takes_profile_requests(contractor) -> bool:
+    """May homeowners ask this pro for a quote now? Active, onboarded, not paused, and a
+    balance that covers the smallest job in their services (a profile lead's price: the
+    marketplace rate, never star-gated). Reads the contractor's prefetched categories and
+    account, so a directory page costs no query per pro."""
+    from billing.pricing import lead_price_cents
+
+    if not (contractor.is_active and contractor.onboarded_at and not contractor.is_paused):
+        return False
+    smallest = [c.small_job_value_cents for c in contractor.categories.all() if c.active]
+    account = getattr(contractor, "account", None)
+    balance = account.balance_cents if account is not None else 0
+    return bool(smallest) and balance >= lead_price_cents(min(smallest))
 
 
 def covered(*, category_id: int, zip_code_id: str) -> bool:

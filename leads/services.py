@@ -122,9 +122,13 @@ def clean_description(text: str) -> str:
 
 
 def clean_profile_contractor(contractor: Contractor, *, category, zip_code) -> Contractor:
-    """A profile lead must fit the pro it is sent to."""
-    if not contractor.is_active or not contractor.is_onboarded:
-        raise IntakeError("This pro is not taking requests right now.", field="category")
+    """A profile lead must fit the pro it is sent to, who must take requests now."""
+    if not queries.takes_profile_requests(contractor):
+        raise IntakeError(
+            f"{contractor.business_name} is not taking new requests right now. Send your "
+            "request to other local pros instead.",
+            field="category",
+        )
     if not contractor.categories.filter(pk=category.pk).exists():
         raise IntakeError(
             f"{contractor.business_name} does not offer {category.name.lower()}.",
@@ -503,8 +507,20 @@ def _start_routing(lead_id: int) -> Lead | None:
                 note=f"{pro.business_name} already bought this homeowner's request.",
             )
             return lead
+        if not _chosen_pro_can_take(lead, pro, now=now):
+            # Paused, deactivated, out of funds or over their limits since the homeowner
+            # picked them: no offer they cannot accept; the homeowner decides what next.
+            _ask_homeowner(lead)
+            return lead
         _make_offers(lead, [pro], route=Offer.Route.PROFILE, tier="", now=now)
         return lead
+    _route_general(lead, now=now)
+    return lead
+
+
+def _route_general(lead: Lead, *, now) -> None:
+    """A request for whoever does the job: the territory's subscriber alone for a window,
+    if there is one who can take it, then the marketplace waves."""
     start = now
     subscriber = _available_subscriber(lead, now=now)
     if subscriber is not None:
@@ -520,6 +536,80 @@ def _start_routing(lead_id: int) -> Lead | None:
         # The marketplace waits for the window; a decline brings it forward.
         start = now + window
     _schedule_waves(lead, start=start)
+
+
+def _chosen_pro_can_take(lead: Lead, pro: Contractor, *, now) -> bool:
+    """Could the pro a homeowner chose buy this profile lead now? Not star-gated (seed
+    004's gate is for marketplace leads)."""
+    price = _price(lead, Offer.Route.PROFILE).cents
+    return (
+        queries.buyers(lead, price_cents=price, now=now, star_gated=False)
+        .filter(pk=pro.pk, account__balance_cents__gte=price)
+        .exists()
+    )
+
+
+def _ask_homeowner(lead: Lead) -> None:
+    """The chosen pro cannot take the request: ask the homeowner, once, whether to send it
+    to other pros (by email, answered on the status page). Without their word it goes to
+    nobody else: their consent named that pro alone."""
+    if lead.chosen_pro_unavailable_at is not None or lead.released_at is not None:
+        return
+    lead.chosen_pro_unavailable_at = timezone.now()
+    lead.save(update_fields=["chosen_pro_unavailable_at", "updated_at"])
+    notify_address(
+        lead.email,
+        time_zone=lead.zip_code.timezone,
+        template="chosen_pro_unavailable",
+        context={
+            "lead": lead,
+            "contractor_name": lead.profile_contractor.business_name,
+            "status_url": status_url(lead),
+        },
+    )
+
+
+class NotReleasable(DomainError):
+    status_code = 409
+
+
+@transaction.atomic
+def release_profile_lead(
+    lead: Lead,
+    *,
+    consent_text: str,
+    method: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> Lead:
+    """Send a request made to one chosen pro to other pros, with the homeowner's word
+    (their click on the status page, or what they told ops), recorded as a consent. It is
+    then routed as any request: the territory's subscriber, then the marketplace waves,
+    with a fresh LEAD_TTL_HOURS to find them; the chosen pro is not offered it again."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status != Lead.Status.OPEN or not lead.profile_contractor_id:
+        raise NotReleasable(f"{lead.reference} is not an open request to one chosen pro.")
+    if lead.released_at is not None:
+        return lead  # a second click: sent already
+    if lead.offers.filter(route=Offer.Route.PROFILE, status=Offer.Status.PENDING).exists():
+        raise NotReleasable(
+            f"{lead.profile_contractor.business_name} still has the offer; it is sent on "
+            "only when they cannot take it."
+        )
+    now = timezone.now()
+    Consent.objects.create(
+        lead=lead,
+        text=consent_text,
+        method=method,
+        given_at=now,
+        ip_address=ip_address,
+        user_agent=user_agent[:500],
+    )
+    lead.released_at = now
+    lead.routed_at = now  # the time to find pros starts again
+    lead.save(update_fields=["released_at", "routed_at", "updated_at"])
+    _route_general(lead, now=now)
+    send_due_waves(lead_id=lead.pk)  # the first wave goes out now, as at routing
     return lead
 
 
@@ -546,7 +636,7 @@ def _available_subscriber(lead: Lead, *, now) -> Contractor | None:
     fee = _price(lead, Offer.Route.TERRITORY).cents
     pro = holding.contractor
     if (
-        not queries.serving(queries.buyers(lead, price_cents=fee, now=now, marketplace=False), lead)
+        not queries.serving(queries.buyers(lead, price_cents=fee, now=now, star_gated=False), lead)
         .filter(pk=pro.pk, account__balance_cents__gte=fee)
         .exists()
     ):
@@ -681,12 +771,13 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
             f"You no longer hold the exclusive {lead.category.name.lower()} territory in "
             f"{lead.zip_code_id}, so this lead went to the marketplace."
         )
+    star_gated = offer.route == Offer.Route.MARKETPLACE  # seed 004: marketplace leads only
     if (
-        not queries.buyers(lead, price_cents=offer.price_cents, now=now, marketplace=not exclusive)
+        not queries.buyers(lead, price_cents=offer.price_cents, now=now, star_gated=star_gated)
         .filter(pk=contractor.pk)
         .exists()
     ):
-        raise NotABuyer(_why_not_a_buyer(contractor, lead, now=now))
+        return None, NotABuyer(_why_not_a_buyer(contractor, lead, now=now, star_gated=star_gated))
     entry = billing.post_entry(
         account,
         kind=Entry.Kind.LEAD_PURCHASE,
@@ -702,8 +793,9 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
     offer.status = Offer.Status.ACCEPTED
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
-    if exclusive or taken + 1 >= lead.max_pros:
-        # Full, or exclusive (a territory lead is not resold: the marketplace never sees it).
+    if exclusive or offer.route == Offer.Route.PROFILE or taken + 1 >= lead.max_pros:
+        # Full; or exclusive (a territory lead is not resold); or the pro the homeowner
+        # chose bought it: the request is answered.
         _set_status(lead, Lead.Status.FILLED)
     notify_contractor(
         contractor,
@@ -735,7 +827,7 @@ def _holds_territory(contractor: Contractor, lead: Lead) -> bool:
     )
 
 
-def _why_not_a_buyer(contractor: Contractor, lead: Lead, *, now) -> str:
+def _why_not_a_buyer(contractor: Contractor, lead: Lead, *, now, star_gated: bool) -> str:
     """The reason buyers() left this pro out, in words they can act on."""
     contractor = Contractor.objects.get(pk=contractor.pk)
     if not contractor.is_active or not contractor.is_onboarded:
@@ -746,7 +838,7 @@ def _why_not_a_buyer(contractor: Contractor, lead: Lead, *, now) -> str:
         contractor=contractor, lead__in=queries.same_homeowner_leads(lead, now)
     ).exists():
         return "You already bought this homeowner's request for this service in the last 30 days."
-    if not scoring.passes(contractor.star_score, settings.STAR_SCORE_THRESHOLD):
+    if star_gated and not scoring.passes(contractor.star_score, settings.STAR_SCORE_THRESHOLD):
         return "Your star score is below what marketplace leads need."
     return (
         "Buying this lead would go over your daily or weekly lead cap or your monthly "
@@ -787,9 +879,14 @@ def decline_offer(offer: Offer, *, contractor: Contractor) -> Offer:
         if current is None:
             raise OfferNotFound("No such offer.")
         raise OfferNotPending(f"This offer is {current.get_status_display().lower()}.")
-    offer = Offer.objects.select_related("lead").get(pk=offer.pk)
-    if offer.route == Offer.Route.TERRITORY and offer.lead.status == Lead.Status.OPEN:
-        _end_territory_window(offer.lead, now=now)
+    offer = Offer.objects.select_related("lead__profile_contractor", "lead__zip_code").get(
+        pk=offer.pk
+    )
+    if offer.lead.status == Lead.Status.OPEN:
+        if offer.route == Offer.Route.TERRITORY:
+            _end_territory_window(offer.lead, now=now)
+        elif offer.route == Offer.Route.PROFILE:
+            _ask_homeowner(offer.lead)
     return offer
 
 
@@ -815,9 +912,17 @@ def expire_offers_and_leads() -> dict:
     """Beat: offers past OFFER_TTL_MINUTES expire; open leads past LEAD_TTL_HOURS stop.
     A lead nobody bought expires and the homeowner is told; one with buyers is filled."""
     now = timezone.now()
-    expired_offers = Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now).update(
-        status=Offer.Status.EXPIRED
+    due = Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=now)
+    chosen_pro_missed = list(
+        due.filter(route=Offer.Route.PROFILE, lead__status=Lead.Status.OPEN).values_list(
+            "lead_id", flat=True
+        )
     )
+    expired_offers = due.update(status=Offer.Status.EXPIRED)
+    for lead in Lead.objects.filter(pk__in=chosen_pro_missed).select_related(
+        "profile_contractor", "zip_code"
+    ):
+        _ask_homeowner(lead)  # the chosen pro let it pass
     cutoff = now - timedelta(hours=settings.LEAD_TTL_HOURS)
     expired_leads = 0
     for lead_id in Lead.objects.filter(status=Lead.Status.OPEN, routed_at__lte=cutoff).values_list(
@@ -943,14 +1048,29 @@ def record_outcome(
 
 
 @transaction.atomic
-def reroute_lead(lead: Lead) -> int:
+def reroute_lead(lead: Lead, *, by=None) -> int:
     """Ops: offer an open marketplace lead now to every eligible pro of every tier not
     offered it yet. Earlier waves and offers stay as they were (routing history); returns
-    how many offers were made. A profile lead stays with the pro the homeowner chose; a
-    lead in a territory subscriber's window raises DomainError."""
+    how many offers were made. A request to a chosen pro is sent to other pros, recorded as
+    the homeowner's word given to `by` (release_profile_lead); a lead in a territory
+    subscriber's window raises DomainError."""
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    if lead.status != Lead.Status.OPEN or lead.profile_contractor_id:
+    if lead.status != Lead.Status.OPEN:
         return 0
+    if lead.profile_contractor_id and lead.released_at is None:
+        # A request to one chosen pro goes to others only with the homeowner's word: ops
+        # re-route it after speaking with them, and that is recorded as their consent.
+        if by is None:
+            raise DomainError("Re-routing a request to a chosen pro needs the staff member.")
+        release_profile_lead(
+            lead,
+            consent_text=(
+                f"The homeowner agreed, speaking with Fairlead, to send this request to "
+                f"other local pros; recorded by {by.email}."
+            ),
+            method=Consent.Method.OPS_RECORDED,
+        )
+        return lead.offers.filter(status=Offer.Status.PENDING).count()
     if lead.routed_at is None:
         # Routing decides first whether a territory subscriber has the first right to it.
         raise DomainError(

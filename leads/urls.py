@@ -11,5 +11,6 @@ urlpatterns = [
     path("requests/<str:token>/", views.request_status, name="status"),
     path("requests/<str:token>/not-mine/", views.dispute, name="dispute"),
     path("requests/<str:token>/hired/", views.hired, name="hired"),
+    path("requests/<str:token>/other-pros/", views.release, name="release"),
     path("reviews/<str:token>/", views.review, name="review"),
 ]

@@ -12,14 +12,14 @@ from credits import policy as credit_policy
 from credits import queries as credit_queries
 from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
-from marketplace.http import limited
+from marketplace.http import client_ip, limited
 from marketplace.models import Contractor
 from marketplace.templatetags.money import cents
 from marketplace.views import contractor_required
 
-from . import queries, services
+from . import policy, queries, services
 from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
-from .models import Lead, Offer, Purchase, Review
+from .models import Consent, Lead, Offer, Purchase, Review
 from .pricing import offer_price
 
 RATE_LIMITED_MESSAGE = (
@@ -76,7 +76,14 @@ def quote_form(request, contractor_slug: str | None = None):
             contractor=contractor, initial=QuoteRequestForm.initial_from(request)
         )
     return render(
-        request, "leads/quote_form.html", {"form": form, "contractor": contractor}, status=status
+        request,
+        "leads/quote_form.html",
+        {
+            "form": form,
+            "contractor": contractor,
+            "takes_requests": contractor is not None and queries.takes_profile_requests(contractor),
+        },
+        status=status,
     )
 
 
@@ -126,7 +133,12 @@ def request_status(request, token):
             render(
                 request,
                 "leads/status.html",
-                {"lead": lead, "status": queries.homeowner_status(lead)},
+                {
+                    "lead": lead,
+                    "status": queries.homeowner_status(lead),
+                    "awaits_release": queries.awaits_release(lead),
+                    "release_consent": policy.release_consent_text(),
+                },
             )
         )
 
@@ -158,6 +170,28 @@ def hired(request, token):
         return redirect("leads:status", token=token)
     with _homeowner_zone(lead):
         return _private(render(request, "leads/hired_confirm.html", {"lead": lead}))
+
+
+@require_POST
+def release(request, token):
+    """ "Send it to other pros": the homeowner's answer when the pro they chose cannot take
+    their request. The button's words are recorded as their consent."""
+    lead = _lead_for_token(token)
+    try:
+        services.release_profile_lead(
+            lead,
+            consent_text=policy.release_consent_text(),
+            method=Consent.Method.STATUS_PAGE,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, "We are sending your request to other local pros who do this work."
+        )
+    return redirect("leads:status", token=token)
 
 
 # --- Contractor dashboard: offers and purchased leads ---------------------------------------

@@ -84,7 +84,7 @@ def directory_contractors(*, category: ServiceCategory | None = None, zip_code: 
     contractors = (
         Contractor.objects.filter(is_active=True, onboarded_at__isnull=False)
         .exclude(slug=None)
-        .select_related("base_zip")
+        .select_related("base_zip", "account")
         .prefetch_related("categories")
         .order_by("business_name", "pk")
     )
@@ -98,7 +98,7 @@ def directory_contractors(*, category: ServiceCategory | None = None, zip_code: 
 def public_profile(slug: str) -> Contractor | None:
     return (
         Contractor.objects.filter(is_active=True, onboarded_at__isnull=False, slug=slug)
-        .select_related("base_zip")
+        .select_related("base_zip", "account")
         .prefetch_related("categories")
         .first()
     )

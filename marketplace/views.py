@@ -195,8 +195,13 @@ def directory(request):
     if zip_code and not ZipCode.objects.filter(code=zip_code).exists():
         zip_error = f"{zip_code[:10]} is not a US zip code we know."
         zip_code = ""
+    # Whether a pro takes requests is a leads rule (their balance against a lead's price).
+    from leads.queries import takes_profile_requests
+
     contractors = queries.directory_contractors(category=category, zip_code=zip_code)
     page = Paginator(contractors, 20).get_page(request.GET.get("page"))
+    for pro in page:
+        pro.takes_requests = takes_profile_requests(pro)
     context = {
         "page": page,
         "category": category,
@@ -212,7 +217,7 @@ def profile(request, slug):
     contractor = queries.public_profile(slug)
     if contractor is None:
         raise Http404("No such pro.")
-    from leads.queries import public_reviews
+    from leads.queries import public_reviews, takes_profile_requests
 
     return render(
         request,
@@ -221,6 +226,7 @@ def profile(request, slug):
             "contractor": contractor,
             "area": queries.service_area_summary(contractor),
             "reviews": public_reviews(contractor),
+            "takes_requests": takes_profile_requests(contractor),
         },
     )
 

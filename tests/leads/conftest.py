@@ -5,7 +5,7 @@ from django.core import signing
 
 from leads.forms import STARTED_SALT
 from marketplace.models import Contractor, ServiceArea, ZipCode
-from tests.factories import ContractorFactory
+from tests.factories import ContractorFactory, fund
 
 
 def signed_start(seconds_ago: float = 60) -> str:
@@ -71,13 +71,16 @@ def api_quote(metro_zips, plumbing):
 
 @pytest.fixture
 def san_diego_pro(metro_zips, plumbing) -> Contractor:
-    """An onboarded plumber serving downtown San Diego, with a public profile."""
-    pro = ContractorFactory(
-        business_name="Harbor Plumbing",
-        slug="harbor-plumbing",
-        base_zip=ZipCode.objects.get(code="92101"),
-        phone="+16195550150",
-        website="https://harborplumbing.example",
+    """An onboarded plumber serving downtown San Diego, with a public profile and the
+    balance to take requests."""
+    pro = fund(
+        ContractorFactory(
+            business_name="Harbor Plumbing",
+            slug="harbor-plumbing",
+            base_zip=ZipCode.objects.get(code="92101"),
+            phone="+16195550150",
+            website="https://harborplumbing.example",
+        )
     )
     ServiceArea.objects.bulk_create(
         [ServiceArea(contractor=pro, zip_code_id=code) for code in ["92101", "92103"]]

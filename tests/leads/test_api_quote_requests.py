@@ -26,9 +26,9 @@ def test_a_valid_request_is_created_with_its_reference_and_status_link(
     assert body["status_url"].endswith(f"/requests/{lead.status_token}/")
     assert lead.channel == "api"
     assert lead.phone == "+16195550177"
-    assert lead.consent.text == policy.consent_text()
-    assert lead.consent.method == "api_assertion"
-    assert lead.consent.user_agent == "PartnerApp/1.0"
+    assert lead.consents.get().text == policy.consent_text()
+    assert lead.consents.get().method == "api_assertion"
+    assert lead.consents.get().user_agent == "PartnerApp/1.0"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from leads import policy, services
 from leads.models import Lead, Offer, Purchase, Wave
 from marketplace import notifications
 from marketplace.models import Contractor, Notification, ServiceArea, SmsOptOut, ZipCode
-from tests.factories import ContractorFactory, LeadFactory, fund
+from tests.factories import ContractorFactory, LeadFactory, UserFactory, fund
 
 from .test_accept import make_offer
 
@@ -99,9 +99,13 @@ def test_a_routing_failure_leaves_the_lead_for_the_retry(clock, metro_zips, plum
     assert Wave.objects.filter(lead=lead).count() == 3
 
 
-def test_re_route_leaves_a_profile_lead_with_its_pro(contractor):
+def test_re_route_leaves_a_profile_lead_with_its_pro_while_they_have_it(contractor, clock):
+    fund(contractor)
     lead = LeadFactory(status=Lead.Status.OPEN, profile_contractor=contractor)
-    assert services.reroute_lead(lead) == 0
+    services.route(lead.pk)
+    assert lead.offers.filter(status="pending").count() == 1
+    with pytest.raises(services.DomainError, match="still has the offer"):
+        services.reroute_lead(lead, by=UserFactory(is_staff=True))
     assert not Wave.objects.filter(lead=lead).exists()
 
 

@@ -104,6 +104,7 @@ def test_the_offer_email_of_a_marketplace_lead_states_one_percent(
     email = Notification.objects.get(user=contractor.user, template="new_offer", channel="email")
     assert "$4.50" in email.body
     assert "1% of the estimated job value of $450.00" in email.body
+    assert "Job size: medium" in email.body  # the homeowner's own answer
 
 
 def test_a_wrong_category_credit_on_a_territory_lead_compares_territory_fees(

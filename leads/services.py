@@ -257,10 +257,19 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
     else:
         screen(lead, duplicate_of=earlier)
     # In the outbox with the lead: sent after commit, retried and swept like every message.
-    notify_address(
-        lead.email, template="received", context={"lead": lead, "status_url": status_url(lead)}
-    )
+    _tell_homeowner(lead, "received")
     return lead
+
+
+def _tell_homeowner(lead: Lead, template: str, **context) -> None:
+    """Email the homeowner (through the outbox, after commit), times in their zip's zone,
+    with their request and its private status link."""
+    notify_address(
+        lead.email,
+        time_zone=lead.zip_code.timezone,
+        template=template,
+        context={"lead": lead, "status_url": status_url(lead), **context},
+    )
 
 
 def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
@@ -557,15 +566,8 @@ def _ask_homeowner(lead: Lead) -> None:
         return
     lead.chosen_pro_unavailable_at = timezone.now()
     lead.save(update_fields=["chosen_pro_unavailable_at", "updated_at"])
-    notify_address(
-        lead.email,
-        time_zone=lead.zip_code.timezone,
-        template="chosen_pro_unavailable",
-        context={
-            "lead": lead,
-            "contractor_name": lead.profile_contractor.business_name,
-            "status_url": status_url(lead),
-        },
+    _tell_homeowner(
+        lead, "chosen_pro_unavailable", contractor_name=lead.profile_contractor.business_name
     )
 
 
@@ -803,16 +805,11 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
         context={"purchase": purchase, "price": cents(purchase.price_cents)},
         link=reverse("dashboard:lead", args=[purchase.pk]),
     )
-    notify_address(
-        lead.email,
-        time_zone=lead.zip_code.timezone,
-        template="pro_accepted",
-        context={
-            "lead": lead,
-            "contractor_name": contractor.business_name,
-            "contractor_phone": contractor.phone,
-            "status_url": status_url(lead),
-        },
+    _tell_homeowner(
+        lead,
+        "pro_accepted",
+        contractor_name=contractor.business_name,
+        contractor_phone=contractor.phone,
     )
     return purchase, None
 
@@ -937,12 +934,7 @@ def expire_offers_and_leads() -> dict:
                 _set_status(lead, Lead.Status.FILLED, why=why)
                 continue
             _set_status(lead, Lead.Status.EXPIRED, why=why)
-            notify_address(
-                lead.email,
-                time_zone=lead.zip_code.timezone,
-                template="lead_expired",
-                context={"lead": lead, "status_url": status_url(lead)},
-            )
+            _tell_homeowner(lead, "lead_expired")
             expired_leads += 1
     return {"offers": expired_offers, "leads": expired_leads}
 
@@ -1171,15 +1163,11 @@ def invite_review(purchase: Purchase) -> Review | None:
     )
     if created:
         lead = purchase.lead
-        notify_address(
-            lead.email,
-            time_zone=lead.zip_code.timezone,
-            template="review_invite",
-            context={
-                "lead": lead,
-                "contractor_name": purchase.contractor.business_name,
-                "review_url": settings.SITE_URL + reverse("leads:review", args=[review.token]),
-            },
+        _tell_homeowner(
+            lead,
+            "review_invite",
+            contractor_name=purchase.contractor.business_name,
+            review_url=settings.SITE_URL + reverse("leads:review", args=[review.token]),
         )
     return review
 

@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
+from marketplace.notifications import notify_contractor
 from marketplace.templatetags.money import cents
 
+from . import queries
 from .models import Account, Entry, Membership, StripeEvent, TopUp
 
 logger = logging.getLogger(__name__)
@@ -58,7 +60,9 @@ def post_entry(
     """Write one ledger entry and move the cached balance with it.
 
     Idempotent by key: the same cause (a Stripe session, a purchase) posts once, however
-    often it is replayed. `require_cover` refuses a debit the balance cannot pay.
+    often it is replayed. `require_cover` refuses a debit the balance cannot pay; without
+    it a debit (a refund, a dispute, a credit reversal) may take the balance below zero,
+    and the contractor is told (tell_balance_crossings).
     """
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents == 0:
         raise InvalidAmount("An entry moves a whole, non-zero number of cents.")
@@ -86,10 +90,51 @@ def post_entry(
         reason=reason,
         created_by=created_by,
     )
+    before = locked.balance_cents
     locked.balance_cents = new_balance
     locked.save(update_fields=["balance_cents", "updated_at"])
     account.balance_cents = new_balance
+    tell_balance_crossings(locked, before_cents=before, entry=entry)
     return entry
+
+
+TOP_UP_LINK = "#add-funds"  # the Billing page's top-up form
+
+
+def tell_balance_crossings(account: Account, *, before_cents: int, entry: Entry) -> None:
+    """The one rule for "the balance crossed a line", run for every entry (post_entry calls
+    it), so a card refund, a dispute, a credit reversal or a staff adjustment is explained
+    the same way. Only the entry that takes the balance from on or above a line to below
+    it tells, so each crossing is told once; a replayed entry posts nothing and tells
+    nothing. The message is an outbox row written with the entry, sent once it commits.
+
+    - Below zero: what happened (the entry's memo), what is owed, and that leads are
+      neither offered nor sold until the balance is positive again (offers and purchases
+      need a balance that covers the price).
+    - Below the low-balance line (queries.low_balance_line_cents): the balance cannot buy
+      even the cheapest typical lead in the contractor's categories. An entry that crosses
+      both lines sends only the first, stronger message.
+    """
+    after = entry.balance_after_cents
+    if after >= before_cents or before_cents < 0:
+        return  # money in, or already below every line
+    context = {"what": entry.memo, "amount": cents(-entry.amount_cents), "balance": cents(after)}
+    if before_cents >= 0 > after:
+        template = "balance_negative"
+        context["owed"] = cents(-after)
+    else:
+        line = queries.low_balance_line_cents(account.contractor_id)
+        if line is None or not before_cents >= line > after:
+            return
+        template = "low_balance"
+        context["line"] = cents(line)
+    contractor = Contractor.objects.select_related("user").get(pk=account.contractor_id)
+    notify_contractor(
+        contractor,
+        template=template,
+        context=context,
+        link=reverse("billing:home") + TOP_UP_LINK,
+    )
 
 
 def adjust(account: Account, *, amount_cents: int, reason: str, by) -> Entry:
@@ -518,8 +563,6 @@ def tell_payment_due(
     contractor: Contractor, *, what: str, fee_cents: int, grace_until, link: str
 ) -> None:
     """Told once, when a month first cannot be paid: what, how much, and until when."""
-    from marketplace.notifications import notify_contractor
-
     notify_contractor(
         contractor,
         template="subscription_payment_due",
@@ -530,6 +573,4 @@ def tell_payment_due(
 
 def _tell_later(contractor: Contractor, template: str, context: dict) -> None:
     """The message is a row written with the change; it is sent once the change commits."""
-    from marketplace.notifications import notify_contractor
-
     notify_contractor(contractor, template=template, context=context, link=reverse("billing:home"))

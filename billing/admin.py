@@ -124,21 +124,39 @@ class EntryAdmin(ServiceFormMixin, admin.ModelAdmin):
 
 @admin.register(TopUp)
 class TopUpAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "account", "amount", "status", "paid_at", "checkout_session_id"]
-    list_filter = ["status"]
+    list_display = [
+        "created_at",
+        "account",
+        "amount",
+        "status",
+        "paid_at",
+        "checkout_session_id",
+        "refunded",
+        "dispute_status",
+    ]
+    list_filter = ["status", "dispute_status"]
     list_select_related = ["account__contractor"]
-    search_fields = ["=checkout_session_id", "account__contractor__user__email"]
+    search_fields = [
+        "=checkout_session_id",
+        "=payment_intent_id",
+        "=charge_id",
+        "account__contractor__user__email",
+    ]
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, top_up):
         return cents(top_up.amount_cents)
+
+    @admin.display(description="Refunded", ordering="refunded_cents")
+    def refunded(self, top_up):
+        return cents(top_up.refunded_cents)
 
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "type", "event_id", "result", "processed_at"]
     list_filter = ["type"]
-    search_fields = ["=event_id"]
+    search_fields = ["=event_id", "=payment_intent_id"]
 
 
 @admin.register(Membership)

@@ -31,6 +31,8 @@ class Entry(models.Model):
         SUBSCRIPTION = "subscription", "Territory subscription"
         MEMBERSHIP = "membership", "Membership"
         ADJUSTMENT = "adjustment", "Manual adjustment"
+        REFUND = "refund", "Card refund"
+        CHARGEBACK = "chargeback", "Card dispute"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=13, choices=Kind.choices)
@@ -81,11 +83,21 @@ class Entry(models.Model):
 
 
 class TopUp(models.Model):
-    """A Stripe Checkout payment started by a contractor."""
+    """A Stripe Checkout payment started by a contractor, and what became of it: Stripe's
+    word on refunds and disputes of the card payment, and what the ledger took back for them
+    (billing.services.settle_reversals keeps the two in step)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for payment"
         PAID = "paid", "Paid"
+
+    class Dispute(models.TextChoices):
+        NONE = "", "None"
+        INQUIRY = "inquiry", "Inquiry (no funds withdrawn)"
+        OPEN = "open", "Open (funds withdrawn)"
+        WON = "won", "Won (funds returned)"
+        LOST = "lost", "Lost"
+        CLOSED = "closed", "Closed (no funds withdrawn)"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="top_ups")
     amount_cents = models.PositiveIntegerField()
@@ -97,9 +109,34 @@ class TopUp(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # The card payment, from the completed session: refunds and disputes name it.
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    charge_id = models.CharField(max_length=255, blank=True)
+    refunded_cents = models.PositiveIntegerField(
+        default=0, help_text="Refunded so far, as Stripe counts it (the charge's amount_refunded)."
+    )
+    dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_status = models.CharField(
+        max_length=7, choices=Dispute.choices, default=Dispute.NONE, blank=True
+    )
+    dispute_amount_cents = models.PositiveIntegerField(default=0)
+    refund_reversed_cents = models.PositiveIntegerField(
+        default=0, help_text="Taken back from the balance for refunds."
+    )
+    dispute_reversed_cents = models.PositiveIntegerField(
+        default=0, help_text="Taken back from the balance for the dispute, net of any returned."
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # Refund and dispute webhooks find their top-up by payment intent.
+            models.UniqueConstraint(
+                fields=["payment_intent_id"],
+                condition=~models.Q(payment_intent_id=""),
+                name="top_up_payment_intent_unique",
+            ),
+        ]
 
     def __str__(self):
         return f"Top-up {self.checkout_session_id} ({self.get_status_display()})"
@@ -111,8 +148,16 @@ class StripeEvent(models.Model):
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
     payload = models.JSONField()
+    payment_intent_id = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,  # a completed payment applies the refunds and disputes that waited for it
+        help_text="The card payment a refund or dispute is about.",
+    )
     received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty while it waits for its top-up's payment."
+    )
     result = models.CharField(max_length=200, blank=True)
 
     class Meta:

@@ -1,11 +1,13 @@
 """Money: every balance change goes through post_entry(), in one transaction, under a lock."""
 
+import hashlib
 import logging
 from datetime import timedelta
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +15,10 @@ from django.utils import timezone
 from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
+from marketplace.notifications import notify_address, notify_contractor
 from marketplace.templatetags.money import cents
 
+from . import queries
 from .models import Account, Entry, Membership, StripeEvent, TopUp
 
 logger = logging.getLogger(__name__)
@@ -59,7 +63,9 @@ def post_entry(
     """Write one ledger entry and move the cached balance with it.
 
     Idempotent by key: the same cause (a Stripe session, a purchase) posts once, however
-    often it is replayed. `require_cover` refuses a debit the balance cannot pay.
+    often it is replayed. `require_cover` refuses a debit the balance cannot pay; without
+    it a debit (a refund, a dispute, a credit reversal) may take the balance below zero,
+    and the contractor is told (tell_balance_crossings).
     """
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents == 0:
         raise InvalidAmount("An entry moves a whole, non-zero number of cents.")
@@ -87,10 +93,51 @@ def post_entry(
         reason=reason,
         created_by=created_by,
     )
+    before = locked.balance_cents
     locked.balance_cents = new_balance
     locked.save(update_fields=["balance_cents", "updated_at"])
     account.balance_cents = new_balance
+    tell_balance_crossings(locked, before_cents=before, entry=entry)
     return entry
+
+
+TOP_UP_LINK = "#add-funds"  # the Billing page's top-up form
+
+
+def tell_balance_crossings(account: Account, *, before_cents: int, entry: Entry) -> None:
+    """The one rule for "the balance crossed a line", run for every entry (post_entry calls
+    it), so a card refund, a dispute, a credit reversal or a staff adjustment is explained
+    the same way. Only the entry that takes the balance from on or above a line to below
+    it tells, so each crossing is told once; a replayed entry posts nothing and tells
+    nothing. The message is an outbox row written with the entry, sent once it commits.
+
+    - Below zero: what happened (the entry's memo), what is owed, and that leads are
+      neither offered nor sold until the balance is positive again (offers and purchases
+      need a balance that covers the price).
+    - Below the low-balance line (queries.low_balance_line_cents): the balance cannot buy
+      even the cheapest typical lead in the contractor's categories. An entry that crosses
+      both lines sends only the first, stronger message.
+    """
+    after = entry.balance_after_cents
+    if after >= before_cents or before_cents < 0:
+        return  # money in, or already below every line
+    context = {"what": entry.memo, "amount": cents(-entry.amount_cents), "balance": cents(after)}
+    if before_cents >= 0 > after:
+        template = "balance_negative"
+        context["owed"] = cents(-after)
+    else:
+        line = queries.low_balance_line_cents(account.contractor_id)
+        if line is None or not before_cents >= line > after:
+            return
+        template = "low_balance"
+        context["line"] = cents(line)
+    contractor = Contractor.objects.select_related("user").get(pk=account.contractor_id)
+    notify_contractor(
+        contractor,
+        template=template,
+        context=context,
+        link=reverse("billing:home") + TOP_UP_LINK,
+    )
 
 
 def adjust(account: Account, *, amount_cents: int, reason: str, by) -> Entry:
@@ -175,8 +222,9 @@ def _create_checkout_session(account, contractor, amount_cents, success_url, can
 
 
 @transaction.atomic
-def complete_top_up(top_up: TopUp, *, paid_cents: int) -> Entry:
-    """Credit a paid top-up, once."""
+def complete_top_up(top_up: TopUp, *, paid_cents: int, payment_intent_id: str = "") -> Entry:
+    """Credit a paid top-up, once, and remember its card payment: refunds and disputes
+    name the payment intent, not the Checkout session."""
     top_up = TopUp.objects.select_for_update().get(pk=top_up.pk)
     entry = post_entry(
         top_up.account,
@@ -185,11 +233,17 @@ def complete_top_up(top_up: TopUp, *, paid_cents: int) -> Entry:
         memo=f"Top-up by card ({top_up.checkout_session_id[-8:]})",
         idempotency_key=f"stripe-session:{top_up.checkout_session_id}",
     )
+    changed = []
     if top_up.status != TopUp.Status.PAID:
         top_up.status = TopUp.Status.PAID
         top_up.paid_at = timezone.now()
         top_up.entry = entry
-        top_up.save(update_fields=["status", "paid_at", "entry"])
+        changed += ["status", "paid_at", "entry"]
+    if payment_intent_id and not top_up.payment_intent_id:
+        top_up.payment_intent_id = payment_intent_id
+        changed.append("payment_intent_id")
+    if changed:
+        top_up.save(update_fields=changed)
     return entry
 
 
@@ -206,10 +260,15 @@ def simulate_top_up(contractor: Contractor, *, amount_cents: int) -> Entry:
     return complete_top_up(top_up, paid_cents=amount_cents)
 
 
+REVERSAL_EVENTS = ("charge.refunded", "charge.dispute.created", "charge.dispute.closed")
+
+
 def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
     """Verify a Stripe webhook and apply it once per event id.
 
     Raises WebhookRejected (400) on a bad signature or payload, before anything is written.
+    A refund or dispute whose payment has not completed yet is kept, unprocessed, and
+    applied when the payment's checkout.session.completed arrives.
     """
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise WebhookRejected("Stripe webhooks are not configured.")
@@ -217,24 +276,37 @@ def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
         event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise WebhookRejected(f"Rejected: {error.__class__.__name__}") from None
+    body = event.to_dict()
     with transaction.atomic():
         try:
             with transaction.atomic():
                 record = StripeEvent.objects.create(
-                    event_id=event["id"], type=event["type"], payload=event.to_dict()
+                    event_id=event["id"],
+                    type=event["type"],
+                    payload=body,
+                    payment_intent_id=body["data"]["object"].get("payment_intent") or "",
                 )
         except IntegrityError:
             return None  # delivered before: already applied
-        record.result = _apply_stripe_event(event)
-        record.processed_at = timezone.now()
+        result, done = _apply_stripe_event(record)
+        record.result = result[:200]
+        record.processed_at = timezone.now() if done else None
         record.save(update_fields=["result", "processed_at"])
     return record
 
 
-def _apply_stripe_event(event) -> str:
-    if event["type"] != "checkout.session.completed":
-        return "ignored"
-    session = event.to_dict()["data"]["object"]
+def _apply_stripe_event(record: StripeEvent) -> tuple[str, bool]:
+    """What the event did, in words for the admin, and whether it is done (False: it
+    waits for its payment)."""
+    if record.type == "checkout.session.completed":
+        return _apply_checkout_completed(record), True
+    if record.type in REVERSAL_EVENTS:
+        return _apply_reversal(record)
+    return "ignored", True
+
+
+def _apply_checkout_completed(record: StripeEvent) -> str:
+    session = record.payload["data"]["object"]
     if session.get("payment_status") != "paid":
         return f"not paid ({session.get('payment_status')})"
     top_up = TopUp.objects.filter(checkout_session_id=session["id"]).first()
@@ -244,8 +316,255 @@ def _apply_stripe_event(event) -> str:
     paid_cents = int(session.get("amount_total") or 0)
     if paid_cents <= 0:
         return f"nothing to credit (amount {paid_cents})"
-    entry = complete_top_up(top_up, paid_cents=paid_cents)
-    return f"credited entry {entry.pk}"
+    intent = record.payment_intent_id
+    if intent:
+        _lock_payment(intent)
+    entry = complete_top_up(top_up, paid_cents=paid_cents, payment_intent_id=intent)
+    result = f"credited entry {entry.pk}"
+    if intent:
+        waited = _apply_waiting_reversals(top_up, payment_intent_id=intent)
+        if waited:
+            result += f"; {waited}"
+    return result
+
+
+# --- Card refunds and disputes ---------------------------------------------------------------
+#
+# Stripe tells us the state of a card payment, event by event, in any order and any number
+# of times. Each event is merged into the top-up's record of that state, and the merge
+# only moves forward: the cumulative refunded amount only grows (the highest seen wins), a
+# dispute only moves from none to inquiry or open to closed. So the same events give the
+# same state in any order. settle_reversals then brings the ledger to that state:
+#   taken back = min(paid, refunded + the disputed amount while the dispute is open or lost)
+# posting the difference from what it took before, refunds and the dispute apart. A refund
+# or dispute that arrives before its payment's completion waits on its StripeEvent row
+# (processed_at empty) and is merged when the payment completes.
+
+DISPUTE_RANK = {
+    TopUp.Dispute.NONE: 0,
+    TopUp.Dispute.INQUIRY: 1,
+    TopUp.Dispute.OPEN: 2,
+    TopUp.Dispute.WON: 3,
+    TopUp.Dispute.LOST: 3,
+    TopUp.Dispute.CLOSED: 3,
+}
+# The card network holds the money of an open dispute, and keeps it when it is lost.
+# An inquiry (a "warning_" status) withdraws nothing.
+DISPUTE_HOLDS = {TopUp.Dispute.OPEN, TopUp.Dispute.LOST}
+
+
+def _lock_payment(payment_intent_id: str) -> None:
+    """Serialize everything that happens to one card payment. A refund can arrive while
+    the payment's completion is still being written, before any row links the payment
+    intent to its top-up, so there is no row to lock: a PostgreSQL advisory lock on the
+    id, held to the end of the transaction, stands in. (SQLite has one writer at a time,
+    and each webhook writes its StripeEvent row first.)"""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(payment_intent_id.encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+        )
+
+
+def _apply_reversal(record: StripeEvent) -> tuple[str, bool]:
+    intent = record.payment_intent_id
+    if not intent:
+        return "no payment intent: ignored", True
+    _lock_payment(intent)
+    top_up = (
+        TopUp.objects.select_for_update(of=("self",))
+        .select_related("account", "entry")
+        .filter(payment_intent_id=intent)
+        .first()
+    )
+    if top_up is None:
+        logger.info("Stripe %s %s waits for payment %s", record.type, record.event_id, intent)
+        return f"waiting: no top-up has completed with {intent} yet", False
+    problem = _merge_reversal(top_up, record.type, record.payload["data"]["object"])
+    if problem:
+        logger.warning("Stripe %s %s: %s", record.type, record.event_id, problem)
+        _tell_finance(top_up, what=_describe(record), result=problem)
+        return problem, True
+    result = _describe_settlement(record.type, settle_reversals(top_up))
+    _tell_finance(top_up, what=_describe(record), result=result)
+    return result, True
+
+
+def _apply_waiting_reversals(top_up: TopUp, *, payment_intent_id: str) -> str:
+    """A payment just completed: merge the refunds and disputes that arrived before it
+    (the caller holds the payment's lock)."""
+    waiting = list(
+        StripeEvent.objects.filter(
+            payment_intent_id=payment_intent_id,
+            type__in=REVERSAL_EVENTS,
+            processed_at__isnull=True,
+        ).order_by("received_at", "pk")
+    )
+    if not waiting:
+        return ""
+    top_up = (
+        TopUp.objects.select_for_update(of=("self",))
+        .select_related("account", "entry")
+        .get(pk=top_up.pk)
+    )
+    problems = [
+        problem
+        for record in waiting
+        if (problem := _merge_reversal(top_up, record.type, record.payload["data"]["object"]))
+    ]
+    result = "; ".join(
+        [_describe_settlement("earlier events", settle_reversals(top_up)), *problems]
+    )
+    now = timezone.now()
+    for record in waiting:
+        record.result = f"applied when its payment completed: {result}"[:200]
+        record.processed_at = now
+    StripeEvent.objects.bulk_update(waiting, ["result", "processed_at"])
+    _tell_finance(
+        top_up,
+        what=", ".join(_describe(record) for record in waiting) + " (before the payment completed)",
+        result=result,
+    )
+    return f"applied {len(waiting)} waiting refund or dispute event(s)"
+
+
+def _merge_reversal(top_up: TopUp, event_type: str, obj: dict) -> str:
+    """Merge what one event says into the top-up's record of its card payment; only ever
+    forward, so order and repeats do not matter. Returns a problem for ops, or ""."""
+    if event_type == "charge.refunded":
+        top_up.charge_id = top_up.charge_id or obj.get("id") or ""
+        top_up.refunded_cents = max(top_up.refunded_cents, int(obj.get("amount_refunded") or 0))
+        return ""
+    if top_up.dispute_id and top_up.dispute_id != obj.get("id"):
+        return (
+            f"a second dispute ({obj.get('id')}) on this payment: not applied, "
+            "check it in Stripe and adjust by hand"
+        )
+    status = obj.get("status") or ""
+    if event_type == "charge.dispute.created":
+        state = TopUp.Dispute.INQUIRY if status.startswith("warning_") else TopUp.Dispute.OPEN
+    else:
+        state = {"won": TopUp.Dispute.WON, "lost": TopUp.Dispute.LOST}.get(
+            status, TopUp.Dispute.CLOSED
+        )
+    top_up.charge_id = top_up.charge_id or obj.get("charge") or ""
+    if DISPUTE_RANK[state] > DISPUTE_RANK[top_up.dispute_status]:
+        top_up.dispute_id = obj.get("id") or ""
+        top_up.dispute_status = state
+        top_up.dispute_amount_cents = int(obj.get("amount") or 0)
+    return ""
+
+
+def settle_reversals(top_up: TopUp) -> list[Entry]:
+    """Bring the ledger to what Stripe says of the top-up's card payment (the caller holds
+    its lock): what refunds and the dispute take back together never exceeds what the
+    payment credited; refunds count first, the dispute takes at most the rest. Each entry
+    names its cause in its key: the refunded total it brings the ledger to, or the
+    dispute's state and the amount it holds then; both only move forward, so a key is
+    never reused. Money coming back is posted first, so a settlement that returns and takes
+    at once never dips below zero in between."""
+    paid = top_up.entry.amount_cents if top_up.entry_id else 0
+    refund_target = min(top_up.refunded_cents, paid)
+    held = top_up.dispute_amount_cents if top_up.dispute_status in DISPUTE_HOLDS else 0
+    dispute_target = min(held, paid - refund_target)
+    label = f"your {cents(paid)} top-up ({top_up.checkout_session_id[-8:]})"
+    moves = []
+    if refund_target != top_up.refund_reversed_cents:
+        part = refund_target - top_up.refund_reversed_cents
+        moves.append(
+            (
+                Entry.Kind.REFUND,
+                -part,
+                f"Card refund: {cents(part)} of {label} refunded to your card",
+                f"stripe-refund:{top_up.payment_intent_id}:{refund_target}",
+            )
+        )
+    if dispute_target != top_up.dispute_reversed_cents:
+        part = dispute_target - top_up.dispute_reversed_cents
+        moves.append(
+            (
+                Entry.Kind.CHARGEBACK,
+                -part,
+                _dispute_memo(top_up, part, label),
+                f"stripe-dispute:{top_up.dispute_id}:{top_up.dispute_status}:{dispute_target}",
+            )
+        )
+    entries = [
+        post_entry(top_up.account, kind=kind, amount_cents=amount, memo=memo, idempotency_key=key)
+        for kind, amount, memo, key in sorted(moves, key=lambda move: -move[1])
+    ]
+    top_up.refund_reversed_cents = refund_target
+    top_up.dispute_reversed_cents = dispute_target
+    top_up.save(
+        update_fields=[
+            "charge_id",
+            "refunded_cents",
+            "dispute_id",
+            "dispute_status",
+            "dispute_amount_cents",
+            "refund_reversed_cents",
+            "dispute_reversed_cents",
+        ]
+    )
+    return entries
+
+
+def _dispute_memo(top_up: TopUp, part: int, label: str) -> str:
+    if part > 0:
+        outcome = "lost" if top_up.dispute_status == TopUp.Dispute.LOST else "opened"
+        return f"Card dispute {outcome}: {cents(part)} of {label} withdrawn by your bank"
+    if top_up.dispute_status == TopUp.Dispute.WON:
+        return f"Card dispute won: {cents(-part)} of {label} returned"
+    if top_up.dispute_status == TopUp.Dispute.CLOSED:
+        return f"Card dispute closed: {cents(-part)} of {label} returned"
+    return f"Card dispute: {cents(-part)} of {label} returned, as a refund now covers it"
+
+
+def _describe(record: StripeEvent) -> str:
+    obj = record.payload["data"]["object"]
+    if record.type == "charge.refunded":
+        return f"refund (refunded in all {cents(int(obj.get('amount_refunded') or 0))})"
+    what = "dispute opened" if record.type == "charge.dispute.created" else "dispute closed"
+    return f"{what} ({obj.get('status')}, {cents(int(obj.get('amount') or 0))})"
+
+
+def _describe_settlement(cause: str, entries: list[Entry]) -> str:
+    name = {
+        "charge.refunded": "refund",
+        "charge.dispute.created": "dispute opened",
+        "charge.dispute.closed": "dispute closed",
+    }.get(cause, cause)
+    if not entries:
+        return f"{name}: no money moved"
+    moved = ", ".join(f"{cents(e.amount_cents)} (entry {e.pk})" for e in entries)
+    return f"{name}: {moved}; balance {cents(entries[-1].balance_after_cents)}"
+
+
+def _tell_finance(top_up: TopUp, *, what: str, result: str) -> None:
+    """Ops hear of every refund and dispute applied: each active finance staff member gets
+    an email, written with the change and sent once it commits."""
+    contractor = Contractor.objects.select_related("user").get(pk=top_up.account.contractor_id)
+    emails = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name="finance")
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    account = Account.objects.get(pk=top_up.account_id)
+    context = {
+        "contractor": contractor,
+        "top_up": top_up,
+        "paid": cents(top_up.entry.amount_cents if top_up.entry_id else 0),
+        "what": what,
+        "result": result,
+        "balance": cents(account.balance_cents),
+        "admin_path": reverse("admin:billing_topup_change", args=[top_up.pk]),
+    }
+    for email in emails:
+        notify_address(email, template="stripe_reversal", context=context)
 
 
 # --- Consistency -----------------------------------------------------------------------------
@@ -521,8 +840,6 @@ def tell_payment_due(
     contractor: Contractor, *, what: str, fee_cents: int, grace_until, link: str
 ) -> None:
     """Told once, when a month first cannot be paid: what, how much, and until when."""
-    from marketplace.notifications import notify_contractor
-
     notify_contractor(
         contractor,
         template="subscription_payment_due",
@@ -533,6 +850,4 @@ def tell_payment_due(
 
 def _tell_later(contractor: Contractor, template: str, context: dict) -> None:
     """The message is a row written with the change; it is sent once the change commits."""
-    from marketplace.notifications import notify_contractor
-
     notify_contractor(contractor, template=template, context=context, link=reverse("billing:home"))

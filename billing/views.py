@@ -37,10 +37,12 @@ def billing_home(request, form=None):
     month = _month(request)
     entries = queries.statement(contractor, month=month)
     page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    balance = queries.balance_state(contractor)
     context = {
         "nav": "billing",
         "contractor": contractor,
-        "balance_cents": queries.balance_cents(contractor),
+        "balance": balance,
+        "balance_cents": balance.balance_cents,
         "page": page,
         "month": month,
         "months": queries.statement_months(contractor),

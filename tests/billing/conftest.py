@@ -17,25 +17,82 @@ def stripe_signature(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp=Non
     return f"t={timestamp},v1={digest}"
 
 
-def checkout_completed(session_id: str, amount_cents: int, *, event_id="evt_1", paid=True) -> bytes:
+def stripe_event(event_id: str, event_type: str, obj: dict) -> bytes:
+    """A webhook body as Stripe sends it: the event around the object it is about."""
     return json.dumps(
         {
             "id": event_id,
             "object": "event",
-            "type": "checkout.session.completed",
+            "type": event_type,
             "api_version": "2024-06-20",
-            "data": {
-                "object": {
-                    "id": session_id,
-                    "object": "checkout.session",
-                    "amount_total": amount_cents,
-                    "currency": "usd",
-                    "payment_status": "paid" if paid else "unpaid",
-                    "status": "complete",
-                }
-            },
+            "data": {"object": obj},
         }
     ).encode()
+
+
+def checkout_completed(
+    session_id: str, amount_cents: int, *, event_id="evt_1", paid=True, payment_intent=None
+) -> bytes:
+    return stripe_event(
+        event_id,
+        "checkout.session.completed",
+        {
+            "id": session_id,
+            "object": "checkout.session",
+            "amount_total": amount_cents,
+            "currency": "usd",
+            "payment_intent": payment_intent,
+            "payment_status": "paid" if paid else "unpaid",
+            "status": "complete",
+        },
+    )
+
+
+def charge_refunded(
+    payment_intent: str, *, amount: int, amount_refunded: int, event_id: str, charge="ch_1"
+) -> bytes:
+    """charge.refunded: the charge, whose `amount_refunded` counts every refund so far."""
+    return stripe_event(
+        event_id,
+        "charge.refunded",
+        {
+            "id": charge,
+            "object": "charge",
+            "amount": amount,
+            "amount_refunded": amount_refunded,
+            "currency": "usd",
+            "payment_intent": payment_intent,
+            "refunded": amount_refunded >= amount,
+            "status": "succeeded",
+        },
+    )
+
+
+def dispute_event(
+    what: str,
+    payment_intent: str,
+    *,
+    amount: int,
+    status: str,
+    event_id: str,
+    dispute="dp_1",
+    charge="ch_1",
+) -> bytes:
+    """charge.dispute.created or charge.dispute.closed: the dispute, with its status."""
+    return stripe_event(
+        event_id,
+        f"charge.dispute.{what}",
+        {
+            "id": dispute,
+            "object": "dispute",
+            "amount": amount,
+            "charge": charge,
+            "currency": "usd",
+            "payment_intent": payment_intent,
+            "reason": "fraudulent",
+            "status": status,
+        },
+    )
 
 
 class FakeStripeHTTP(stripe.HTTPClient):

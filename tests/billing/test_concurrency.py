@@ -11,7 +11,7 @@ from django.urls import reverse
 from billing import services
 from billing.models import Entry, StripeEvent, TopUp
 
-from .conftest import checkout_completed, stripe_signature
+from .conftest import charge_refunded, checkout_completed, stripe_signature
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -96,6 +96,54 @@ def test_the_same_stripe_event_delivered_at_once_credits_once(contractor, stripe
     assert account.balance_cents == 10_000
     assert Entry.objects.filter(kind="top_up").count() == 1
     assert StripeEvent.objects.count() == 1
+
+
+def post_webhook(payload: bytes) -> int:
+    return (
+        Client()
+        .post(
+            reverse("stripe-webhook"),
+            payload,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=stripe_signature(payload),
+        )
+        .status_code
+    )
+
+
+def test_the_same_refund_delivered_at_once_debits_once(contractor, stripe_on):
+    account = services.account_for(contractor)
+    TopUp.objects.create(account=account, amount_cents=10_000, checkout_session_id="cs_refund")
+    post_webhook(checkout_completed("cs_refund", 10_000, event_id="evt_p", payment_intent="pi_r"))
+    refund = charge_refunded("pi_r", amount=10_000, amount_refunded=2_500, event_id="evt_r")
+    # Two deliveries of the same event, and two events telling the same refund.
+    again = charge_refunded("pi_r", amount=10_000, amount_refunded=2_500, event_id="evt_r2")
+    payloads = [refund, refund, again, again]
+    assert run_at_once(4, lambda i: post_webhook(payloads[i])) == [200] * 4
+    account.refresh_from_db()
+    assert account.balance_cents == 7_500
+    assert Entry.objects.filter(kind="refund").count() == 1
+    assert services.ledger_mismatches() == []
+
+
+def test_a_refund_racing_the_payment_it_refunds_is_never_lost(contractor, stripe_on):
+    """The refund cannot find its top-up until the completion commits; both serialize on
+    the payment intent, so whichever runs second applies the refund."""
+    account = services.account_for(contractor)
+    for round_ in range(6):
+        session, intent = f"cs_race_{round_}", f"pi_race_{round_}"
+        TopUp.objects.create(account=account, amount_cents=10_000, checkout_session_id=session)
+        payloads = [
+            checkout_completed(session, 10_000, event_id=f"evt_c{round_}", payment_intent=intent),
+            charge_refunded(
+                intent, amount=10_000, amount_refunded=10_000, event_id=f"evt_r{round_}"
+            ),
+        ]
+        assert run_at_once(2, lambda i, payloads=payloads: post_webhook(payloads[i])) == [200] * 2
+        account.refresh_from_db()
+        assert account.balance_cents == 0, round_
+    assert Entry.objects.filter(kind="refund").count() == 6
+    assert services.ledger_mismatches() == []
 
 
 def test_a_tier_change_during_the_renewal_never_deadlocks_or_charges_twice(contractor):

@@ -27,7 +27,7 @@ def test_a_new_pro_with_no_money_is_told_to_add_funds(pro, plumbing):
     (item,) = readiness(pro)
     assert item.code == "funds"
     assert item.title == "Add funds"
-    assert item.url == reverse("billing:home")
+    assert item.url == reverse("billing:home") + "#add-funds"
     price = lead_price_cents(plumbing.typical_job_value_cents)
     assert f"a typical Plumbing lead costs ${price // 100}.{price % 100:02d}" in item.sentence
     assert "$0.00" in item.sentence
@@ -79,3 +79,19 @@ def test_a_star_score_below_the_threshold_is_missing_and_an_unrated_pro_passes(p
 def test_readiness_costs_three_queries(pro, django_assert_num_queries):
     with django_assert_num_queries(3):  # balance, services' typical values, service area
         readiness(pro)
+
+
+def test_a_balance_below_zero_is_explained_on_the_overview(contractor, client):
+    from billing import services
+
+    services.post_entry(
+        services.account_for(contractor),
+        kind="adjustment",
+        amount_cents=-1_250,
+        memo="test",
+        reason="a reversed credit",
+    )
+    client.force_login(contractor.user)
+    page = client.get(reverse("dashboard:home")).content.decode()
+    assert "you owe $12.50" in page
+    assert "Buying and new offers are paused" in page

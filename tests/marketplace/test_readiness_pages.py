@@ -28,7 +28,7 @@ def test_finishing_onboarding_with_no_money_says_leads_cannot_reach_you_yet(
     assert "all set" not in page and "You're ready" not in page
     assert "leads cannot reach you yet" in page
     assert "Before leads can reach you" in page
-    assert f'href="{reverse("billing:home")}">Add funds</a>' in page
+    assert f'href="{reverse("billing:home")}#add-funds">Add funds</a>' in page
 
 
 def test_finishing_onboarding_with_funds_says_you_are_ready(client, newcomer, plumbing):

@@ -334,7 +334,11 @@ class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
             services.deny_claim(obj, by=request.user, reason=data["deny_reason"], note=data["note"])
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "show_save_and_continue": False}
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_related(self, request, form, formsets, change):

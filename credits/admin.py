@@ -3,10 +3,9 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from leads.models import Lead, Purchase
-from marketplace.adminkit import ServiceFormMixin
+from marketplace.adminkit import HistoryAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
 from marketplace.templatetags.money import cents
@@ -107,7 +106,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(CreditClaim)
-class CreditClaimAdmin(ServiceFormMixin, SimpleHistoryAdmin):
+class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
     """The review queue: pending claims oldest first, with what a reviewer needs. A decision
     the policy refuses shows only its reason (ServiceFormMixin)."""
 

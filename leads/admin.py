@@ -5,10 +5,9 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
-from simple_history.admin import SimpleHistoryAdmin
 
 from credits.policy import PROACTIVE_REASONS, REASONS_BY_SLUG
-from marketplace.adminkit import ReadOnlyAdmin, ServiceFormMixin
+from marketplace.adminkit import HistoryAdmin, ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.services import normalize_phone
 from marketplace.templatetags.money import cents
@@ -110,7 +109,7 @@ class FlaggedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class LeadAdminBase(SimpleHistoryAdmin):
+class LeadAdminBase(HistoryAdmin):
     list_select_related = ["category", "zip_code"]
     search_fields = ["=reference", "phone", "email", "name"]
     inlines = [FlagInline, DecisionInline, ConsentInline]
@@ -437,7 +436,7 @@ class ScreeningQueueAdmin(ServiceFormMixin, LeadAdminBase):
 
 
 @admin.register(BlockedContact)
-class BlockedContactAdmin(SimpleHistoryAdmin):
+class BlockedContactAdmin(HistoryAdmin):
     list_display = ["kind", "value", "reason", "created_at"]
     list_filter = ["kind"]
     search_fields = ["value", "reason"]
@@ -487,7 +486,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(ServiceFormMixin, SimpleHistoryAdmin):
+class ReviewAdmin(ServiceFormMixin, HistoryAdmin):
     """Reviews are the homeowner's words: ops can only hide one, with a reason."""
 
     list_display = ["submitted_at", "contractor", "rating", "hidden", "replied_at"]

@@ -8,9 +8,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
+from .adminkit import HistoryAdmin
 from .formtools import check_rule
 from .models import (
     Contractor,
@@ -25,7 +25,7 @@ from .templatetags.money import cents
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(DjangoUserAdmin, HistoryAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
@@ -45,7 +45,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(ServiceCategory)
-class ServiceCategoryAdmin(SimpleHistoryAdmin):
+class ServiceCategoryAdmin(HistoryAdmin):
     list_display = ["name", "slug", "typical_job_value", "active", "contractor_count"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
@@ -64,7 +64,7 @@ class ServiceCategoryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ZipCode)
-class ZipCodeAdmin(SimpleHistoryAdmin):
+class ZipCodeAdmin(HistoryAdmin):
     list_display = ["code", "city", "state", "county", "timezone", "kind", "active"]
     list_filter = ["active", "kind", "state"]
     search_fields = ["=code", "city", "county"]
@@ -119,7 +119,7 @@ class ContractorAdminForm(forms.ModelForm):
 
 
 @admin.register(Contractor)
-class ContractorAdmin(SimpleHistoryAdmin):
+class ContractorAdmin(HistoryAdmin):
     form = ContractorAdminForm
     list_display = [
         "business_name",

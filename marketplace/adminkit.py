@@ -1,7 +1,9 @@
 """Admin building blocks shared by every app."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from simple_history.admin import SimpleHistoryAdmin
 
 from .errors import DomainError
 
@@ -34,3 +36,18 @@ class ServiceFormMixin:
     def refused_url(self, request, object_id) -> str:
         """Where a refusal lands: back on the same form."""
         return request.get_full_path()
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """The audit trail, read only. django-simple-history's history form saves an old
+    version back on POST ("revert") after checking only view permission, and writes the
+    whole row past every service (a tier, a lead's status, a claim's decision, a user's
+    superuser flag): no one reverts here; a correction goes through the services."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True

@@ -338,6 +338,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# The audit trail is read only (marketplace.adminkit.HistoryAdmin): no "revert" button.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # --- Security -------------------------------------------------------------------------------
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto, set TRUST_X_FORWARDED_PROTO=true.
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
-from simple_history.admin import SimpleHistoryAdmin
 
+from marketplace.adminkit import HistoryAdmin
 from marketplace.models import ServiceCategory
 from marketplace.templatetags.money import cents
 
@@ -26,7 +26,7 @@ class MetroFilter(admin.SimpleListFilter):
 
 
 @admin.register(TerritorySubscription)
-class TerritorySubscriptionAdmin(SimpleHistoryAdmin):
+class TerritorySubscriptionAdmin(HistoryAdmin):
     list_display = [
         "zip_code",
         "place",
@@ -136,7 +136,7 @@ class TerritorySubscriptionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PriceOverride)
-class PriceOverrideAdmin(SimpleHistoryAdmin):
+class PriceOverrideAdmin(HistoryAdmin):
     list_display = ["zip_code", "category", "fee", "reason", "set_by", "updated_at"]
     list_filter = ["category", ("zip_code__state", admin.AllValuesFieldListFilter)]
     search_fields = ["zip_code__code", "zip_code__city", "reason"]
@@ -154,7 +154,7 @@ class PriceOverrideAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(DemandIndex)
-class DemandIndexAdmin(SimpleHistoryAdmin):
+class DemandIndexAdmin(HistoryAdmin):
     list_display = ["__str__", "zip_code", "state", "percent", "note", "updated_at"]
     list_filter = ["state"]
     search_fields = ["zip_code__code", "state", "note"]

@@ -134,6 +134,7 @@ DENY_REASONS = {
     "homeowner_contradicts": "The homeowner told us something that contradicts the claim.",
     "verification_reached": "Our verification reached the homeowner, so non-contact does "
     "not apply.",
+    "job_won": "You marked this job won: a job you won is not creditable.",
 }
 
 # What a claim with a reason not on the list is told (form, API and instant decline alike).

@@ -1,6 +1,8 @@
 """Credit claims: filing (with the policy's instant decisions), review, appeal, reversal
 and proactive credits. Every credit and reversal goes through the ledger, once."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +12,7 @@ from billing.models import Entry
 from leads.models import ContactAttempt, Lead, Purchase
 from leads.policy import estimate_job_value_cents
 from leads.pricing import lead_price
+from leads.services import close_invalid_lead
 from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.notifications import notify_contractor
@@ -191,11 +194,17 @@ def _check_reviewer(claim: CreditClaim, by) -> None:
 
 
 def corrected_price_cents(purchase: Purchase, category) -> int:
-    """What the same lead costs in another category, on the route it was bought by."""
+    """What the same lead costs in another category, on the route it was bought by. The
+    job is valued in that category as it was in its own: the size's value there, scaled
+    by any correction a screener made to the lead's estimate."""
+    lead = purchase.lead
+    size_value_here = estimate_job_value_cents(lead.category, lead.job_size)
+    size_value_there = estimate_job_value_cents(category, lead.job_size)
+    value = (Decimal(size_value_there) * lead.estimated_value_cents / size_value_here).quantize(
+        Decimal("1"), rounding=ROUND_HALF_UP
+    )
     return lead_price(
-        route=purchase.offer.route,
-        category=category,
-        estimated_value_cents=estimate_job_value_cents(category, purchase.lead.job_size),
+        route=purchase.offer.route, category=category, estimated_value_cents=int(value)
     ).cents
 
 
@@ -218,11 +227,22 @@ def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditC
             "so non-contact "
             "cannot be credited. Deny it with that reason."
         )
+    if purchase.outcome == Purchase.Outcome.WON:
+        # Won after the claim was filed: the contractor's own report rules it out.
+        raise DomainError(
+            f"{_declined_by_facts(purchase)} Deny it with the reason that the job was won."
+        )
     wanted = purchase.price_cents
     status = CreditClaim.Status.APPROVED
     if corrected_category is not None:
         if claim.reason != "wrong_category":
             raise DomainError("Only a wrong-category claim has a corrected category.")
+        if corrected_category.pk == purchase.lead.category_id:
+            raise DomainError(
+                f"The lead is already {corrected_category.name}: pick the category the job "
+                "really was.",
+                field="corrected",
+            )
         claim.corrected_category = corrected_category
         if purchase.contractor.categories.filter(pk=corrected_category.pk).exists():
             corrected = corrected_price_cents(purchase, corrected_category)
@@ -362,9 +382,19 @@ def credit_lead_proactively(lead: Lead, *, by, reason: str) -> int:
         raise DomainError("Pick a reason we credit proactively.", field="reason")
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     label = policy.REASONS_BY_SLUG[reason].label
+    if CreditClaim.objects.filter(
+        purchase__lead=lead, status=CreditClaim.Status.PENDING, filed_by=by
+    ).exists():
+        # Crediting would close a claim they filed for a contractor: two people decide.
+        raise DomainError(
+            f"You filed a claim on {lead.reference} for a contractor: another reviewer "
+            "credits this lead."
+        )
     buyers = 0
     for purchase_id in lead.purchases.order_by("pk").values_list("pk", flat=True):
         purchase = _lock_purchase(purchase_id)
+        if purchase.outcome == Purchase.Outcome.WON:
+            continue  # this buyer won the job: the lead was real to them
         key = f"proactive-credit:{purchase.pk}"
         if Entry.objects.filter(idempotency_key=key).exists():
             continue  # credited before: marking a lead invalid twice credits once
@@ -392,6 +422,8 @@ def credit_lead_proactively(lead: Lead, *, by, reason: str) -> int:
             context={"lead": lead, "amount": cents(amount), "label": label},
             link=reverse("dashboard:credits"),
         )
+    # Nobody else is offered or sold a lead Fairlead knows is invalid.
+    close_invalid_lead(lead, label=label)
     return buyers
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from credits.policy import PROACTIVE_REASONS, REASONS_BY_SLUG
 from marketplace.adminkit import HistoryAdmin, ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
+from marketplace.models import ServiceCategory
 from marketplace.services import normalize_phone
 from marketplace.templatetags.money import cents
 
@@ -279,6 +280,8 @@ class ScreeningForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A lead is corrected to a category homeowners can ask for, never a retired one.
+        self.fields["category"].queryset = ServiceCategory.objects.filter(active=True)
         if self.instance.pk:
             self.fields["estimated_value_dollars"].initial = (
                 Decimal(self.instance.estimated_value_cents) / 100

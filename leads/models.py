@@ -45,6 +45,7 @@ class Lead(models.Model):
         DUPLICATE = "duplicate", "Duplicate of an open request"
         OUT_OF_AREA = "out_of_area", "Out of area"
         NOT_REQUESTED = "not_requested", "Homeowner says they did not make it"
+        FOUND_INVALID = "found_invalid", "Found invalid by Fairlead (buyers credited)"
 
     reference = models.CharField(max_length=12, unique=True)
     status_token = models.CharField(max_length=64, unique=True)

@@ -427,6 +427,19 @@ def dispute_lead(lead: Lead) -> Lead:
     return lead
 
 
+def close_invalid_lead(lead: Lead, *, label: str) -> None:
+    """Fairlead found a lead invalid (its buyers are credited): it stops here, so nobody
+    else is offered or sold it. The caller holds the lead's lock."""
+    if lead.is_active:
+        _set_status(
+            lead,
+            Lead.Status.REJECTED,
+            reason=Lead.RejectReason.FOUND_INVALID,
+            note=f"Found invalid by Fairlead: {label}.",
+            why="was closed: Fairlead found the request invalid",
+        )
+
+
 @transaction.atomic
 def homeowner_hired(lead: Lead) -> Lead:
     """The homeowner says they hired someone: the request stops (filled), and no more pros
@@ -637,6 +650,8 @@ def _available_subscriber(lead: Lead, *, now) -> Contractor | None:
         return None
     fee = _price(lead, Offer.Route.TERRITORY).cents
     pro = holding.contractor
+    if lead.offers.filter(contractor=pro).exists():
+        return None  # they had it already (a released request its chosen pro declined)
     if (
         not queries.serving(queries.buyers(lead, price_cents=fee, now=now, star_gated=False), lead)
         .filter(pk=pro.pk, account__balance_cents__gte=fee)
@@ -1098,7 +1113,12 @@ def withdraw_offers(lead: Lead) -> int:
     lead = Lead.objects.select_for_update().get(pk=lead.pk)
     now = timezone.now()
     in_window = _territory_window(lead) is not None
+    chosen_pro_had_it = lead.offers.filter(
+        route=Offer.Route.PROFILE, status=Offer.Status.PENDING
+    ).exists()
     withdrawn = _withdraw_pending(lead, now=now, why=WITHDRAWN_BY_OPS)
+    if chosen_pro_had_it and lead.status == Lead.Status.OPEN:
+        _ask_homeowner(lead)  # the pro they chose will not answer: they decide what next
     if in_window and lead.status == Lead.Status.OPEN:
         _end_territory_window(lead, now=now)
     return withdrawn

@@ -159,3 +159,55 @@ def test_check_ledger_reports_a_purchase_credited_beyond_its_price(purchase, con
     with pytest.raises(CommandError, match="credited beyond"):
         call_command("check_ledger")
     assert purchase.lead.reference in capsys.readouterr().err
+
+
+def test_marking_a_lead_invalid_closes_it_so_nobody_else_buys_it(
+    contractor, other_contractor, reviewer, clock
+):
+    """Ops credit an invalid lead's buyers: the lead is closed too, its other offers
+    withdrawn, so nobody pays for a lead Fairlead already knows is dead."""
+    from leads.models import Lead, Offer
+
+    fund(contractor, 50_000)
+    fund(other_contractor, 50_000)
+    offer = make_offer(contractor=contractor)
+    lead = offer.lead
+    purchase = lead_services.accept_offer(offer, contractor=contractor)
+    second = make_offer(lead=lead, contractor=other_contractor)
+    services.credit_lead_proactively(lead, by=reviewer, reason="non_working_phone")
+    lead.refresh_from_db()
+    assert lead.status == Lead.Status.REJECTED
+    assert Offer.objects.get(pk=second.pk).status == Offer.Status.WITHDRAWN
+    with pytest.raises(services.DomainError):
+        lead_services.accept_offer(second, contractor=other_contractor)
+    assert credited(purchase) == 450
+
+
+def test_a_claim_on_a_job_marked_won_after_filing_is_not_approved(purchase, contractor, reviewer):
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="non_working_phone", notes="Dead line."
+    )
+    lead_services.record_outcome(purchase, outcome="won", final_value_cents=900_000)
+    with pytest.raises(services.DomainError, match="marked this job won"):
+        services.approve_claim(claim, by=reviewer)
+    assert credited(purchase) == 0
+    services.deny_claim(claim, by=reviewer, reason="job_won")
+    claim.refresh_from_db()
+    assert "won" in claim.decision_reason
+
+
+def test_a_proactive_credit_skips_a_buyer_who_won_the_job(purchase, contractor, reviewer):
+    lead_services.record_outcome(purchase, outcome="won", final_value_cents=60_000)
+    assert services.credit_lead_proactively(purchase.lead, by=reviewer, reason="duplicate") == 0
+    assert credited(purchase) == 0
+
+
+def test_the_reviewer_who_filed_a_claim_cannot_close_it_with_a_proactive_credit(
+    purchase, contractor, reviewer
+):
+    services.file_claim(
+        purchase, contractor=contractor, reason="duplicate", notes="Same homeowner.", by=reviewer
+    )
+    with pytest.raises(services.DomainError, match="another reviewer"):
+        services.credit_lead_proactively(purchase.lead, by=reviewer, reason="duplicate")
+    assert credited(purchase) == 0

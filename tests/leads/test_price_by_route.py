@@ -22,9 +22,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def electrical(db):
-    return ServiceCategoryFactory(
-        name="Electrical", slug="electrical", typical_job_value_cents=130_000
-    )
+    # Its own slug: the categories migration's "electrical" has other values.
+    return ServiceCategoryFactory(name="Wiring", slug="wiring", typical_job_value_cents=130_000)
 
 
 @pytest.fixture
@@ -110,7 +109,7 @@ def test_the_offer_email_of_a_marketplace_lead_states_one_percent(
 def test_a_wrong_category_credit_on_a_territory_lead_compares_territory_fees(
     subscriber, plumbing, electrical, django_capture_on_commit_callbacks
 ):
-    """Plumbing and electrical territory leads cost the same fee: the corrected category
+    """Plumbing and wiring territory leads cost the same fee: the corrected category
     makes no difference, so nothing is credited (1% would have credited $13.00 - $4.50)."""
     offer = territory_offer(plumbing, django_capture_on_commit_callbacks)
     purchase = services.accept_offer(offer, contractor=subscriber)
@@ -129,7 +128,7 @@ def test_a_wrong_category_credit_on_a_territory_lead_compares_territory_fees(
 def test_a_wrong_category_credit_on_a_marketplace_lead_credits_the_one_percent_difference(
     contractor, plumbing, electrical, metro_zips
 ):
-    """Sold as electrical ($13.00), really plumbing ($4.50): the difference comes back."""
+    """Sold as wiring ($13.00), really plumbing ($4.50): the difference comes back."""
     contractor.categories.add(electrical)
     fund(contractor, 10_000)
     lead = LeadFactory(category=electrical, estimated_value_cents=130_000, status=Lead.Status.OPEN)
@@ -158,3 +157,43 @@ def test_no_page_or_message_template_hard_codes_one_percent():
         if path.is_file() and path.name != "home.html" and "1%" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_the_leads_own_category_is_no_correction(contractor, plumbing, metro_zips):
+    fund(contractor, 10_000)
+    from tests.leads.test_accept import make_offer
+
+    purchase = services.accept_offer(make_offer(contractor=contractor), contractor=contractor)
+    claim = credit_services.file_claim(
+        purchase, contractor=contractor, reason="wrong_category", notes="Not plumbing."
+    )
+    with pytest.raises(credit_services.DomainError, match="already"):
+        credit_services.approve_claim(
+            claim, by=UserFactory(is_staff=True), corrected_category=plumbing
+        )
+
+
+def test_a_screeners_corrected_estimate_carries_to_the_corrected_category(
+    contractor, plumbing, electrical, metro_zips
+):
+    """A screener raised this plumbing job to $2,000 (4.44x plumbing's typical $450): the
+    wiring job it really was is priced at the same multiple of wiring's value, not at
+    wiring's default, so the difference is the real one."""
+    contractor.categories.add(electrical)
+    fund(contractor, 10_000)
+    lead = LeadFactory(category=plumbing, estimated_value_cents=200_000, status=Lead.Status.OPEN)
+    from tests.leads.test_accept import make_offer
+
+    offer = make_offer(lead=lead, contractor=contractor)
+    Offer.objects.filter(pk=offer.pk).update(price_cents=2_000)
+    purchase = services.accept_offer(offer, contractor=contractor)
+    claim = credit_services.file_claim(
+        purchase, contractor=contractor, reason="wrong_category", notes="Wiring, not pipes."
+    )
+    credit_services.approve_claim(
+        claim, by=UserFactory(is_staff=True), corrected_category=electrical
+    )
+    claim.refresh_from_db()
+    # Wiring at 200,000 / 45,000 of its 130,000 typical: $5,777.78 -> 1% $57.78, dearer.
+    assert claim.status == CreditClaim.Status.DENIED
+    assert claim.credited_cents == 0

@@ -166,3 +166,27 @@ def test_releasing_is_refused_while_the_chosen_pro_still_has_it(
     with pytest.raises(services.DomainError, match="still has"):
         services.release_profile_lead(lead, consent_text="x", method=Consent.Method.STATUS_PAGE)
     assert not Offer.objects.filter(lead=lead, contractor=others).exists()
+
+
+def test_ops_withdrawing_the_chosen_pros_offer_asks_the_homeowner(san_diego_pro, plumbing, clock):
+    lead = profile_lead(san_diego_pro, plumbing)
+    services.route(lead.pk)
+    services.withdraw_offers(lead)
+    assert asked(lead)
+
+
+def test_a_released_request_is_not_offered_back_to_the_chosen_pro_as_subscriber(
+    san_diego_pro, plumbing, others, clock
+):
+    from marketplace.models import ZipCode
+    from territories import services as territories
+
+    territories.subscribe(
+        san_diego_pro, zip_codes=[ZipCode.objects.get(code="92101")], category=plumbing
+    )
+    lead = profile_lead(san_diego_pro, plumbing)
+    services.route(lead.pk)
+    services.decline_offer(Offer.objects.get(lead=lead), contractor=san_diego_pro)
+    services.release_profile_lead(lead, consent_text="yes", method=Consent.Method.STATUS_PAGE)
+    assert not Offer.objects.filter(lead=lead, route="territory").exists()
+    assert Offer.objects.filter(lead=lead, contractor=others, status="pending").exists()

@@ -223,6 +223,7 @@ class UpgradeQuote:
     renews_on: datetime  # when the next month is charged
     renewal_cents: int  # what each month costs from then
     balance_cents: int
+    is_upgrade: bool = True  # else a move down from a tier ops set by hand, paid from today
 
     @property
     def covered(self) -> bool:
@@ -234,11 +235,13 @@ class UpgradeQuote:
 
 
 def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
-    """The quote for moving up to `tier`; None when `tier` is not above the current one."""
-    rank = services.TIER_RANK
-    if tier not in rank or rank[tier] <= rank[contractor.tier]:
+    """The quote for a move to `tier` that charges today (services.charges_now): an
+    upgrade, or a move down from a tier ops set by hand; None when it charges nothing."""
+    if tier not in services.TIER_RANK:
         return None
     membership = Membership.objects.filter(contractor=contractor).first()
+    if not services.charges_now(contractor, membership, tier=tier, now=now):
+        return None
     running = membership is not None and membership.period_end > now
     return UpgradeQuote(
         tier=tier,
@@ -248,4 +251,5 @@ def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
         renews_on=membership.period_end if running else services.add_month(now),
         renewal_cents=services.membership_fee_cents(tier),
         balance_cents=balance_cents(contractor),
+        is_upgrade=services.TIER_RANK[tier] > services.TIER_RANK[contractor.tier],
     )

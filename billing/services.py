@@ -656,6 +656,16 @@ def membership_fee_cents(tier: str) -> int:
     return settings.MEMBERSHIP_FEES_CENTS.get(tier, 0)
 
 
+def charges_now(contractor: Contractor, membership: Membership | None, *, tier: str, now) -> bool:
+    """Does moving to `tier` charge the balance today? Every move to a paid tier does,
+    except a move down while a paid month runs (it waits for the month's end). A move down
+    from a tier ops set by hand (never billed) is the purchase of the lower tier."""
+    if tier == contractor.tier or membership_fee_cents(tier) == 0:
+        return False
+    running = membership is not None and membership.period_end > now
+    return not (TIER_RANK[tier] < TIER_RANK[contractor.tier] and running)
+
+
 def upgrade_charge_cents(membership: Membership | None, *, tier: str, now) -> int:
     """What moving up to `tier` costs today: a full month when no paid month is running,
     else the difference of the fees for the part of the month that is left, half up."""
@@ -707,7 +717,7 @@ def change_tier(contractor: Contractor, *, tier: str) -> str:
                 f"{clock.local_date(contractor, membership.period_end):%b %-d}"
                 f", when the month you paid for ends."
             )
-        elif membership_fee_cents(tier) == 0:
+        elif not charges_now(contractor, membership, tier=tier, now=now):
             if membership is not None:
                 membership.delete()  # no paid month running: nothing is owed
             _set_tier(contractor, tier)

@@ -66,11 +66,12 @@ def _membership_context(contractor) -> dict:
     for tier in Contractor.Tier:
         fee = services.membership_fee_cents(tier)
         rank, current = services.TIER_RANK[tier], services.TIER_RANK[contractor.tier]
+        charges = services.charges_now(contractor, membership, tier=tier, now=now)
         if tier == contractor.tier:
             action = "Your tier"
-        elif rank > current:
+        elif charges:
             charge = services.upgrade_charge_cents(membership, tier=tier, now=now)
-            action = f"Upgrade now: {cents(charge)} today"
+            action = f"{'Upgrade' if rank > current else 'Switch'} now: {cents(charge)} today"
         elif membership and membership.period_end > now:
             action = f"Move down on {clock.local_date(contractor, membership.period_end):%b %-d}"
         else:
@@ -82,7 +83,7 @@ def _membership_context(contractor) -> dict:
                 "fee": fee,
                 "action": action,
                 "current": tier == contractor.tier,
-                "upgrade": rank > current,
+                "confirm": charges,  # anything that charges is confirmed first
                 "scheduled": membership is not None and membership.scheduled_tier == tier,
             }
         )

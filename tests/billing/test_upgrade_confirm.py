@@ -110,3 +110,30 @@ def test_moving_down_stays_one_tap_and_charges_nothing(pro_client, contractor):
     response = pro_client.post(CHANGE, {"tier": "base"}, follow=True)
     assert "You move to Base on Apr 2" in response.content.decode()
     assert membership_fees(contractor) == [-4_900]
+
+
+def test_moving_down_from_a_tier_ops_set_is_confirmed_before_it_charges(pro_client, contractor):
+    """Ops put this pro on Elite by hand (never billed). Moving to Pro is buying Pro: the
+    first tap only shows the $49.00 and the renewal; nothing is charged until Confirm."""
+    contractor.tier = "elite"
+    contractor.save()
+    page = pro_client.get(reverse("billing:home")).content.decode()
+    assert "Switch now: $49.00 today" in page
+    assert f'href="{CONFIRM}?tier=pro"' in page
+    response = pro_client.post(CHANGE, {"tier": "pro"})
+    assert response.status_code == 302 and CONFIRM in response["Location"]
+    assert membership_fees(contractor) == []
+    confirm = pro_client.get(f"{CONFIRM}?tier=pro").content.decode()
+    assert "Switch to Pro?" in confirm and "set by our team" in confirm
+    pro_client.post(CHANGE, {"tier": "pro", "confirm_cents": "4900"})
+    assert membership_fees(contractor) == [-4_900]
+    contractor.refresh_from_db()
+    assert contractor.tier == "pro"
+
+
+def test_moving_down_to_base_from_a_tier_ops_set_charges_nothing(pro_client, contractor):
+    contractor.tier = "elite"
+    contractor.save()
+    pro_client.post(CHANGE, {"tier": "base"})
+    contractor.refresh_from_db()
+    assert contractor.tier == "base" and membership_fees(contractor) == []

@@ -5,6 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from marketplace.models import Contractor
+from marketplace.templatetags.money import cents
 
 
 class Account(models.Model):
@@ -71,7 +72,8 @@ class Entry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount_cents:+d}¢ ({self.account.contractor})"
+        amount = ("+" if self.amount_cents > 0 else "") + cents(self.amount_cents)
+        return f"{self.get_kind_display()} {amount} ({self.account.contractor})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -151,7 +151,8 @@ def adjust(account: Account, *, amount_cents: int, reason: str, by) -> Entry:
         account,
         kind=Entry.Kind.ADJUSTMENT,
         amount_cents=amount_cents,
-        memo=f"Adjustment by {by.email}",
+        # The contractor reads why on their statement; who did it stays in created_by.
+        memo=f"Adjustment: {reason}",
         reason=reason,
         created_by=by,
     )

@@ -326,9 +326,11 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
             obj.pk = claim.pk  # the admin's message and log point at the real claim
             return
         if data["decision"] == "approve":
-            services.approve_claim(obj, by=request.user)
+            services.approve_claim(obj, by=request.user, note=data["note"])
         elif data["decision"] == "partial":
-            services.approve_claim(obj, by=request.user, corrected_category=data["corrected"])
+            services.approve_claim(
+                obj, by=request.user, corrected_category=data["corrected"], note=data["note"]
+            )
         else:
             services.deny_claim(obj, by=request.user, reason=data["deny_reason"], note=data["note"])
 

@@ -209,7 +209,9 @@ def corrected_price_cents(purchase: Purchase, category) -> int:
 
 
 @transaction.atomic
-def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditClaim:
+def approve_claim(
+    claim: CreditClaim, *, by, corrected_category=None, note: str = ""
+) -> CreditClaim:
     """Credit the claim through the ledger, once, however often it is clicked, and never
     beyond what is left of the purchase's price (a proactive credit may have come first).
 
@@ -285,6 +287,8 @@ def approve_claim(claim: CreditClaim, *, by, corrected_category=None) -> CreditC
             f" That is what was left of the {cents(purchase.price_cents)} you paid after "
             "an earlier credit."
         )
+    if note.strip():
+        claim.decision_reason += f" {note.strip()}"  # the reviewer's words to the pro
     _decided(claim, by)
     _tell(claim, "claim_decided")
     return claim

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from marketplace import clock
 from marketplace.errors import DomainError
-from marketplace.formtools import FairleadForm
+from marketplace.formtools import DollarsField, FairleadForm
 from marketplace.http import client_ip
 from marketplace.middleware import UTM_KEYS, attribution
 from marketplace.models import Contractor, ServiceCategory
@@ -240,9 +240,17 @@ class OutcomeForm(FairleadForm):
         choices=Purchase.Outcome.choices, widget=forms.HiddenInput, required=False
     )
     outcome = forms.ChoiceField(choices=Purchase.Outcome.choices, label="Where this job stands")
-    final_value_dollars = forms.IntegerField(
-        required=False, min_value=1, max_value=10_000_000, label="Final job value ($), if won"
+    # Dollars and cents as a person writes them ("1250.50"); the form gives integer cents.
+    final_value_dollars = DollarsField(
+        required=False, max_cents=1_000_000_000, label="Final job value ($), if won"
     )
+
+    def clean_final_value_dollars(self):
+        cents_value = self.cleaned_data["final_value_dollars"]
+        if cents_value is not None and cents_value <= 0:
+            raise forms.ValidationError("Enter the amount you were paid for the job.")
+        return cents_value
+
     lost_reason = forms.CharField(required=False, max_length=200, label="Why it was lost, if lost")
 
 

@@ -2,9 +2,16 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from marketplace.models import Contractor, ServiceCategory, ZipCode
+
+
+def _local(moment) -> str:
+    """A moment as the admin shows it: in the viewer's zone (activated per request), with
+    its abbreviation, never bare UTC."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %-I:%M %p %Z}"
 
 
 class Lead(models.Model):
@@ -190,7 +197,7 @@ class Consent(models.Model):
     user_agent = models.CharField(max_length=500, blank=True)
 
     def __str__(self):
-        return f"Consent for {self.lead.reference} at {self.given_at:%Y-%m-%d %H:%M}"
+        return f"Consent for {self.lead.reference} at {_local(self.given_at)}"
 
 
 class LeadFlag(models.Model):
@@ -330,7 +337,7 @@ class Wave(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_tier_display()} wave for {self.lead.reference} at {self.due_at:%H:%M}"
+        return f"{self.get_tier_display()} wave for {self.lead.reference} at {_local(self.due_at)}"
 
 
 class Offer(models.Model):
@@ -448,7 +455,7 @@ class ContactAttempt(models.Model):
         ordering = ["attempted_at"]
 
     def __str__(self):
-        return f"{self.get_channel_display()} {self.attempted_at:%Y-%m-%d %H:%M}: {self.result}"
+        return f"{self.get_channel_display()} {_local(self.attempted_at)}: {self.result}"
 
     @property
     def logged_late(self) -> bool:

@@ -24,12 +24,20 @@ HOMEOWNER_STATUS = {
         "it expires: if a pro who does joins meanwhile, they can still take it, and we email "
         "you either way. You may want to ask elsewhere too.",
     ),
+    "with_chosen_pro": (
+        "With the pro you chose",
+        "Your request went to the pro you chose, and only to them. They will contact you "
+        "directly by your preferred contact method.",
+    ),
     Lead.Status.OPEN: (
         "Finding pros",
         "We are showing your request to local pros who do this work. You will hear from "
         "them directly by your preferred contact method.",
     ),
-    Lead.Status.FILLED: ("Matched", "Pros have accepted your request and will contact you."),
+    Lead.Status.FILLED: (
+        "Matched",
+        "A pro accepted your request (their name is below) and will contact you.",
+    ),
     Lead.Status.EXPIRED: (
         "No match this time",
         "No pro could take your request in time. You are welcome to send a new one.",
@@ -48,16 +56,36 @@ def leads_for_status_page():
     )
 
 
+# Why a closed request was closed, as the homeowner reads it (ops' words stay internal).
+REJECTION_SAID = {
+    Lead.RejectReason.OUT_OF_AREA: "We cannot serve this address, so it was not shared with "
+    "pros. You are welcome to send a new request for another address.",
+    Lead.RejectReason.INVALID: "We could not verify the contact details, so it was not shared "
+    "with pros. Send a new request with a phone and email where we can reach you.",
+    Lead.RejectReason.NOT_REQUESTED: "You told us you did not make this request, so it was "
+    "not shared any further.",
+}
+
+
 def homeowner_status(lead: Lead) -> dict:
     key = lead.status
     if lead.unserved and lead.status == Lead.Status.OPEN and not lead.purchases.exists():
         key = "unserved"
+    if (
+        lead.status == Lead.Status.OPEN
+        and lead.profile_contractor_id
+        and lead.released_at is None
+        and lead.chosen_pro_unavailable_at is None
+    ):
+        key = "with_chosen_pro"
     if awaits_release(lead):
         key = "chosen_pro_unavailable"
     title, explanation = HOMEOWNER_STATUS[key]
     if lead.homeowner_hired_at is not None:
         title = "Closed"
         explanation = "You told us you hired someone, so we stopped showing your request to pros."
+    elif lead.status == Lead.Status.REJECTED and lead.rejection_reason in REJECTION_SAID:
+        explanation = REJECTION_SAID[lead.rejection_reason]
     if lead.status == Lead.Status.REJECTED and lead.rejection_reason == Lead.RejectReason.DUPLICATE:
         explanation = (
             "You already sent us this request recently, and we are still working on it. "

@@ -424,6 +424,19 @@ def dispute_lead(lead: Lead) -> Lead:
             note="The homeowner said they did not make this request.",
             why="was closed: the homeowner told us they did not make this request",
         )
+    # Pros who bought it are about to call someone who says they never asked: tell them,
+    # and where a credit is asked for.
+    notify_contractors(
+        [
+            (
+                purchase.contractor,
+                "homeowner_disputed",
+                {"purchase": purchase, "lead": lead},
+                reverse("dashboard:lead", args=[purchase.pk]),
+            )
+            for purchase in lead.purchases.select_related("contractor__user")
+        ]
+    )
     return lead
 
 

@@ -296,7 +296,9 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
                 initial={
                     "was": purchase.outcome,
                     "outcome": purchase.outcome,
-                    "final_value_dollars": (purchase.final_value_cents or 0) // 100 or None,
+                    "final_value_dollars": cents(purchase.final_value_cents, plain=True)
+                    if purchase.final_value_cents
+                    else None,
                     "lost_reason": purchase.lost_reason,
                 }
             ),
@@ -326,12 +328,11 @@ def lead_outcome(request, purchase_id):
     purchase = _own_purchase(request, purchase_id)
     form = OutcomeForm(request.POST)
     if form.is_valid():
-        dollars = form.cleaned_data["final_value_dollars"]
         try:
             services.record_outcome(
                 purchase,
                 outcome=form.cleaned_data["outcome"],
-                final_value_cents=dollars * 100 if dollars else None,
+                final_value_cents=form.cleaned_data["final_value_dollars"],
                 lost_reason=form.cleaned_data["lost_reason"],
                 expected=form.cleaned_data["was"] or None,
             )

@@ -117,3 +117,13 @@ def test_check_ledger_command_finds_a_tampered_balance(account, capsys):
     with pytest.raises(CommandError, match="1 account"):
         call_command("check_ledger")
     assert "$9,999.99" in capsys.readouterr().err
+
+
+def test_an_adjustment_tells_the_contractor_why_not_who(account):
+    from tests.factories import UserFactory
+
+    ops = UserFactory(email="ops@fairlead.example", is_staff=True)
+    entry = services.adjust(account, amount_cents=125_075, reason="Storm-week goodwill", by=ops)
+    assert entry.memo == "Adjustment: Storm-week goodwill"
+    assert entry.created_by == ops  # who did it stays on record, for ops
+    assert "+$1,250.75" in str(entry)

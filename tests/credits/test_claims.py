@@ -304,3 +304,14 @@ def test_the_pages_state_the_windows_from_the_settings(
     ).content.decode()
     assert "7 days (168 hours) from the moment the lead was delivered" in claim_page
     assert "5 days" not in claim_page and "5-day" not in claim_page
+
+
+def test_the_reviewers_explanation_reaches_the_pro_on_approval_too(purchase, contractor, reviewer):
+    claim = services.file_claim(
+        purchase, contractor=contractor, reason="non_working_phone", notes="Dead line."
+    )
+    services.approve_claim(claim, by=reviewer, note="We called it too: disconnected.")
+    claim.refresh_from_db()
+    assert claim.decision_reason.endswith("We called it too: disconnected.")
+    email = Notification.objects.get(template="claim_decided", channel="email")
+    assert "We called it too" in email.body

@@ -103,3 +103,17 @@ def test_a_claim_on_a_job_its_buyer_marked_won_is_declined_at_once(routed, clock
     claim = CreditClaim.objects.get()
     assert claim.status == CreditClaim.Status.DECLINED
     assert "$520.00" in claim.decision_reason
+
+
+def test_a_dispute_tells_each_buyer_and_points_to_a_credit(routed, clock, client):
+    lead, pros = routed
+    pro = pros[0]
+    purchase = services.accept_offer(Offer.objects.get(lead=lead, contractor=pro), contractor=pro)
+    services.dispute_lead(lead)
+    told = Notification.objects.get(template="homeowner_disputed", channel="email", user=pro.user)
+    assert lead.reference in told.body and "Request a credit" in told.body
+    client.force_login(pro.user)
+    page = client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    assert "says they did not make this request" in page
+    services.dispute_lead(lead)  # twice: told once
+    assert Notification.objects.filter(template="homeowner_disputed", channel="email").count() == 1

@@ -96,3 +96,13 @@ def test_two_outcomes_at_the_same_moment_one_wins_the_other_is_told(contractor):
         assert purchase.outcome == done[0].outcome
         if purchase.outcome == "lost":
             assert purchase.final_value_cents is None
+
+
+def test_a_final_value_is_typed_in_dollars_and_cents(purchase, contractor_client):
+    url = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    response = contractor_client.post(
+        url, {"outcome": "won", "final_value_dollars": "$1,250.50", "was": "new"}
+    )
+    assert response.status_code == 302
+    purchase.refresh_from_db()
+    assert purchase.final_value_cents == 125_050

@@ -190,3 +190,13 @@ def test_a_released_request_is_not_offered_back_to_the_chosen_pro_as_subscriber(
     services.release_profile_lead(lead, consent_text="yes", method=Consent.Method.STATUS_PAGE)
     assert not Offer.objects.filter(lead=lead, route="territory").exists()
     assert Offer.objects.filter(lead=lead, contractor=others, status="pending").exists()
+
+
+def test_the_homeowner_is_told_their_request_went_to_the_chosen_pro_only(
+    san_diego_pro, plumbing, client, clock
+):
+    lead = profile_lead(san_diego_pro, plumbing)
+    services.route(lead.pk)
+    status = client.get(reverse("leads:status", args=[lead.status_token])).content.decode()
+    assert "With the pro you chose" in status
+    assert "local pros who do this work" not in status

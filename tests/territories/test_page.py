@@ -218,4 +218,7 @@ def test_the_price_box_states_terms_from_the_settings(page_client, austin, funde
         {"category": "plumbing", "zip_codes": ["78701"]},
         HTTP_HX_REQUEST="true",
     )
-    assert "instead of the marketplace's 1%" in response.content.decode()
+    assert (
+        "marketplace leads cost 1% of their estimated job value instead"
+        in response.content.decode()
+    )

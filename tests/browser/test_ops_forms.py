@@ -93,3 +93,26 @@ def test_a_screener_sends_a_request_to_other_pros_with_the_homeowners_word(
     page.screenshot(path=str(artifacts / "admin-reroute-profile-lead.png"), full_page=True)
     assert Offer.objects.filter(lead=lead, contractor=other, status="pending").exists()
     assert lead.consents.filter(method=Consent.Method.OPS_RECORDED).exists()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_finance_reads_the_report_for_a_period_with_its_unserved_demand(
+    live_server, page, staff_groups, metro_zips, plumbing, artifacts, width
+):
+    from django.utils import timezone
+
+    LeadFactory(zip_code_id="92101", category=plumbing, unserved=True)
+    staff_member("finance@fairlead.example", "finance")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, "finance@fairlead.example", admin=True)
+    page.goto(live_server.url + "/admin/reports/")
+    today = timezone.localdate()
+    page.get_by_label("From").fill(f"{today:%Y-%m}-01")
+    page.get_by_label("Through").fill(f"{today:%Y-%m-%d}")
+    page.get_by_label("By").select_option("week")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Unserved demand: where to recruit")).to_be_visible()
+    row = page.locator("tr", has_text="92101")
+    expect(row.first).to_contain_text("Plumbing")
+    page.screenshot(path=str(artifacts / f"ops-report-{width}.png"), full_page=True)

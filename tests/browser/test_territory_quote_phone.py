@@ -41,3 +41,21 @@ def test_you_pay_is_on_screen_for_each_zip_and_the_total(
         expect(label).to_be_visible()
         assert on_screen(label, width), label.bounding_box()
     assert on_screen(page.locator("#quote-total"), width)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_each_zips_monthly_price_is_on_screen_in_the_table(
+    live_server, page, metro_zips, plumbing, artifacts, width
+):
+    fund(ContractorFactory(user=UserFactory(email="tess@capitol.example"), base_zip_id="78701"))
+    page.set_viewport_size({"width": width, "height": 844})
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, "tess@capitol.example")
+    page.goto(f"{live_server.url}/dashboard/territories/?category=plumbing&q=78701&radius=5")
+    row = page.locator("tr", has=page.locator("#zip-78701"))
+    price = row.locator("td.price")
+    price.scroll_into_view_if_needed()
+    expect(price).to_contain_text("$29.00")
+    assert on_screen(price, width), price.bounding_box()
+    assert on_screen(row.locator("td.avail"), width)
+    page.screenshot(path=str(artifacts / f"territory-table-{width}.png"))

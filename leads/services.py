@@ -248,14 +248,17 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         earlier is not None and Lead.objects.filter(being_handled(), pk=earlier.pk).exists()
     )
     if still_handled and not new_pro:
+        # Answered on the page only: a double tap, or a script posting one request over
+        # and over, must not send an email each time; the earlier request's confirmation
+        # went out already.
         _set_status(
             lead,
             Lead.Status.REJECTED,
             reason=Lead.RejectReason.DUPLICATE,
             note=f"Same request as {earlier.reference}, still being handled.",
         )
-    else:
-        screen(lead, duplicate_of=earlier)
+        return lead
+    screen(lead, duplicate_of=earlier)
     # In the outbox with the lead: sent after commit, retried and swept like every message.
     _tell_homeowner(lead, "received")
     return lead

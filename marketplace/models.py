@@ -392,6 +392,11 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    interrupted = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Sends whose outcome never came back (worker lost, provider silent). The "
+        "provider may have had them: the sweep sends again after one, never after two.",
+    )
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -418,6 +423,28 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.template} to {self.to} ({self.status})"
+
+
+class SmsStatusReport(models.Model):
+    """A Twilio delivery report for a message sid no row holds yet (its callback URL did not
+    name our row): kept until send() saves that sid, then applied and deleted. Reports
+    nobody claims are forgotten after a week by the notification sweep."""
+
+    message_sid = models.CharField(max_length=64)
+    status = models.CharField(max_length=20)
+    error_code = models.CharField(max_length=10, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # send() applies the reports of the sid it just saved.
+            models.Index(fields=["message_sid"], name="smsstatusreport_sid_idx"),
+            # The sweep forgets old ones.
+            models.Index(fields=["received_at"], name="smsstatusreport_received_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.message_sid} {self.status}"
 
 
 class SmsOptOut(models.Model):

@@ -5,17 +5,25 @@ Services call notify_contractor() or notify_address(); nothing else sends email 
 
 import logging
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
 
 from . import clock
 from .celery import FairleadTask, enqueue_on_commit
-from .models import Contractor, Notification
+from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +52,6 @@ def quiet_until(contractor: Contractor, now: datetime) -> datetime:
 
 
 def _opted_out(phones: set[str]) -> set[str]:
-    from .models import SmsOptOut
-
     return set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
@@ -174,12 +180,34 @@ def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
     return created
 
 
+class PermanentFailure(Exception):
+    """The provider refused the message for good (an unsubscribed, invalid or landline
+    number): it is failed at once, since every retry would be refused the same way."""
+
+    def __init__(self, reason: str, *, opted_out: bool = False):
+        super().__init__(reason)
+        self.opted_out = opted_out
+
+
+class OutcomeUnknown(Exception):
+    """The provider took the request and never answered: it may have the message. Retrying
+    now would likely send it twice, so it is left as a send interrupted mid-way."""
+
+
+# A provider that has not answered in this long is not going to (Twilio answers in well
+# under a second); the worker stops waiting instead of hanging until its time limit.
+PROVIDER_TIMEOUT_SECONDS = 30
+
+
 def send(notification_id: int, *, last_try: bool = False) -> None:
     """Deliver one queued message now, once. The row is claimed (queued -> sending) in one
     UPDATE that stamps claimed_at, so a sweep and a retry can never both send it, and every
     finish is a compare-and-set on that claim: a send that outlived its claim (the sweep
     gave it to a newer attempt) changes nothing. A provider failure puts it back to queued
-    and raises, so the task retries; on the `last_try` it is failed instead."""
+    and raises, so the task retries; on the `last_try` it is failed instead. A permanent
+    refusal fails it at once; a provider that took the request and never answered leaves it
+    "sending", like a worker lost mid-send: the provider's report settles it, or the sweep
+    sends it again once its claim is stale."""
     now = timezone.now()
     claimed = Notification.objects.filter(
         pk=notification_id, status=Notification.Status.QUEUED, send_after__lte=now
@@ -201,6 +229,14 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
         return
     try:
         provider_id = BACKENDS[notification.channel](notification)
+    except PermanentFailure as error:
+        if mine.update(status=Notification.Status.FAILED, last_error=str(error)[:500]):
+            if error.opted_out:
+                opt_out(notification.to)
+        return
+    except OutcomeUnknown as error:
+        mine.filter(status=Notification.Status.SENDING).update(last_error=str(error)[:500])
+        return
     except Exception as error:
         status = Notification.Status.FAILED if last_try else Notification.Status.QUEUED
         if mine.update(status=status, last_error=str(error)[:500]) and not last_try:
@@ -208,9 +244,15 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
         if not last_try:
             logger.warning("Notification %s failed after a newer attempt took it", notification_id)
         return
-    if not mine.update(
+    if mine.update(
         status=Notification.Status.SENT, sent_at=timezone.now(), provider_id=provider_id or ""
     ):
+        if provider_id and notification.channel == Notification.Channel.SMS:
+            apply_held_reports(provider_id)
+    elif not (
+        provider_id
+        and Notification.objects.filter(pk=notification_id, provider_id=provider_id).exists()
+    ):  # (a provider report that came before this answer has settled it already)
         logger.warning("Notification %s was sent after a newer attempt took it", notification_id)
 
 
@@ -219,9 +261,42 @@ def _send_email(notification: Notification) -> str:
     if notification.link:
         body += f"\n\nOpen it: {settings.SITE_URL}{notification.link}"
     EmailMultiAlternatives(
-        notification.subject, body, settings.DEFAULT_FROM_EMAIL, [notification.to]
+        notification.subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [notification.to],
+        # The same on every attempt: a copy sent again after an interrupted send (SMTP
+        # cannot tell us it had the first) is the same message, which mailboxes show once.
+        headers={"Message-ID": _message_id(notification)},
     ).send()
     return ""
+
+
+def _message_id(notification: Notification) -> str:
+    domain = urlsplit(settings.SITE_URL).hostname or "fairlead.invalid"
+    return f"<notification.{notification.pk}.{notification.created_at:%Y%m%d%H%M%S}@{domain}>"
+
+
+TWILIO_API = "https://api.twilio.com"
+
+
+class _TwilioHttpClient(TwilioHttpClient):
+    """The twilio client's HTTP, sent to TWILIO_API_URL (Twilio itself unless a stand-in is
+    configured), with a timeout."""
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith(TWILIO_API):
+            url = settings.TWILIO_API_URL + url.removeprefix(TWILIO_API)
+        return super().request(method, url, *args, **kwargs)
+
+
+# Twilio refusals that no retry can change: the message is failed at once with the reason.
+PERMANENT_SMS_ERRORS = {
+    21610: "the recipient unsubscribed (replied STOP)",
+    21211: "not a valid phone number",
+    21614: "not a mobile number: it cannot receive texts",
+}
+UNSUBSCRIBED = 21610
 
 
 def _send_sms(notification: Notification) -> str:
@@ -231,15 +306,32 @@ def _send_sms(notification: Notification) -> str:
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
         logger.info("SMS to %s (console backend): %s", notification.to, body)
         return ""
-    from twilio.rest import Client
-
-    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
-    message = client.messages.create(
-        to=notification.to,
-        from_=settings.TWILIO_FROM_NUMBER,
-        body=body,
-        status_callback=f"{settings.SITE_URL}/webhooks/twilio/status/",
+    client = Client(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        http_client=_TwilioHttpClient(timeout=PROVIDER_TIMEOUT_SECONDS),
     )
+    try:
+        message = client.messages.create(
+            to=notification.to,
+            from_=settings.TWILIO_FROM_NUMBER,
+            body=body,
+            # Our own id in the callback URL (which the signature covers): Twilio's reports
+            # find this row even when the worker died before it saved Twilio's sid.
+            status_callback=f"{settings.SITE_URL}{reverse('twilio-status')}?n={notification.pk}",
+        )
+    except TwilioRestException as error:
+        if error.code in PERMANENT_SMS_ERRORS:
+            raise PermanentFailure(
+                f"Twilio {error.code}: {PERMANENT_SMS_ERRORS[error.code]}",
+                opted_out=error.code == UNSUBSCRIBED,
+            ) from error
+        raise
+    except requests.exceptions.ReadTimeout as error:
+        raise OutcomeUnknown(
+            f"Twilio did not answer within {PROVIDER_TIMEOUT_SECONDS} s: it may have the text; "
+            "waiting for its report before sending again."
+        ) from error
     return message.sid
 
 
@@ -249,11 +341,19 @@ BACKENDS = {
 }
 
 
+INTERRUPTED_TWICE = (
+    "Sending was interrupted twice (worker lost, or the provider never answered); either "
+    "copy may have arrived, so it is not sent a third time."
+)
+
+
 def due_notification_ids(limit: int = 500) -> list[int]:
     """Email/SMS whose time has come but that no task is handling: never attempted (quiet
     hours ended, or the task never reached a worker), claimed longer ago than
-    NOTIFICATION_STUCK_AFTER and still sending (a worker died mid-send: queued again here),
-    or failed once and their retry never came. Ones being retried are left to their task."""
+    NOTIFICATION_STUCK_AFTER and still sending (a worker died mid-send, or the provider
+    never answered, and no provider report settled it since: queued again here the first
+    time, failed the second), or failed once and their retry never came. Ones being
+    retried are left to their task."""
     now = timezone.now()
     stale_claim = now - settings.NOTIFICATION_STUCK_AFTER
     stuck = list(
@@ -263,9 +363,19 @@ def due_notification_ids(limit: int = 500) -> list[int]:
     )
     if stuck:
         # Compare-and-set: a send that finished, or a newer claim, since the read is kept.
-        Notification.objects.filter(
+        # The provider may have had an interrupted send: it is sent again once, so nobody
+        # gets a message more than twice; interrupted again, it is failed for ops to see.
+        interrupted = Notification.objects.filter(
             pk__in=stuck, status=Notification.Status.SENDING, claimed_at__lt=stale_claim
-        ).update(status=Notification.Status.QUEUED)
+        )
+        interrupted.filter(interrupted=0).update(
+            status=Notification.Status.QUEUED, interrupted=F("interrupted") + 1
+        )
+        interrupted.update(
+            status=Notification.Status.FAILED,
+            interrupted=F("interrupted") + 1,
+            last_error=INTERRUPTED_TWICE,
+        )
     # A failed attempt's retry runs within the task's longest backoff of the failure.
     retry_lost = stale_claim - timedelta(seconds=FairleadTask.retry_backoff_max)
     return list(
@@ -293,13 +403,22 @@ def mark_read(user, notification_ids: list[int]) -> int:
 
 # --- Twilio webhooks -------------------------------------------------------------------------
 
-STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
 START_WORDS = {"start", "unstop", "yes"}
+# Twilio's message statuses: a final one settles the row for good; the others only tell us
+# Twilio has the message.
 TWILIO_FINAL = {
     "delivered": Notification.Status.DELIVERED,
     "undelivered": Notification.Status.FAILED,
     "failed": Notification.Status.FAILED,
 }
+TWILIO_HAS_IT = {"accepted", "scheduled", "queued", "sending", "sent"}
+# What a report may still settle: a row not final yet, or one failed only because its
+# sends were interrupted twice (our guess, not Twilio's word: its report is better).
+OPEN_TO_REPORTS = Q(
+    status__in=[Notification.Status.QUEUED, Notification.Status.SENDING, Notification.Status.SENT]
+) | Q(status=Notification.Status.FAILED, interrupted__gte=2, provider_id="")
+HELD_REPORTS_KEPT = timedelta(days=7)
 
 
 class TwilioRejected(Exception):
@@ -308,42 +427,110 @@ class TwilioRejected(Exception):
 
 def verify_twilio(url: str, params: dict, signature: str) -> None:
     """Check X-Twilio-Signature the way Twilio computes it; raise TwilioRejected if not."""
-    from twilio.request_validator import RequestValidator
-
     if not settings.TWILIO_AUTH_TOKEN:
         raise TwilioRejected("Twilio is not configured.")
     if not RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature):
         raise TwilioRejected("Bad signature.")
 
 
-def record_sms_status(*, message_sid: str, status: str, error_code: str = "") -> int:
-    """A delivery report: the final states update the row; replays change nothing."""
+def record_sms_status(
+    *, message_sid: str, status: str, error_code: str = "", notification_id: int | None = None
+) -> None:
+    """A delivery report. `notification_id` (our own id, from the callback URL) finds the row
+    even when its worker died before saving Twilio's sid; a report for a sid no row holds
+    yet, and without our id, is kept and applied when send() saves that sid. The first final
+    status stays: a late or replayed report changes nothing."""
+    if notification_id is not None:
+        # A row holding another sid is on a later copy (sent again after an interruption):
+        # this report is about the earlier copy and does not move it.
+        rows = Notification.objects.filter(
+            pk=notification_id,
+            channel=Notification.Channel.SMS,
+            provider_id__in=["", message_sid],
+        )
+        _apply_report(rows, message_sid=message_sid, status=status, error_code=error_code)
+        return
+    # Kept first, then looked for: a send saving this sid at the same moment applies it
+    # (apply_held_reports), whichever of the two commits first.
+    SmsStatusReport.objects.create(
+        message_sid=message_sid[:64], status=status[:20], error_code=error_code[:10]
+    )
+    if Notification.objects.filter(
+        provider_id=message_sid, channel=Notification.Channel.SMS
+    ).exists():
+        apply_held_reports(message_sid)
+
+
+def apply_held_reports(message_sid: str) -> None:
+    """Apply, in arrival order, the reports kept for a sid, now that a row holds it."""
+    rows = Notification.objects.filter(provider_id=message_sid, channel=Notification.Channel.SMS)
+    for report in SmsStatusReport.objects.filter(message_sid=message_sid).order_by("pk"):
+        _apply_report(
+            rows, message_sid=message_sid, status=report.status, error_code=report.error_code
+        )
+        report.delete()
+
+
+def _apply_report(rows, *, message_sid: str, status: str, error_code: str) -> None:
+    now = timezone.now()
+    rows = rows.filter(OPEN_TO_REPORTS)
+    settled = {"provider_id": message_sid, "sent_at": Coalesce(F("sent_at"), now)}
+    if status in TWILIO_HAS_IT:
+        # Twilio has it: a send interrupted before it saved the sid is done, not resent.
+        rows.exclude(status=Notification.Status.SENT).update(
+            status=Notification.Status.SENT, last_error="", **settled
+        )
+        return
     final = TWILIO_FINAL.get(status)
     if final is None:
-        return 0  # queued, sending, sent: not final yet
-    updates = {"status": final}
-    if final == Notification.Status.FAILED:
-        updates["last_error"] = f"Twilio: {status} {error_code}".strip()
-    return Notification.objects.filter(
-        provider_id=message_sid, channel=Notification.Channel.SMS
-    ).update(**updates)
+        return  # a status this app does not act on (read receipts, cancellations)
+    settled["last_error"] = _twilio_error(status, error_code) if final == "failed" else ""
+    phones = list(rows.values_list("to", flat=True))
+    if rows.update(status=final, **settled) and error_code == str(UNSUBSCRIBED):
+        for phone in phones:
+            opt_out(phone)
+
+
+def _twilio_error(status: str, error_code: str) -> str:
+    reason = PERMANENT_SMS_ERRORS.get(int(error_code)) if error_code.isdigit() else None
+    return " ".join(filter(None, ["Twilio:", status, error_code, reason and f"({reason})"]))
+
+
+def forget_held_reports() -> int:
+    """Reports for sids no row ever claimed (a message sent by something else)."""
+    cutoff = timezone.now() - HELD_REPORTS_KEPT
+    return SmsStatusReport.objects.filter(received_at__lt=cutoff).delete()[0]
+
+
+@transaction.atomic
+def opt_out(phone: str) -> None:
+    """Never text `phone` again until it replies START: recorded, the SMS alerts of the
+    contractor who has it turned off, and its texts waiting to go failed."""
+    SmsOptOut.objects.get_or_create(phone=phone)
+    Contractor.objects.filter(phone=phone, notify_sms=True).update(notify_sms=False)
+    Notification.objects.filter(
+        to=phone, channel=Notification.Channel.SMS, status=Notification.Status.QUEUED
+    ).update(status=Notification.Status.FAILED, last_error="Recipient opted out of texts (STOP)")
 
 
 @transaction.atomic
 def record_inbound_sms(*, from_number: str, body: str) -> str:
-    """STOP opts a number out of every text (and turns off SMS alerts of the contractor who
-    has it); START opts it back in. Returns what was done."""
-    from .models import SmsOptOut
-
+    """A text to our number. STOP opts the number out of every text (opt_out); START opts it
+    back in and turns SMS alerts back on for the contractor who has the number. Returns our
+    reply, "" for none."""
     word = body.strip().lower()
     if word in STOP_WORDS:
-        SmsOptOut.objects.get_or_create(phone=from_number)
-        Contractor.objects.filter(phone=from_number, notify_sms=True).update(notify_sms=False)
-        Notification.objects.filter(
-            to=from_number, channel=Notification.Channel.SMS, status=Notification.Status.QUEUED
-        ).update(status=Notification.Status.FAILED, last_error="Recipient replied STOP")
-        return "opted out"
+        opt_out(from_number)
+        return ""
     if word in START_WORDS:
         SmsOptOut.objects.filter(phone=from_number).delete()
-        return "opted in"
-    return "ignored"
+        owners = Contractor.objects.filter(phone=from_number)
+        owners.filter(notify_sms=False).update(notify_sms=True)
+        names = sorted(owners.values_list("business_name", flat=True))
+        if names:
+            return (
+                f"Fairlead text alerts are back on for {', '.join(names)}. "
+                "Reply STOP to turn them off."
+            )
+        return "Fairlead can text this number again. Reply STOP to turn texts off."
+    return ""

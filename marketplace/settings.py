@@ -218,6 +218,9 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+# Where the twilio client sends its REST calls: Twilio itself, or a stand-in that speaks its
+# API (a fake in the fault tests, a sandbox in staging).
+TWILIO_API_URL = env("TWILIO_API_URL", default="https://api.twilio.com").rstrip("/")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_FS_DIR = BASE_DIR / env("CELERY_FS_DIR", default=str(VAR_DIR / "celery"))

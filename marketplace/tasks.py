@@ -34,9 +34,11 @@ def send_notification(self, notification_id: int) -> None:
 
 @shared_task
 def sweep_notifications() -> int:
-    """Beat: send messages whose quiet hours ended or whose task never reached a worker."""
+    """Beat: send messages whose quiet hours ended, whose task never reached a worker or
+    whose sender was interrupted; forget Twilio reports no message ever claimed."""
     from . import notifications
 
+    notifications.forget_held_reports()
     ids = notifications.due_notification_ids()
     for notification_id in ids:
         send_notification.delay(notification_id)

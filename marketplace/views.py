@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from twilio.twiml.messaging_response import MessagingResponse
 
 from . import notifications, queries, services
 from .celery import app as celery_app
@@ -312,10 +313,15 @@ def twilio_status(request):
         params = _twilio_params(request)
     except notifications.TwilioRejected as error:
         return HttpResponse(str(error), status=400)
+    # `n`: our row's id, which send() put in the callback URL (covered by the signature).
+    row = request.GET.get("n")
+    if row is not None and not (row.isascii() and row.isdigit() and len(row) <= 18):
+        return HttpResponse("Bad message id.", status=400)
     notifications.record_sms_status(
         message_sid=params.get("MessageSid", ""),
         status=params.get("MessageStatus", ""),
         error_code=params.get("ErrorCode", ""),
+        notification_id=int(row) if row is not None else None,
     )
     return HttpResponse(status=204)
 
@@ -327,8 +333,16 @@ def twilio_sms(request):
         params = _twilio_params(request)
     except notifications.TwilioRejected as error:
         return HttpResponse(str(error), status=400)
-    notifications.record_inbound_sms(
+    reply = notifications.record_inbound_sms(
         from_number=params.get("From", ""), body=params.get("Body", "")
     )
-    # Twilio itself answers STOP and START with the carrier-required replies.
-    return HttpResponse("<Response/>", content_type="text/xml")
+    # Twilio's default opt-out handling answers STOP itself, with the wording carriers
+    # require, and from then refuses to text the number (error 21610, which send() records
+    # as an opt-out too): STOP gets no reply of ours. To START Twilio answers only that the
+    # number is subscribed again; we reply too, because our answer says what it means here
+    # (whose alerts are back on). A deployment that wants a single reply turns Twilio's
+    # START response off (Advanced Opt-Out on a Messaging Service).
+    twiml = MessagingResponse()
+    if reply:
+        twiml.message(reply)
+    return HttpResponse(str(twiml), content_type="text/xml")

@@ -30,6 +30,7 @@ from django.test import override_settings
 
 from marketplace.celery import app as celery_app
 from tests.conftest import IN_CI
+from tests.leads.conftest import quote_data  # noqa: F401 - the quote form as a browser posts it
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -266,19 +267,18 @@ def broker_and_cache_at(redis: PrivateRedis):
             "KEY_PREFIX": "fairlead",
         }
     }
-    with override_settings(CACHES=cache), _celery_broker(redis.url(0)):
+    with override_settings(CACHES=cache), celery_broker_at(redis.url(0)):
         yield
 
 
 @contextmanager
-def _celery_broker(url: str):
-    """Celery caches its connection and producer pools on first use: drop them, so the
-    next task is published to `url`, and again on the way out."""
+def celery_broker_at(url: str):
+    """Celery keeps its connection and producer pools from the first task it sends: let go
+    of them, so the next task goes to `url`, and again on the way out. (They are not
+    closed: kombu keeps one pool per broker URL, and hands the same one back.)"""
 
     def reset_pools():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-            celery_app._pool = None
+        celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
     original = celery_app.conf.broker_url

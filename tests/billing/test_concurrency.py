@@ -4,12 +4,12 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from billing import services
 from billing.models import Entry, StripeEvent, TopUp
+from tests.resilience.conftest import run_at_once
 
 from .conftest import charge_refunded, checkout_completed, stripe_signature
 
@@ -20,28 +20,6 @@ pytestmark = [
         reason="row locks need PostgreSQL (CI runs it)",
     ),
 ]
-
-
-def run_at_once(workers: int, target) -> list:
-    """Start `workers` threads together; return what each returned or raised."""
-    barrier = threading.Barrier(workers)
-    results = [None] * workers
-
-    def run(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
-            results[i] = error
-        finally:
-            connections.close_all()  # this thread's connection, so the test db can be dropped
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_concurrent_debits_never_overdraw_and_keep_the_sum(contractor):

@@ -1,9 +1,6 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connections
 
 from billing.models import Entry
 from credits import services
@@ -200,37 +197,6 @@ def test_overdue_claims_are_flagged(purchase, contractor, clock):
     assert services.flag_overdue() == 1
     claim.refresh_from_db()
     assert claim.overdue
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
-    reason="row locks need PostgreSQL (CI runs it)",
-)
-def test_two_reviewers_approving_at_once_credit_once():
-    pro = fund(ContractorFactory(), 10_000)
-    purchase = lead_services.accept_offer(make_offer(contractor=pro), contractor=pro)
-    claim = services.file_claim(purchase, contractor=pro, reason="fraudulent", notes="Fake.")
-    reviewers = [UserFactory(is_staff=True) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    results = []
-
-    def approve(user):
-        try:
-            barrier.wait()
-            results.append(services.approve_claim(claim, by=user))
-        except Exception as error:  # noqa: BLE001
-            results.append(error)
-        finally:
-            connections.close_all()  # this thread's connection, so the test db can be dropped
-
-    threads = [threading.Thread(target=approve, args=(u,)) for u in reviewers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sum(isinstance(r, CreditClaim) for r in results) == 1
-    assert Entry.objects.filter(kind="credit").count() == 1
 
 
 def test_non_contact_cannot_be_approved_when_our_verification_reached_the_homeowner(

@@ -23,7 +23,6 @@ from credits import queries, services
 from credits.models import CreditClaim
 from leads import services as lead_services
 from marketplace.errors import DomainError
-from tests.billing.test_concurrency import run_at_once
 from tests.factories import (
     ContractorFactory,
     LeadFactory,
@@ -32,6 +31,7 @@ from tests.factories import (
     fund,
 )
 from tests.leads.test_accept import make_offer
+from tests.resilience.conftest import run_at_once
 
 REASONS = ["non_working_phone", "wrong_category", "duplicate", "did_not_request"]
 

@@ -1,4 +1,5 @@
-"""Intake keeps answering homeowners when parts of the system misbehave."""
+"""Intake keeps answering homeowners when parts of the system misbehave. (Redis killed
+during intake, then back, end to end: tests/resilience/test_redis_down_during_intake.py.)"""
 
 import threading
 import time
@@ -16,6 +17,7 @@ from leads.models import Lead
 from marketplace.celery import app
 from marketplace.models import Notification
 from tests.factories import ServiceCategoryFactory
+from tests.resilience.conftest import celery_broker_at
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +34,10 @@ def test_redis_down_for_cache_and_broker_still_answers_the_homeowner(
         }
     }
     app.conf.task_always_eager = False
-    original = app.conf.broker_url
-    app.conf.broker_url = DEAD_REDIS
     try:
-        with django_capture_on_commit_callbacks(execute=True):
+        with celery_broker_at(DEAD_REDIS), django_capture_on_commit_callbacks(execute=True):
             response = client.post(reverse("leads:quote"), quote_data(phone="(512) 555-0177"))
     finally:
-        app.conf.broker_url = original
         app.conf.task_always_eager = True
     assert response.status_code == 302
     lead = Lead.objects.get()

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from leads import services
 from leads.models import Purchase
-from tests.billing.test_concurrency import run_at_once
 from tests.factories import PurchaseFactory
+from tests.resilience.conftest import run_at_once
 
 pytestmark = pytest.mark.django_db
 

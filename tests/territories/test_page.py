@@ -134,15 +134,6 @@ def test_a_taken_pair_or_a_moved_price_is_explained_without_charging(page_client
     assert not TerritorySubscription.objects.filter(contractor=funded).exists()
 
 
-def test_another_pros_territory_cannot_be_touched(page_client, austin, plumbing):
-    other = fund(ContractorFactory(service_zips=served()))
-    (sub,) = services.subscribe(other, zip_codes=[austin[0]], category=plumbing)
-    assert page_client.post(reverse("dashboard:territory-cancel", args=[sub.pk])).status_code == 404
-    assert page_client.post(reverse("dashboard:territory-resume", args=[sub.pk])).status_code == 404
-    sub.refresh_from_db()
-    assert not sub.cancel_at_period_end
-
-
 def test_the_page_needs_a_login(client):
     response = client.get(PAGE)
     assert response.status_code == 302 and "login" in response["Location"]

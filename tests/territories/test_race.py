@@ -1,4 +1,5 @@
-"""Two contractors race for the same territory on PostgreSQL: one subscription, one charge."""
+"""One pro orders the same territories twice at once, on PostgreSQL: one charge per zip.
+(Many pros racing for one territory: tests/resilience/test_territory_race.py.)"""
 
 import pytest
 from django.conf import settings
@@ -6,9 +7,8 @@ from django.conf import settings
 from billing.models import Entry
 from marketplace.models import ZipCode
 from territories import services
-from territories.models import TerritorySubscription
-from tests.billing.test_concurrency import run_at_once
 from tests.factories import ContractorFactory, ServiceCategoryFactory, fund
+from tests.resilience.conftest import run_at_once
 from tests.territories.conftest import served
 
 pytestmark = [
@@ -18,28 +18,6 @@ pytestmark = [
         reason="row locks need PostgreSQL (CI runs it)",
     ),
 ]
-
-
-def test_many_contractors_racing_for_one_pair_end_with_one_subscription_and_one_charge(
-    metro_zips,
-):
-    plumbing = ServiceCategoryFactory(name="Plumbing", slug="plumbing")
-    zip_code = ZipCode.objects.get(code="78701")
-    pros = [fund(ContractorFactory(service_zips=served()), 10_000) for _ in range(8)]
-
-    def take(i):
-        return services.subscribe(pros[i], zip_codes=[zip_code], category=plumbing)
-
-    results = run_at_once(len(pros), take)
-    won = [r for r in results if isinstance(r, list)]
-    lost = [r for r in results if isinstance(r, services.TerritoryTaken)]
-    assert len(won) == 1 and len(lost) == len(pros) - 1, results
-    assert TerritorySubscription.objects.count() == 1
-    assert Entry.objects.filter(kind=Entry.Kind.SUBSCRIPTION).count() == 1
-    winner = won[0][0].contractor
-    for pro in pros:
-        pro.account.refresh_from_db()
-        assert pro.account.balance_cents == (7_100 if pro == winner else 10_000)
 
 
 def test_one_pro_ordering_twice_at_once_pays_once(metro_zips):

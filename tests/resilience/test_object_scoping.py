@@ -1,0 +1,140 @@
+"""Every dashboard and API URL that names an object by id answers another contractor 404,
+whatever the method, and writes nothing; its owner reaches it. The URLs are read from the
+URLconf, so a new one is covered the day it is added."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from credits.models import CreditClaim
+from leads.models import Review
+from marketplace.models import ServiceArea, ZipCode
+from territories import services as territory_services
+from tests.factories import OfferFactory, PurchaseFactory, fund
+
+pytestmark = pytest.mark.django_db
+
+SCOPED_PREFIXES = ("dashboard/", "api/v1/")
+METHODS = ["get", "post", "put", "patch", "delete"]
+# How many URLs name an object (a new one needs an owned object below), and how many
+# (URL, method) pairs a view serves, each refused to a stranger with 404; the other
+# methods are refused with 405 to everyone, before any object is looked up.
+EXPECTED_URLS = 16
+EXPECTED_REFUSALS = 30
+
+
+def urls_with_an_id() -> list[tuple[str, str, list[str]]]:
+    """(URL name, route, the route's parameters) for every pattern under the dashboard and
+    the API that takes a parameter."""
+    found = []
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                inner = ":".join(filter(None, [namespace, pattern.namespace]))
+                walk(pattern.url_patterns, route, inner)
+            elif isinstance(pattern, URLPattern) and route.startswith(SCOPED_PREFIXES):
+                parameters = re.findall(r"<(?:\w+:)?(\w+)>", route)
+                if parameters:
+                    name = ":".join(filter(None, [namespace, pattern.name]))
+                    found.append((name, route, parameters))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def owned_objects(contractor, plumbing) -> dict[str, int]:
+    """One object of each kind a URL can name, the contractor's own, by parameter."""
+    fund(contractor, 100_000)
+    now = timezone.now()
+    pending = OfferFactory(contractor=contractor)
+    purchase = PurchaseFactory(contractor=contractor)
+    Review.objects.create(
+        purchase=purchase, token="scoping", invited_at=now, rating=5, submitted_at=now
+    )
+    claim = CreditClaim.objects.create(
+        purchase=purchase,
+        reason="fraudulent",
+        notes="The homeowner never asked.",
+        status=CreditClaim.Status.DENIED,
+        decision_reason="They confirmed the request.",
+        filed_at=now,
+        due_by=now + timedelta(days=2),
+        decided_at=now,
+    )
+    austin = ZipCode.objects.get(code="78701")
+    ServiceArea.objects.create(contractor=contractor, zip_code=austin)
+    (subscription,) = territory_services.subscribe(
+        contractor, zip_codes=[austin], category=plumbing
+    )
+    return {
+        "offer_id": pending.pk,
+        "purchase_id": purchase.pk,
+        "lead_id": purchase.lead_id,
+        "claim_id": claim.pk,
+        "subscription_id": subscription.pk,
+    }
+
+
+def snapshot() -> str:
+    """Every row of the apps a request could change."""
+    labels = ["marketplace", "billing", "territories", "leads", "credits"]
+    models = [m for label in labels for m in apps.get_app_config(label).get_models()]
+    return "".join(serializers.serialize("json", model.objects.order_by("pk")) for model in models)
+
+
+def signed_in(contractor, *, api: bool):
+    if api:
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=contractor.user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+    client = Client()
+    client.force_login(contractor.user)
+    return client
+
+
+def test_every_object_url_answers_another_contractor_404_and_writes_nothing(
+    contractor, other_contractor, plumbing, metro_zips
+):
+    urls = urls_with_an_id()
+    assert len(urls) == EXPECTED_URLS, [route for _, route, _ in urls]
+    ids = owned_objects(contractor, plumbing)
+    unknown = {p for _, _, parameters in urls for p in parameters} - ids.keys()
+    assert not unknown, f"give owned_objects() an object for {unknown}"
+
+    clients = {
+        (who, api): signed_in(person, api=api)
+        for who, person in [("stranger", other_contractor), ("owner", contractor)]
+        for api in (False, True)
+    }
+    before = snapshot()
+    answers = {}
+    for name, route, parameters in urls:
+        url = reverse(name, kwargs={p: ids[p] for p in parameters})
+        stranger = clients["stranger", route.startswith("api/")]
+        for method in METHODS:
+            answers[url, method] = getattr(stranger, method)(url).status_code
+        statuses = [answers[url, method] for method in METHODS]
+        assert set(statuses) <= {404, 405} and 404 in statuses, (url, statuses)
+    assert snapshot() == before  # not a row written, not a message queued
+
+    # The same requests from the owner: the object is there, and theirs.
+    for (url, method), status in answers.items():
+        owner = clients["owner", url.startswith("/api/")]
+        answer = getattr(owner, method)(url).status_code
+        if status == 405:
+            assert answer == 405, (url, method)  # the method, not the object, is refused
+        else:
+            assert answer not in (404, 405) and answer < 500, (url, method, answer)
+    refused = sum(status == 404 for status in answers.values())
+    assert refused == EXPECTED_REFUSALS, answers

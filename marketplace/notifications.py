@@ -238,11 +238,27 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
         mine.filter(status=Notification.Status.SENDING).update(last_error=str(error)[:500])
         return
     except Exception as error:
-        status = Notification.Status.FAILED if last_try else Notification.Status.QUEUED
-        if mine.update(status=status, last_error=str(error)[:500]) and not last_try:
+        # A provider error. Like a mail server, keep the message and try again until
+        # NOTIFICATION_GIVE_UP_AFTER from when it was written, then fail it for ops to see:
+        # quickly at first (the task's retries), then, once those are spent, further apart
+        # (the sweep sends it when due).
+        if now - notification.created_at >= settings.NOTIFICATION_GIVE_UP_AFTER:
+            hours = int(settings.NOTIFICATION_GIVE_UP_AFTER.total_seconds() // 3600)
+            mine.update(
+                status=Notification.Status.FAILED,
+                last_error=f"Gave up after {hours} hours of provider errors: {error}"[:500],
+            )
+            return
+        if last_try:
+            mine.update(
+                status=Notification.Status.QUEUED,
+                send_after=now + _retry_later(notification.attempts),
+                last_error=str(error)[:500],
+            )
+            return
+        if mine.update(status=Notification.Status.QUEUED, last_error=str(error)[:500]):
             raise
-        if not last_try:
-            logger.warning("Notification %s failed after a newer attempt took it", notification_id)
+        logger.warning("Notification %s failed after a newer attempt took it", notification_id)
         return
     if mine.update(
         status=Notification.Status.SENT, sent_at=timezone.now(), provider_id=provider_id or ""
@@ -254,6 +270,12 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
         and Notification.objects.filter(pk=notification_id, provider_id=provider_id).exists()
     ):  # (a provider report that came before this answer has settled it already)
         logger.warning("Notification %s was sent after a newer attempt took it", notification_id)
+
+
+def _retry_later(attempts: int) -> timedelta:
+    """When a message whose quick retries failed is tried again: doubling from 5 minutes,
+    at most an hour apart (the sweep runs every minute and takes it once due)."""
+    return timedelta(minutes=min(5 * 2 ** max(attempts - 6, 0), 60))
 
 
 def _send_email(notification: Notification) -> str:

@@ -387,6 +387,11 @@ STAR_SCORE_THRESHOLD = env.int("STAR_SCORE_THRESHOLD", default=80)
 NOTIFICATION_STUCK_AFTER = timedelta(
     minutes=env.int("NOTIFICATION_STUCK_AFTER_MINUTES", default=10)
 )
+# A provider outage outlasting the task's quick retries: the message is kept and tried again,
+# further apart, for this long from when it was written, then failed for ops to see.
+NOTIFICATION_GIVE_UP_AFTER = timedelta(
+    hours=env.int("NOTIFICATION_GIVE_UP_AFTER_HOURS", default=24)
+)
 
 # How long a contractor has to accept an offer, and a lead to find its pros.
 OFFER_TTL_MINUTES = env.int("OFFER_TTL_MINUTES", default=60)

@@ -84,7 +84,7 @@ def test_quiet_until_across_midnight(contractor, now_local, expected_delay_hours
     assert abs(delay - timedelta(hours=expected_delay_hours)) < timedelta(seconds=1)
 
 
-def test_a_failing_provider_is_retried_then_marked_failed(contractor, monkeypatch):
+def test_a_failing_provider_is_retried_then_handed_to_the_sweep(contractor, monkeypatch, clock):
     contractor.notify_in_app = False
     rows = notifications.notify_contractor(
         contractor, template="offer_withdrawn", context={"offer": _fake_offer()}
@@ -102,10 +102,14 @@ def test_a_failing_provider_is_retried_then_marked_failed(contractor, monkeypatc
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("queued", 1)  # will be retried with backoff
     assert "unreachable" in email.last_error
-    # The last allowed retry fails too: the row says so, and nothing is retried again.
+    # The last quick retry fails too: the task stops, and the message waits for the sweep,
+    # further apart, until NOTIFICATION_GIVE_UP_AFTER (tests/resilience/test_provider_outage).
     send_notification.apply(args=[email.pk], retries=send_notification.max_retries)
     email.refresh_from_db()
-    assert (email.status, email.attempts, len(calls)) == ("failed", 2, 2)
+    assert (email.status, email.attempts, len(calls)) == ("queued", 2, 2)
+    from django.utils import timezone
+
+    assert email.send_after > timezone.now()
 
 
 def test_twilio_status_callback_needs_a_valid_signature(client, contractor, twilio_on):

@@ -121,7 +121,7 @@ def readiness(contractor) -> list[Missing]:
     """What is missing for leads to reach this contractor, most blocking first; empty when
     they are ready. Funds are short when the balance is below the price of a typical lead in
     the cheapest of their services. Three queries."""
-    settings_url = reverse("dashboard:settings")
+    settings_url = reverse("marketplace:settings")
     missing = []
     if not contractor.is_active:
         missing.append(
@@ -203,7 +203,7 @@ def readiness(contractor) -> list[Missing]:
                 # Shown rounded down, as every page shows it (leads/scoring.py).
                 f"Your star score is {int(contractor.star_score)}%, below the {threshold}% "
                 "marketplace leads need; leads sent to you by name still reach you.",
-                reverse("dashboard:home") + "#star-score",
+                reverse("leads:home") + "#star-score",
             )
         )
     return missing

@@ -171,7 +171,7 @@ def _tell(claim: CreditClaim, template: str, **context) -> None:
         claim.purchase.contractor,
         template=template,
         context={"claim": claim, "lead": claim.purchase.lead, **context},
-        link=reverse("dashboard:credits"),
+        link=reverse("credits:credits"),
     )
 
 
@@ -424,7 +424,7 @@ def credit_lead_proactively(lead: Lead, *, by, reason: str) -> int:
             purchase.contractor,
             template="proactive_credit",
             context={"lead": lead, "amount": cents(amount), "label": label},
-            link=reverse("dashboard:credits"),
+            link=reverse("credits:credits"),
         )
     # Nobody else is offered or sold a lead Fairlead knows is invalid.
     close_invalid_lead(lead, label=label)

@@ -45,7 +45,7 @@ def file_claim(request, purchase_id):
             add_domain_error(form, error)
         else:
             messages.success(request, "Credit request received. We will email you the decision.")
-            return redirect("dashboard:credits")
+            return redirect("credits:credits")
     return render(
         request,
         "credits/file_claim.html",
@@ -81,4 +81,4 @@ def appeal(request, claim_id):
             )
     else:
         messages.error(request, "Explain what the first decision missed.")
-    return redirect("dashboard:credits")
+    return redirect("credits:credits")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from billing import services as billing
 from billing.models import Account, Entry
 from marketplace import clock
-from marketplace.celery import enqueue_on_commit
+from marketplace.tasking import enqueue_on_commit
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.notifications import (
@@ -435,7 +435,7 @@ def dispute_lead(lead: Lead) -> Lead:
                 purchase.contractor,
                 "homeowner_disputed",
                 {"purchase": purchase, "lead": lead},
-                reverse("dashboard:lead", args=[purchase.pk]),
+                reverse("leads:lead", args=[purchase.pk]),
             )
             for purchase in lead.purchases.select_related("contractor__user")
         ]
@@ -747,7 +747,7 @@ def _make_offers(
                 offer.contractor,
                 "new_offer",
                 {**context, "offer": offer},
-                reverse("dashboard:offers"),
+                reverse("leads:offers"),
             )
             for offer in offers
         ],
@@ -834,7 +834,7 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
         contractor,
         template="lead_purchased",
         context={"purchase": purchase, "price": cents(purchase.price_cents)},
-        link=reverse("dashboard:lead", args=[purchase.pk]),
+        link=reverse("leads:lead", args=[purchase.pk]),
     )
     _tell_homeowner(
         lead,
@@ -887,7 +887,7 @@ def _withdraw_pending(lead: Lead, *, now, why: str) -> int:
                 o.contractor,
                 "offer_withdrawn",
                 {"offer": o, "why": why},
-                reverse("dashboard:offers"),
+                reverse("leads:offers"),
             )
             for o in pending
         ]

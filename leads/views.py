@@ -7,15 +7,16 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from billing.queries import balance_cents
+from billing.queries import balance_cents, readiness
 from credits import policy as credit_policy
 from credits import queries as credit_queries
 from marketplace import clock
+from marketplace import queries as marketplace_queries
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import client_ip, limited
 from marketplace.models import Contractor
 from marketplace.templatetags.money import cents
-from marketplace.views import contractor_required
+from marketplace.views import contractor_required, profile_form_view
 
 from . import policy, queries, services
 from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
@@ -231,9 +232,9 @@ def offer_accept(request, offer_id):
             purchase = services.accept_offer(offer, contractor=request.contractor)
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect("dashboard:offers")
+            return redirect("leads:offers")
         messages.success(request, f"Lead bought for {cents(purchase.price_cents)}. Call them soon!")
-        return redirect("dashboard:lead", purchase_id=purchase.pk)
+        return redirect("leads:lead", purchase_id=purchase.pk)
     return render(
         request,
         "leads/offer_accept.html",
@@ -257,7 +258,7 @@ def offer_decline(request, offer_id):
         messages.error(request, error.message)
     else:
         messages.info(request, "Offer declined. We will not show you this lead again.")
-    return redirect("dashboard:offers")
+    return redirect("leads:offers")
 
 
 @contractor_required
@@ -318,7 +319,7 @@ def lead_attempt(request, purchase_id):
             add_domain_error(form, error)
         else:
             messages.success(request, "Attempt logged.")
-            return redirect("dashboard:lead", purchase_id=purchase.pk)
+            return redirect("leads:lead", purchase_id=purchase.pk)
     return lead_detail(request, purchase_id, attempt_form=form)
 
 
@@ -348,7 +349,7 @@ def lead_outcome(request, purchase_id):
             add_domain_error(form, error)
         else:
             messages.success(request, "Outcome saved.")
-            return redirect("dashboard:lead", purchase_id=purchase.pk)
+            return redirect("leads:lead", purchase_id=purchase.pk)
     return lead_detail(request, purchase_id, outcome_form=form)
 
 
@@ -396,4 +397,54 @@ def review_reply(request, purchase_id):
             messages.error(request, problem.message)
         else:
             messages.success(request, "Reply published on your profile.")
-    return redirect("dashboard:lead", purchase_id=purchase.pk)
+    return redirect("leads:lead", purchase_id=purchase.pk)
+
+
+# --- Contractor dashboard: overview and onboarding ------------------------------------------
+# They live here, not in marketplace/, because they show what leads and billing decide:
+# readiness (billing) and the star score (leads). marketplace/ imports no app to its right.
+
+
+def _readiness(contractor):
+    return readiness(contractor)
+
+
+@contractor_required
+def dashboard_home(request):
+    contractor = request.contractor
+    return render(
+        request,
+        "dashboard/home.html",
+        {
+            "contractor": contractor,
+            "missing": _readiness(contractor),
+            "categories": contractor.categories.all(),
+            "area": marketplace_queries.service_area_summary(contractor),
+            "score": _score_parts(contractor),
+            "threshold": settings.STAR_SCORE_THRESHOLD,
+            "nav": "home",
+        },
+    )
+
+
+def _score_parts(contractor):
+    return services.score_parts(contractor)
+
+
+@contractor_required(onboarded=False)
+def onboarding(request):
+    if request.contractor.is_onboarded and request.method == "GET":
+        return redirect("marketplace:settings")
+    return profile_form_view(
+        request,
+        template="dashboard/onboarding.html",
+        success_message=_onboarding_done,
+        next_url="leads:home",
+    )
+
+
+def _onboarding_done(contractor) -> str:
+    """Onboarding ends on the truth: ready, or not yet (the Overview lists what is missing)."""
+    if _readiness(contractor):
+        return "Your business is set up, but leads cannot reach you yet: see what is missing below."
+    return "You're ready. New leads that fit you will show up under Offers."

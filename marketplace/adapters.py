@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from . import services
-from .celery import enqueue_on_commit
+from .tasking import enqueue_on_commit
 from .tasks import send_email
 
 

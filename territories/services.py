@@ -142,7 +142,7 @@ def subscribe(
             "lead_fee": cents(pricing.lead_fee_cents(category.slug)),
             "period_end": subscriptions[0].period_end,
         },
-        link=reverse("dashboard:territories"),
+        link=reverse("territories:territories"),
     )
     return subscriptions
 
@@ -358,7 +358,7 @@ def _renew_one(subscription: TerritorySubscription, *, now) -> str:
             what=f"your territory {what}",
             fee_cents=line.fee_cents,
             grace_until=subscription.grace_until,
-            link="dashboard:territories",
+            link="territories:territories",
         )
     return "renewed" if outcome == "renewed" else "past_due"
 
@@ -366,5 +366,5 @@ def _renew_one(subscription: TerritorySubscription, *, now) -> str:
 def _tell(contractor: Contractor, template: str, context: dict) -> None:
     """The message is a row written with the change; it is sent once the change commits."""
     notify_contractor(
-        contractor, template=template, context=context, link=reverse("dashboard:territories")
+        contractor, template=template, context=context, link=reverse("territories:territories")
     )

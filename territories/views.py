@@ -147,7 +147,7 @@ def territory_subscribe(request):
     query = {"category": form.cleaned_data["category"].slug}
     if search.is_valid():
         query.update({k: v for k, v in search.cleaned_data.items() if v and k != "category"})
-    return redirect(f"{reverse('dashboard:territories')}?{urlencode(query)}")
+    return redirect(f"{reverse('territories:territories')}?{urlencode(query)}")
 
 
 def _own(request, subscription_id) -> TerritorySubscription:
@@ -175,7 +175,7 @@ def territory_cancel(request, subscription_id: int):
             )
         else:
             messages.success(request, f"{where} has ended.")
-    return redirect("dashboard:territories")
+    return redirect("territories:territories")
 
 
 @require_POST
@@ -188,4 +188,4 @@ def territory_resume(request, subscription_id: int):
         messages.error(request, error.message)
     else:
         messages.success(request, "Your territory renews as before.")
-    return redirect("dashboard:territories")
+    return redirect("territories:territories")

@@ -61,7 +61,7 @@ def test_the_same_stripe_event_delivered_at_once_credits_once(contractor, stripe
         return (
             Client()
             .post(
-                reverse("stripe-webhook"),
+                reverse("billing:stripe-webhook"),
                 payload,
                 content_type="application/json",
                 HTTP_STRIPE_SIGNATURE=signature,
@@ -80,7 +80,7 @@ def post_webhook(payload: bytes) -> int:
     return (
         Client()
         .post(
-            reverse("stripe-webhook"),
+            reverse("billing:stripe-webhook"),
             payload,
             content_type="application/json",
             HTTP_STRIPE_SIGNATURE=stripe_signature(payload),

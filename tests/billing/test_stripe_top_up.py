@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def deliver(client, payload: bytes, signature: str | None = None):
     return client.post(
-        reverse("stripe-webhook"),
+        reverse("billing:stripe-webhook"),
         payload,
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signature if signature is not None else stripe_signature(payload),

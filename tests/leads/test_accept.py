@@ -161,14 +161,14 @@ def test_offers_page_hides_the_contact_until_bought(client, contractor):
     fund(contractor)
     offer = make_offer(contractor=contractor, name="Secret Name", phone="+16195550987")
     client.force_login(contractor.user)
-    page = client.get(reverse("dashboard:offers")).content.decode()
+    page = client.get(reverse("leads:offers")).content.decode()
     assert offer.lead.description[:30] in page
     assert "Secret Name" not in page and "+16195550987" not in page
-    confirm = client.get(reverse("dashboard:offer-accept", args=[offer.pk])).content.decode()
+    confirm = client.get(reverse("leads:offer-accept", args=[offer.pk])).content.decode()
     assert "Secret Name" not in confirm and "$4.50" in confirm and "Balance after" in confirm
-    response = client.post(reverse("dashboard:offer-accept", args=[offer.pk]))
+    response = client.post(reverse("leads:offer-accept", args=[offer.pk]))
     purchase = Purchase.objects.get()
-    assert response.url == reverse("dashboard:lead", args=[purchase.pk])
+    assert response.url == reverse("leads:lead", args=[purchase.pk])
     detail = client.get(response.url).content.decode()
     assert "Secret Name" in detail and "+16195550987" in detail
 
@@ -178,17 +178,17 @@ def test_other_contractors_offers_and_leads_are_404(client, contractor, other_co
     purchase = services.accept_offer(offer, contractor=contractor)
     pending = make_offer(contractor=contractor)
     client.force_login(other_contractor.user)
-    assert client.get(reverse("dashboard:offer-accept", args=[pending.pk])).status_code == 404
-    assert client.post(reverse("dashboard:offer-accept", args=[pending.pk])).status_code == 404
-    assert client.post(reverse("dashboard:offer-decline", args=[pending.pk])).status_code == 404
-    assert client.get(reverse("dashboard:lead", args=[purchase.pk])).status_code == 404
-    attempt = reverse("dashboard:lead-attempt", args=[purchase.pk])
+    assert client.get(reverse("leads:offer-accept", args=[pending.pk])).status_code == 404
+    assert client.post(reverse("leads:offer-accept", args=[pending.pk])).status_code == 404
+    assert client.post(reverse("leads:offer-decline", args=[pending.pk])).status_code == 404
+    assert client.get(reverse("leads:lead", args=[purchase.pk])).status_code == 404
+    attempt = reverse("leads:lead-attempt", args=[purchase.pk])
     assert client.post(attempt, {"channel": "call", "result": "reached"}).status_code == 404
-    outcome = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    outcome = reverse("leads:lead-outcome", args=[purchase.pk])
     assert client.post(outcome, {"outcome": "lost", "lost_reason": "x"}).status_code == 404
     purchase.refresh_from_db()
     assert purchase.outcome == "new" and not purchase.attempts.exists()
-    page = client.get(reverse("dashboard:offers")).content.decode()
+    page = client.get(reverse("leads:offers")).content.decode()
     assert pending.lead.description[:30] not in page
 
 
@@ -201,19 +201,19 @@ def test_offers_page_queries_do_not_grow_with_offers(client, contractor, django_
             services.accept_offer(offer, contractor=contractor)
     client.force_login(contractor.user)
     with django_assert_num_queries(6):
-        response = client.get(reverse("dashboard:offers"))
+        response = client.get(reverse("leads:offers"))
     assert len(response.context["page"]) == 20
 
 
 def test_the_lead_page_logs_attempts_and_outcomes(client, contractor):
     purchase = services.accept_offer(make_offer(contractor=fund(contractor)), contractor=contractor)
     client.force_login(contractor.user)
-    url = reverse("dashboard:lead-attempt", args=[purchase.pk])
+    url = reverse("leads:lead-attempt", args=[purchase.pk])
     response = client.post(url, {"channel": "call", "result": "reached", "attempted_at": ""})
     assert response.status_code == 302
     purchase.refresh_from_db()
     assert purchase.outcome == "contacted"
-    outcome_url = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    outcome_url = reverse("leads:lead-outcome", args=[purchase.pk])
     response = client.post(outcome_url, {"outcome": "won"})
     assert "final job value" in " ".join(
         response.context["outcome_form"].errors["final_value_dollars"]

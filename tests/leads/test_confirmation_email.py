@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from leads.models import Lead
 from leads.tasks import sweep_unrouted_leads
-from marketplace.celery import app
+from config.celery import app
 from marketplace.models import Notification
 from marketplace.tasks import send_notification, sweep_notifications
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from leads.forms import STARTED_SALT
 from leads.models import Lead
-from marketplace.celery import app
+from config.celery import app
 from marketplace.models import Notification
 from tests.factories import ServiceCategoryFactory
 from tests.resilience.conftest import celery_broker_at
@@ -82,7 +82,7 @@ def test_the_source_of_the_first_page_is_kept_through_the_visit(client, plumbing
     client.get(
         "/", {"utm_source": "flyer", "utm_campaign": "spring"}, HTTP_REFERER="https://news.example/"
     )
-    client.get(reverse("directory"))
+    client.get(reverse("leads:directory"))
     form = client.get(reverse("leads:quote")).context["form"]
     assert form.initial["utm_source"] == "flyer"
     assert form.initial["utm_campaign"] == "spring"

@@ -84,9 +84,9 @@ def test_the_database_refuses_sizes_out_of_order():
 
 def test_the_offer_shows_the_size_the_homeowner_chose(contractor_client, contractor):
     offer = make_offer(contractor=contractor, job_size="small", estimated_value_cents=30_000)
-    listing = contractor_client.get(reverse("dashboard:offers")).content.decode()
+    listing = contractor_client.get(reverse("leads:offers")).content.decode()
     assert "Small job" in listing
-    accept = contractor_client.get(reverse("dashboard:offer-accept", args=[offer.pk]))
+    accept = contractor_client.get(reverse("leads:offer-accept", args=[offer.pk]))
     page = accept.content.decode()
     assert "Job size" in page and "Small: a repair or a quick job" in page
 

@@ -131,8 +131,8 @@ def test_contact_written_in_the_description_is_masked_before_purchase(
     secrets = ["555 0177", "555-0177", "dana.rivera@", "Dana", "Rivera", "12 Elm Street"]
     api = str(contractor_api.get(reverse("api:offers")).json())
     client.force_login(contractor.user)
-    page = client.get(reverse("dashboard:offers")).content.decode()
-    confirm = client.get(reverse("dashboard:offer-accept", args=[offer.pk])).content.decode()
+    page = client.get(reverse("leads:offers")).content.decode()
+    confirm = client.get(reverse("leads:offer-accept", args=[offer.pk])).content.decode()
     for text in (api, page, confirm):
         assert "Leaky pipe" in text
         assert not [s for s in secrets if s in text], text

@@ -45,7 +45,7 @@ def test_a_pro_without_reviews_keeps_marketplace_leads_however_slow_the_first_ca
     assert pro.star_score is None
     assert offered(pro, plumbing)
     client.force_login(pro.user)
-    page = client.get(reverse("dashboard:home")).content.decode()
+    page = client.get(reverse("leads:home")).content.decode()
     assert "Star score: <strong>none yet</strong>" in page
     assert "from 0 reviews" not in page
 
@@ -101,7 +101,7 @@ def test_the_settings_help_text_and_dashboard_say_the_same(pro, clock, client):
     purchase = PurchaseFactory(contractor=pro)
     services.submit_review(services.invite_review(purchase), rating=5, text="Great.")
     client.force_login(pro.user)
-    page = client.get(reverse("dashboard:home")).content.decode()
+    page = client.get(reverse("leads:home")).content.decode()
     pro.refresh_from_db()
     assert f"Star score: <strong>{scoring.shown(pro.star_score)}%</strong>" in page
     assert "from 1 review (provisional" in page

@@ -120,12 +120,16 @@ def test_twilio_status_callback_needs_a_valid_signature(client, contractor, twil
     Notification.objects.filter(channel="sms").update(provider_id="SM123", status="sent")
     url = "https://fairlead.example/webhooks/twilio/status/"
     params = {"MessageSid": "SM123", "MessageStatus": "delivered"}
-    response = client.post(reverse("twilio-status"), params, HTTP_X_TWILIO_SIGNATURE="forged")
+    response = client.post(
+        reverse("marketplace:twilio-status"), params, HTTP_X_TWILIO_SIGNATURE="forged"
+    )
     assert response.status_code == 400
     assert Notification.objects.get(channel="sms").status == "sent"
     for _ in range(2):  # a replay changes nothing more
         response = client.post(
-            reverse("twilio-status"), params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, params)
+            reverse("marketplace:twilio-status"),
+            params,
+            HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, params),
         )
         assert response.status_code == 204
     assert Notification.objects.get(channel="sms").status == "delivered"
@@ -136,7 +140,7 @@ def test_stop_opts_a_number_out_and_start_back_in(client, contractor, twilio_on)
     url = "https://fairlead.example/webhooks/twilio/sms/"
     stop = {"From": "+16195550100", "Body": " Stop "}
     response = client.post(
-        reverse("twilio-sms"), stop, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, stop)
+        reverse("marketplace:twilio-sms"), stop, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, stop)
     )
     assert response.status_code == 200
     contractor.refresh_from_db()
@@ -149,12 +153,19 @@ def test_stop_opts_a_number_out_and_start_back_in(client, contractor, twilio_on)
     )
     assert "sms" not in {r.channel for r in rows}  # never texted while opted out
     start = {"From": "+16195550100", "Body": "START"}
-    client.post(reverse("twilio-sms"), start, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, start))
+    client.post(
+        reverse("marketplace:twilio-sms"),
+        start,
+        HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, start),
+    )
     assert not SmsOptOut.objects.exists()
 
 
 def test_twilio_webhooks_refuse_when_twilio_is_off(client):
-    assert client.post(reverse("twilio-sms"), {"From": "+1", "Body": "STOP"}).status_code == 400
+    assert (
+        client.post(reverse("marketplace:twilio-sms"), {"From": "+1", "Body": "STOP"}).status_code
+        == 400
+    )
 
 
 def test_the_badge_counts_unread_and_the_list_marks_them_read(client, contractor):
@@ -163,11 +174,11 @@ def test_the_badge_counts_unread_and_the_list_marks_them_read(client, contractor
             contractor, template="offer_withdrawn", context={"offer": _fake_offer()}
         )
     client.force_login(contractor.user)
-    badge = client.get(reverse("dashboard:notification-badge"), HTTP_HX_REQUEST="true")
+    badge = client.get(reverse("marketplace:notification-badge"), HTTP_HX_REQUEST="true")
     assert 'aria-label="3 unread"' in badge.content.decode()
-    page = client.get(reverse("dashboard:notifications")).content.decode()
+    page = client.get(reverse("marketplace:notifications")).content.decode()
     assert "no longer available" in page
-    badge = client.get(reverse("dashboard:notification-badge"), HTTP_HX_REQUEST="true")
+    badge = client.get(reverse("marketplace:notification-badge"), HTTP_HX_REQUEST="true")
     assert "unread" not in badge.content.decode()
 
 
@@ -177,7 +188,8 @@ def test_notifications_of_others_are_not_shown(client, contractor, other_contrac
     )
     client.force_login(contractor.user)
     assert (
-        "no longer available" not in client.get(reverse("dashboard:notifications")).content.decode()
+        "no longer available"
+        not in client.get(reverse("marketplace:notifications")).content.decode()
     )
 
 

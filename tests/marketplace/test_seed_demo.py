@@ -56,7 +56,7 @@ def test_seed_demo_is_idempotent_and_its_logins_work(client, metro_zips, capsys)
     response = client.post(
         reverse("account_login"), {"login": "elite@fairlead.example", "password": DEMO_PASSWORD}
     )
-    assert response.url == reverse("dashboard:home")
+    assert response.url == reverse("leads:home")
     assert "elite@fairlead.example" in capsys.readouterr().out
 
 
@@ -107,7 +107,7 @@ def test_the_elite_pros_history_fills_the_analytics_page(client, metro_zips):
     assert not past.filter(channel="in_app", read_at__isnull=True).exists()
 
     client.force_login(elite.user)
-    page = client.get(reverse("dashboard:analytics"), {"preset": "last_12_months"})
+    page = client.get(reverse("insights:analytics"), {"preset": "last_12_months"})
     html = page.content.decode()
     assert "Your best city:" in html
 

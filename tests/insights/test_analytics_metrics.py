@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from leads.analytics import (
+from insights.analytics import (
     Period,
     contractor_analytics,
     median_int,

@@ -17,7 +17,7 @@ from .analytics_dataset import build
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("dashboard:analytics")
+URL = reverse("insights:analytics")
 JAN_FEB = {"from": "2026-01-01", "through": "2026-02-28"}
 
 

@@ -146,7 +146,7 @@ def ops_reports(request):
             messages = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
             return HttpResponse("\n".join(messages), status=400, content_type="text/plain")
         return render(
-            request, "analytics/ops_reports.html", _context(request, form, None), status=400
+            request, "insights/ops_reports.html", _context(request, form, None), status=400
         )
     granularity, place = form.cleaned_data["granularity"], form.cleaned_data["place"]
     if wants_csv and request.GET.get("table") not in TABLES:
@@ -164,7 +164,7 @@ def ops_reports(request):
         writer.writerow(header)
         writer.writerows(rows)
         return response
-    return render(request, "analytics/ops_reports.html", _context(request, form, report))
+    return render(request, "insights/ops_reports.html", _context(request, form, report))
 
 
 def _context(request, form, report):

@@ -1,6 +1,6 @@
 from django import template
 
-from leads.reports import may_see_reports as _may_see_reports
+from insights.reports import may_see_reports as _may_see_reports
 
 register = template.Library()
 

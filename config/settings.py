@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "territories",
     "leads",
     "credits",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -85,8 +86,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "marketplace.urls"
-WSGI_APPLICATION = "marketplace.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -159,8 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "dashboard:home"
-ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "leads:home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "marketplace:home"
 
 ACCOUNT_ADAPTER = "marketplace.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -108,7 +108,7 @@ def analytics_page(request):
             return HttpResponse("\n".join(messages), status=400, content_type="text/plain")
         return render(
             request,
-            "analytics/page.html",
+            "insights/page.html",
             _context(contractor, form=form, analytics=None),
             status=400,
         )
@@ -124,7 +124,7 @@ def analytics_page(request):
         return _csv(contractor_analytics(contractor, period), table)
     analytics = contractor_analytics(contractor, period)
     return render(
-        request, "analytics/page.html", _context(contractor, form=form, analytics=analytics)
+        request, "insights/page.html", _context(contractor, form=form, analytics=analytics)
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from leads.reports import ops_report
+from insights.reports import ops_report
 from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_the_report_page_names_the_viewers_zone_and_shows_no_utc(
     client.force_login(finance)
     time_machine.move_to(datetime(2026, 2, 20, 18, 0, tzinfo=UTC), tick=False)
     response = client.get(
-        reverse("ops-reports"),
+        reverse("insights:ops-reports"),
         {"from": "2026-02-09", "through": "2026-02-15", "granularity": "day"},
     )
     assert response.status_code == 200

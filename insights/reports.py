@@ -36,8 +36,9 @@ from django.utils import timezone
 from marketplace import clock
 from territories.metros import metros_of
 
+from leads.models import Lead, Offer, Purchase
+
 from .analytics import median_int, ratio_bp
-from .models import Lead, Offer, Purchase
 
 DEFINITIONS = [
     ("Time zone", "Days, weeks (from Monday) and months are in {tz}."),

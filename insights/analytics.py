@@ -38,7 +38,7 @@ from django.db.models.functions import TruncMonth
 from marketplace import clock
 from marketplace.models import Contractor, ProfileClick
 
-from .models import ContactAttempt, Offer, Purchase
+from leads.models import ContactAttempt, Offer, Purchase
 
 DEFINITIONS = [
     (

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from leads.charts import Series, money_label, month_chart
+from insights.charts import Series, money_label, month_chart
 
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 

@@ -1,12 +1,15 @@
-"""The Celery app. Configuration lives in settings (the CELERY_* names)."""
+"""Task plumbing every app uses: the base task class and sending a task after commit.
 
-import os
+The Celery app itself lives in `config/celery.py`; apps import from here so they never
+import the project package (config sits at the left end of the import chain).
+"""
 
-from celery import Celery
+import logging
+
 from celery.contrib.django.task import DjangoTask
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+logger = logging.getLogger(__name__)
 
 
 class FairleadTask(DjangoTask):
@@ -23,25 +26,17 @@ class FairleadTask(DjangoTask):
     max_retries = 8
 
 
-app = Celery("marketplace", task_cls=FairleadTask)
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-
-
 def enqueue_on_commit(task, *args, **kwargs) -> None:
     """Send a task once the transaction commits; if the broker is down, log and move on.
 
     For work a periodic sweep re-sends (routing, notifications): the person who caused it
     gets their answer, and nothing is lost.
     """
-    import logging
-
-    from django.db import transaction
 
     def send():
         try:
             task.apply_async(args=args, kwargs=kwargs)
         except Exception:  # noqa: BLE001 - any publishing failure is left to the sweep
-            logging.getLogger(__name__).exception("Could not enqueue %s%r", task.name, args)
+            logger.exception("Could not enqueue %s%r", task.name, args)
 
     transaction.on_commit(send)

@@ -46,7 +46,7 @@ from django.urls import reverse
 from billing import services as billing
 from credits import services as credit_services
 from credits.models import CreditClaim
-from leads.reports import ops_report
+from insights.reports import ops_report
 from tests.factories import (
     ContractorFactory,
     LeadFactory,
@@ -59,7 +59,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("ops-reports")
+URL = reverse("insights:ops-reports")
 PERIOD = {"from": "2026-02-02", "through": "2026-02-15", "granularity": "week"}
 
 

@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from leads import admin as lead_admin
 from leads.models import Lead, Purchase
 from marketplace.adminkit import HistoryAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
@@ -384,3 +385,39 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
                 self.message_user(request, error.message, messages.WARNING)
         if done:
             self.message_user(request, f"{done} credit(s) reversed.", messages.SUCCESS)
+
+
+def _proactive_credit(reason: str):
+    """One "invalid lead: credit every buyer" action per reason the policy credits
+    proactively; it moves money, so it asks for its own permission."""
+
+    def action(modeladmin, request, queryset):
+        total = sum(
+            services.credit_lead_proactively(lead, by=request.user, reason=reason)
+            for lead in queryset
+        )
+        modeladmin.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
+
+    action.__name__ = f"credit_invalid_{reason}"
+    label = policy.REASONS_BY_SLUG[reason].label
+    return admin.action(
+        description=f"Invalid lead ({label}): credit every buyer",
+        permissions=["credit_invalid_lead"],
+    )(action)
+
+
+# The "invalid lead: credit every buyer" actions sit on the lead's admin page but move money
+# under the credit policy, so credits adds them: leads/ never imports credits (the apps'
+# one-way order). Registered after leads.admin, since credits follows leads in INSTALLED_APPS.
+admin.site.unregister(Lead)
+
+
+@admin.register(Lead)
+class LeadAdmin(lead_admin.LeadAdmin):
+    actions = [
+        *lead_admin.LeadAdmin.actions,
+        *(_proactive_credit(reason) for reason in policy.PROACTIVE_REASONS),
+    ]
+
+    def has_credit_invalid_lead_permission(self, request):
+        return request.user.has_perm("credits.credit_invalid_lead")

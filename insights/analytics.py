@@ -35,10 +35,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
+from leads.models import ContactAttempt, Offer, Purchase
 from marketplace import clock
 from marketplace.models import Contractor, ProfileClick
-
-from leads.models import ContactAttempt, Offer, Purchase
 
 DEFINITIONS = [
     (

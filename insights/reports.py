@@ -33,10 +33,9 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from leads.models import Lead, Offer, Purchase
 from marketplace import clock
 from territories.metros import metros_of
-
-from leads.models import Lead, Offer, Purchase
 
 from .analytics import median_int, ratio_bp
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 from billing import services as billing
 from billing.models import Account, Entry
 from marketplace import clock
-from marketplace.tasking import enqueue_on_commit
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.notifications import (
@@ -25,6 +24,7 @@ from marketplace.notifications import (
     quiet_until,
 )
 from marketplace.services import get_zip, normalize_phone
+from marketplace.tasking import enqueue_on_commit
 from marketplace.templatetags.money import cents
 from territories import queries as territory_queries
 

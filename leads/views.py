@@ -8,8 +8,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from billing.queries import balance_cents, readiness
-from credits import policy as credit_policy
-from credits import queries as credit_queries
 from marketplace import clock
 from marketplace import queries as marketplace_queries
 from marketplace.errors import DomainError, add_domain_error
@@ -287,9 +285,6 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
             "nav": "leads",
             "purchase": purchase,
             "attempts": purchase.attempts.all(),
-            "can_claim": credit_queries.can_claim(purchase, now=timezone.now()),
-            "credited_cents": credit_queries.net_credited_cents(purchase),
-            "claim_deadline": credit_policy.claim_deadline(purchase.created_at),
             "attempt_form": attempt_form
             or ContactAttemptForm(time_zone=request.contractor.timezone),
             "outcome_form": outcome_form

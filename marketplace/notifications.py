@@ -22,8 +22,8 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from . import clock
-from .tasking import FairleadTask, enqueue_on_commit
 from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
+from .tasking import FairleadTask, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

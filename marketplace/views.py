@@ -1,5 +1,6 @@
 from functools import wraps
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +16,6 @@ from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from . import notifications, queries, services
-from celery import current_app as celery_app
 from .errors import DomainError, add_domain_error
 from .forms import ContractorProfileForm
 from .models import Heartbeat, Notification, ZipCode

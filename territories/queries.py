@@ -4,6 +4,7 @@ Shared by the territory page, the API, routing and the admin."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F, Q
 
 from marketplace.models import Contractor, ServiceCategory, ZipCode
@@ -63,15 +64,32 @@ def held_pairs(contractor: Contractor) -> set[tuple[str, str]]:
     )
 
 
+# A territory's price reads its lead volume, but leads builds on territories (the apps'
+# one-way order: territories never imports leads). So leads hands its read in when the apps
+# load (LeadsConfig.ready calls use_lead_volume with leads.queries.lead_volume), and pricing
+# calls it through here: (zip codes, category_id=, since=) -> {zip: (leads, summed value)}.
+_lead_volume_source = None
+
+
+def use_lead_volume(read) -> None:
+    """Install the function that counts a category's leads per zip since a moment."""
+    global _lead_volume_source
+    _lead_volume_source = read
+
+
+def _lead_volume(zip_codes: list[str], *, category_id: int, since) -> dict[str, tuple[int, int]]:
+    if _lead_volume_source is None:
+        raise ImproperlyConfigured("territories needs a lead volume: is leads installed?")
+    return _lead_volume_source(zip_codes, category_id=category_id, since=since)
+
+
 def figures_for(
     zips: list[ZipCode], category: ServiceCategory, *, now
 ) -> dict[str, pricing.Figures]:
     """Each zip's worth for one category, in three queries whatever the number of zips:
     last year's leads and their value, ops' demand indexes, ops' price overrides."""
-    from leads.queries import lead_volume  # a read across apps, through its queries module
-
     codes = [z.code for z in zips]
-    volume = lead_volume(codes, category_id=category.pk, since=now - timedelta(days=365))
+    volume = _lead_volume(codes, category_id=category.pk, since=now - timedelta(days=365))
     demand_by_zip, demand_by_state = {}, {}
     for index in DemandIndex.objects.filter(
         Q(zip_code__in=codes) | Q(state__in={z.state for z in zips})

@@ -20,8 +20,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Lead, Offer, Wave
 from config.celery import app as celery_app
+from leads.models import Lead, Offer, Wave
 from marketplace.models import ServiceArea, ZipCode
 from tests.factories import ContractorFactory, fund
 from tests.leads.conftest import signed_start

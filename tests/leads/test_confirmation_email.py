@@ -9,9 +9,9 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
+from config.celery import app
 from leads.models import Lead
 from leads.tasks import sweep_unrouted_leads
-from config.celery import app
 from marketplace.models import Notification
 from marketplace.tasks import send_notification, sweep_notifications
 

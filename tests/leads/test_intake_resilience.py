@@ -12,9 +12,9 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
+from config.celery import app
 from leads.forms import STARTED_SALT
 from leads.models import Lead
-from config.celery import app
 from marketplace.models import Notification
 from tests.factories import ServiceCategoryFactory
 from tests.resilience.conftest import celery_broker_at

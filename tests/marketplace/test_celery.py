@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from marketplace.tasking import FairleadTask
 from config.celery import app as celery_app
+from marketplace.tasking import FairleadTask
 
 ROOT = Path(__file__).resolve().parents[2]
 

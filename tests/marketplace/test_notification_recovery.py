@@ -20,8 +20,8 @@ from django.core.checks import run_checks
 from django.db import connection
 from django.utils import timezone
 
-from marketplace import notifications
 from config.celery import app as celery_app
+from marketplace import notifications
 from marketplace.models import Notification
 from marketplace.tasks import send_notification, sweep_notifications
 from tests.factories import NotificationFactory

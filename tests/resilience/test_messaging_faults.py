@@ -16,8 +16,8 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from marketplace import notifications
 from config.celery import app as celery_app
+from marketplace import notifications
 from marketplace.models import Notification
 from marketplace.tasks import send_notification, sweep_notifications
 from tests.factories import NotificationFactory

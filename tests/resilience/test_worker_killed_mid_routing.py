@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
+from config.celery import app as celery_app
 from leads import services
 from leads.models import Offer, Wave
 from leads.tasks import route_lead, send_due_waves, sweep_unrouted_leads
-from config.celery import app as celery_app
 from marketplace.models import ZipCode
 from tests.factories import ContractorFactory, LeadFactory, fund
 

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from marketplace.management.commands.seed_demo import DEMO_PASSWORD
+from leads.management.commands.seed_demo import DEMO_PASSWORD
 from marketplace.models import Contractor, User
 
 pytestmark = pytest.mark.django_db

@@ -1,12 +1,28 @@
-"""Demo data with fixed logins, safe to run any number of times."""
+"""Demo data with fixed logins, safe to run any number of times.
 
+A leads command: demo data goes through the services of leads, territories, billing and
+marketplace, and leads is the leftmost of those apps in the import chain (config → insights →
+credits → leads → territories → billing → marketplace)."""
+
+import random
+from datetime import timedelta
+
+import time_machine
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
+from billing import services as billing
+from leads import policy
+from leads import services as lead_services
+from leads.models import ContactAttempt, Lead, Offer, Purchase, Review
 from marketplace import services
 from marketplace.models import Contractor, Notification, ServiceCategory, User, ZipCode
 from marketplace.queries import zips_within
+from territories import services as territories
+from territories.models import TerritorySubscription
 
 DEMO_PASSWORD = "fairlead-demo"
 DEMO_METROS = ["92101", "78701"]  # San Diego, Austin
@@ -183,7 +199,6 @@ class Command(BaseCommand):
 
     def _balance(self, contractor, ops):
         """$500 to start with, added once, as ops would add it in the admin."""
-        from billing import services as billing
 
         billing.post_entry(
             billing.account_for(contractor),
@@ -198,8 +213,6 @@ class Command(BaseCommand):
     def _territories(self):
         """exclusive@ holds plumbing in three downtown Austin zips (78701 among them), paid
         from their balance like any subscriber. Nothing near 92101 is exclusive."""
-        from territories import services as territories
-        from territories.models import TerritorySubscription
 
         contractor = Contractor.objects.get(user__email="exclusive@fairlead.example")
         plumbing = ServiceCategory.objects.get(slug="plumbing")
@@ -220,17 +233,6 @@ class Command(BaseCommand):
         Each lead goes through the real intake, routing and purchase at its own moment in
         the past (time travel by the clock library the tests use), so every timestamp and
         ledger balance is what the services would have written then."""
-        import random
-        from datetime import timedelta
-
-        import time_machine
-        from django.db.models import F
-        from django.utils import timezone
-
-        from billing import services as billing
-        from leads import policy
-        from leads import services as lead_services
-        from leads.models import ContactAttempt, Lead, Offer, Purchase, Review
 
         elite = Contractor.objects.get(user__email="elite@fairlead.example")
         if billing.account_for(elite).entries.exists():
@@ -355,13 +357,6 @@ class Command(BaseCommand):
         """Homeowner requests through the real intake and routing, in every state: open
         with offers, filled (bought by the elite pro), held for screening, rejected,
         expired."""
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        from leads import policy
-        from leads import services as lead_services
-        from leads.models import Lead, Offer
 
         for email, slug, zip_code, ownership, description, phone in DEMO_REQUESTS:
             if Lead.objects.filter(email=email).exists():

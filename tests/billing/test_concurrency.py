@@ -175,14 +175,14 @@ def test_buying_a_lead_while_changing_tier_does_not_deadlock(contractor, monkeyp
     fund(contractor, 100_000)
     offer = make_offer(contractor=contractor)
     bought = threading.Event()
-    send = lead_services.notify_address
+    send = lead_services.lifecycle.notify_address
 
     def slow_notify(*args, **kwargs):  # inside the purchase's transaction, before COMMIT
         send(*args, **kwargs)
         bought.set()
         time.sleep(1.5)
 
-    monkeypatch.setattr(lead_services, "notify_address", slow_notify)
+    monkeypatch.setattr(lead_services.lifecycle, "notify_address", slow_notify)
 
     def run(i):
         if i == 0:

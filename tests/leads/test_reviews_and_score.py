@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from leads import scoring, services
+from leads import queries, scoring, services
 from leads.models import Review
 from marketplace.models import Contractor, Notification
 from tests.factories import fund
@@ -132,10 +132,10 @@ def test_a_low_score_removes_a_pro_from_the_marketplace(bought, contractor, sett
 
     other_homeowner = LeadFactory(status="open", phone="+16195550999", email="new@example.com")
     settings.STAR_SCORE_THRESHOLD = score  # at the threshold: still in
-    buyers = services.queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
+    buyers = queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
     assert buyers.filter(pk=contractor.pk).exists()
     settings.STAR_SCORE_THRESHOLD = score + 1
-    buyers = services.queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
+    buyers = queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
     assert not buyers.filter(pk=contractor.pk).exists()
 
 

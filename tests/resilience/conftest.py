@@ -134,7 +134,7 @@ class Worker:
 
 @pytest.fixture
 def celery_worker(tmp_path):
-    """`with celery_worker(database_url, pause_at="leads.services:_schedule_waves"):` runs
+    """`with celery_worker(database_url, pause_at="leads.services.routing:_schedule_waves"):` runs
     a worker on a private queue and sends this process's tasks to it through the broker
     (not eager) until the block ends. With `pause_at`, the first call of that function
     hangs until the test kills the process (tests/resilience/paused_worker.py). Extra

@@ -52,7 +52,8 @@ def session(session_id, amount, *, event_id, currency="usd", account_id=None, in
 @pytest.fixture
 def finance(db):
     user = UserFactory(email="fin@fairlead.example", is_staff=True)
-    user.groups.add(Group.objects.get(name="finance"))
+    # get_or_create: a transactional test before this one may have flushed the migrated groups.
+    user.groups.add(Group.objects.get_or_create(name="finance")[0])
     return user
 
 

@@ -1,13 +1,16 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
 
-from marketplace.adminkit import ReadOnlyAdmin, ServiceFormMixin
+from marketplace.adminkit import HistoryAdmin, ReadOnlyAdmin, ServiceFormMixin
+from marketplace.errors import DomainError
 from marketplace.formtools import DollarsField
+from marketplace.models import Contractor
 from marketplace.templatetags.money import cents
 
 from . import services
-from .models import Account, Entry, Membership, StripeEvent, TopUp
+from .models import Account, Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
 
 
 @admin.register(Account)
@@ -157,6 +160,176 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "type", "event_id", "result", "processed_at"]
     list_filter = ["type"]
     search_fields = ["=event_id", "=payment_intent_id"]
+
+
+class CreditForm(forms.Form):
+    email = forms.EmailField(
+        label="Contractor's email",
+        help_text="The login email of the contractor whose balance this payment goes to.",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="How you know it is theirs (e.g. their email to us, the Stripe customer).",
+    )
+
+    def clean_email(self):
+        contractor = Contractor.objects.filter(
+            user__email__iexact=self.cleaned_data["email"]
+        ).first()
+        if contractor is None:
+            raise forms.ValidationError("No contractor has this email.")
+        self.account = services.account_for(contractor)
+        return self.cleaned_data["email"]
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you did in Stripe, or whose money it is.",
+    )
+
+
+@admin.register(UnmatchedPayment)
+class UnmatchedPaymentAdmin(HistoryAdmin):
+    """Finance's queue of Stripe money the ledger could not place. Each item is resolved by
+    an action that calls billing.services (credit, or close with a note); resolved items
+    stay, with their history."""
+
+    list_display = [
+        "created_at",
+        "status",
+        "reason",
+        "money",
+        "event",
+        "suggested_account",
+        "resolved_by",
+        "resolved_at",
+    ]
+    list_filter = ["status", "reason"]
+    list_select_related = ["event", "suggested_account__contractor", "resolved_by"]
+    search_fields = ["=event__event_id", "=session_id", "=payment_intent_id"]
+    actions = ["credit_to_contractor", "close_refunded_in_stripe", "close_not_ours"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resolve_permission(self, request):
+        return request.user.has_perm("billing.resolve_unmatchedpayment")
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def money(self, item):
+        return f"{item.amount_cents / 100:,.2f} {item.currency.upper()}"
+
+    def _form_page(self, request, queryset, *, form, action, title, explanation, submit):
+        return TemplateResponse(
+            request,
+            "admin/billing/unmatchedpayment/resolve.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": title,
+                "explanation": explanation,
+                "items": queryset,
+                "form": form,
+                "action": action,
+                "submit_label": submit,
+            },
+        )
+
+    @admin.action(
+        description="Credit to a contractor (through the ledger)", permissions=["resolve"]
+    )
+    def credit_to_contractor(self, request, queryset):
+        queryset = queryset.select_related("event", "suggested_account__contractor__user")
+        if queryset.count() != 1:
+            self.message_user(request, "Credit one payment at a time.", messages.ERROR)
+            return None
+        item = queryset.get()
+        bound = "post" in request.POST and "email" in request.POST
+        suggested = item.suggested_account
+        form = (
+            CreditForm(request.POST)
+            if bound
+            else CreditForm(initial={"email": suggested.contractor.user.email if suggested else ""})
+        )
+        if bound and form.is_valid():
+            try:
+                entry = services.credit_unmatched(
+                    item,
+                    account=form.account,
+                    note=form.cleaned_data["note"],
+                    by=request.user,
+                )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                f"{cents(entry.amount_cents)} credited to {entry.account.contractor}.",
+                messages.SUCCESS,
+            )
+            return None
+        return self._form_page(
+            request,
+            queryset,
+            form=form,
+            action="credit_to_contractor",
+            title="Credit Stripe money to a contractor",
+            explanation="The amount Stripe took goes to the balance you choose, once.",
+            submit="Credit it",
+        )
+
+    def _close(self, request, queryset, *, status, action, title):
+        bound = "post" in request.POST and "note" in request.POST
+        form = CloseForm(request.POST if bound else None)
+        if bound and form.is_valid():
+            done = 0
+            for item in queryset:
+                try:
+                    services.close_unmatched(
+                        item, status=status, note=form.cleaned_data["note"], by=request.user
+                    )
+                    done += 1
+                except DomainError as error:
+                    self.message_user(request, f"{item}: {error.message}", messages.WARNING)
+            if done:
+                self.message_user(request, f"{done} item(s) closed.", messages.SUCCESS)
+            return None
+        return self._form_page(
+            request,
+            queryset.select_related("event", "suggested_account__contractor"),
+            form=form,
+            action=action,
+            title=title,
+            explanation="No money moves in Fairlead; the note is kept with the item.",
+            submit="Close",
+        )
+
+    @admin.action(description="Close: refunded in Stripe", permissions=["resolve"])
+    def close_refunded_in_stripe(self, request, queryset):
+        return self._close(
+            request,
+            queryset,
+            status=UnmatchedPayment.Status.REFUNDED,
+            action="close_refunded_in_stripe",
+            title="Close as refunded in Stripe",
+        )
+
+    @admin.action(description="Close: not ours", permissions=["resolve"])
+    def close_not_ours(self, request, queryset):
+        return self._close(
+            request,
+            queryset,
+            status=UnmatchedPayment.Status.NOT_OURS,
+            action="close_not_ours",
+            title="Close as not ours",
+        )
 
 
 @admin.register(Membership)

@@ -169,6 +169,74 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
+class UnmatchedPayment(models.Model):
+    """Money Stripe reported that the ledger cannot place: a completed payment with no
+    top-up, in a currency that is not ours, for an amount its top-up does not say, or a
+    refund or dispute of a payment that never completed with us. Nothing is credited; the
+    finance group is emailed once and resolves it in the admin (billing.services)."""
+
+    class Reason(models.TextChoices):
+        NO_TOP_UP = "no_top_up", "No top-up matches it"
+        CURRENCY = "currency", "Not in our currency"
+        AMOUNT = "amount", "Amount differs from its top-up"
+        NO_PAYMENT = "no_payment", "No payment of ours completed for it"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open: waiting for finance"
+        CREDITED = "credited", "Credited to a contractor"
+        REFUNDED = "refunded", "Refunded in Stripe"
+        NOT_OURS = "not_ours", "Not ours"
+        MATCHED_LATER = "matched", "Matched later by its payment"
+
+    event = models.OneToOneField(StripeEvent, on_delete=models.PROTECT, related_name="unmatched")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    detail = models.CharField(max_length=200)
+    amount_cents = models.BigIntegerField(
+        help_text="As Stripe reports it, in the smallest unit of its currency."
+    )
+    currency = models.CharField(max_length=10)
+    session_id = models.CharField(max_length=255, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    top_up = models.ForeignKey(
+        TopUp, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    suggested_account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The account the payment names (its top-up, or the session's metadata).",
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    note = models.TextField(blank=True, help_text="Why it was resolved so.")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    entry = models.OneToOneField(
+        Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="unmatched_payment"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "unmatched Stripe money"
+        verbose_name_plural = "unmatched Stripe money"
+        permissions = [
+            ("resolve_unmatchedpayment", "Can credit or close unmatched Stripe money"),
+        ]
+        indexes = [
+            # The finance queue: open items, oldest first.
+            models.Index(fields=["status", "created_at"], name="unmatched_queue_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.amount_cents} {self.currency} ({self.event})"
+
+
 class Membership(models.Model):
     """A paid membership tier (pro, elite), month to month. The tier routing reads lives on
     the contractor; this row is what was bought and is billed."""

@@ -19,7 +19,7 @@ from marketplace.notifications import notify_address, notify_contractor
 from marketplace.templatetags.money import cents
 
 from . import queries
-from .models import Account, Entry, Membership, StripeEvent, TopUp
+from .models import Account, Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +262,9 @@ def simulate_top_up(contractor: Contractor, *, amount_cents: int) -> Entry:
 
 
 REVERSAL_EVENTS = ("charge.refunded", "charge.dispute.created", "charge.dispute.closed")
+PAYMENT_SUCCEEDED = "payment_intent.succeeded"
+# Events that move money, whose currency must be ours.
+MONEY_EVENTS = ("checkout.session.completed", PAYMENT_SUCCEEDED, *REVERSAL_EVENTS)
 
 
 def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
@@ -278,6 +281,7 @@ def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise WebhookRejected(f"Rejected: {error.__class__.__name__}") from None
     body = event.to_dict()
+    obj = body["data"]["object"]
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -285,7 +289,11 @@ def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
                     event_id=event["id"],
                     type=event["type"],
                     payload=body,
-                    payment_intent_id=body["data"]["object"].get("payment_intent") or "",
+                    payment_intent_id=(
+                        obj.get("id") if obj.get("object") == "payment_intent" else None
+                    )
+                    or obj.get("payment_intent")
+                    or "",
                 )
         except IntegrityError:
             return None  # delivered before: already applied
@@ -299,10 +307,20 @@ def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
 def _apply_stripe_event(record: StripeEvent) -> tuple[str, bool]:
     """What the event did, in words for the admin, and whether it is done (False: it
     waits for its payment)."""
+    if record.type in MONEY_EVENTS:
+        currency = str(record.payload["data"]["object"].get("currency") or "").lower()
+        if currency and currency != settings.STRIPE_CURRENCY:
+            return _record_unmatched(
+                record,
+                reason=UnmatchedPayment.Reason.CURRENCY,
+                detail=f"in {currency.upper()}, not {settings.STRIPE_CURRENCY.upper()}",
+            ), True
     if record.type == "checkout.session.completed":
         return _apply_checkout_completed(record), True
     if record.type in REVERSAL_EVENTS:
         return _apply_reversal(record)
+    if record.type == PAYMENT_SUCCEEDED:
+        return _apply_payment_succeeded(record)
     return "ignored", True
 
 
@@ -313,11 +331,27 @@ def _apply_checkout_completed(record: StripeEvent) -> str:
     top_up = TopUp.objects.filter(checkout_session_id=session["id"]).first()
     if top_up is None:
         logger.warning("Stripe session %s matches no top-up", session["id"])
-        return "no matching top-up"
+        return _record_unmatched(
+            record, reason=UnmatchedPayment.Reason.NO_TOP_UP, detail="no top-up has this session"
+        )
     paid_cents = int(session.get("amount_total") or 0)
     if paid_cents <= 0:
         return f"nothing to credit (amount {paid_cents})"
-    intent = record.payment_intent_id
+    if paid_cents != top_up.amount_cents:
+        return _record_unmatched(
+            record,
+            reason=UnmatchedPayment.Reason.AMOUNT,
+            detail=f"paid {cents(paid_cents)}, the top-up was for {cents(top_up.amount_cents)}",
+            top_up=top_up,
+        )
+    return _credit_session(
+        top_up, paid_cents=paid_cents, payment_intent_id=record.payment_intent_id
+    )
+
+
+def _credit_session(top_up: TopUp, *, paid_cents: int, payment_intent_id: str) -> str:
+    """Credit a completed Checkout payment to its top-up, then what waited for it."""
+    intent = payment_intent_id
     if intent:
         _lock_payment(intent)
     entry = complete_top_up(top_up, paid_cents=paid_cents, payment_intent_id=intent)
@@ -327,6 +361,18 @@ def _apply_checkout_completed(record: StripeEvent) -> str:
         if waited:
             result += f"; {waited}"
     return result
+
+
+def _apply_payment_succeeded(record: StripeEvent) -> tuple[str, bool]:
+    """payment_intent.succeeded is Stripe's second word on a Checkout payment: matched when
+    its session has completed with us, else it waits for it (flag_unmatched_stripe_events
+    shows it to finance if the session never comes)."""
+    intent = record.payment_intent_id
+    _lock_payment(intent)
+    top_up = TopUp.objects.filter(payment_intent_id=intent).first()
+    if top_up is None:
+        return f"waiting: no top-up has completed with {intent} yet", False
+    return f"matched top-up {top_up.pk}", True
 
 
 # --- Card refunds and disputes ---------------------------------------------------------------
@@ -399,10 +445,18 @@ def _apply_waiting_reversals(top_up: TopUp, *, payment_intent_id: str) -> str:
     waiting = list(
         StripeEvent.objects.filter(
             payment_intent_id=payment_intent_id,
-            type__in=REVERSAL_EVENTS,
+            type__in=(*REVERSAL_EVENTS, PAYMENT_SUCCEEDED),
             processed_at__isnull=True,
         ).order_by("received_at", "pk")
     )
+    succeeded = [record for record in waiting if record.type == PAYMENT_SUCCEEDED]
+    if succeeded:
+        for record in succeeded:
+            record.result = f"matched top-up {top_up.pk} when its session completed"
+            record.processed_at = timezone.now()
+        StripeEvent.objects.bulk_update(succeeded, ["result", "processed_at"])
+        _close_matched_later(succeeded)
+        waiting = [record for record in waiting if record.type != PAYMENT_SUCCEEDED]
     if not waiting:
         return ""
     top_up = (
@@ -423,6 +477,7 @@ def _apply_waiting_reversals(top_up: TopUp, *, payment_intent_id: str) -> str:
         record.result = f"applied when its payment completed: {result}"[:200]
         record.processed_at = now
     StripeEvent.objects.bulk_update(waiting, ["result", "processed_at"])
+    _close_matched_later(waiting)
     _tell_finance(
         top_up,
         what=", ".join(_describe(record) for record in waiting) + " (before the payment completed)",
@@ -547,13 +602,7 @@ def _tell_finance(top_up: TopUp, *, what: str, result: str) -> None:
     """Ops hear of every refund and dispute applied: each active finance staff member gets
     an email, written with the change and sent once it commits."""
     contractor = Contractor.objects.select_related("user").get(pk=top_up.account.contractor_id)
-    emails = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name="finance")
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
+    emails = _finance_emails()
     account = Account.objects.get(pk=top_up.account_id)
     context = {
         "contractor": contractor,
@@ -566,6 +615,187 @@ def _tell_finance(top_up: TopUp, *, what: str, result: str) -> None:
     }
     for email in emails:
         notify_address(email, template="stripe_reversal", context=context)
+
+
+def _finance_emails() -> list[str]:
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name="finance")
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+# --- Money we cannot place -------------------------------------------------------------------
+#
+# A payment Stripe took that no top-up explains, in a currency we do not keep, for an amount
+# its top-up did not ask, or a refund or dispute of a payment that never completed with us:
+# never credited by the webhook (which answers 200, so Stripe stops retrying), kept as an
+# UnmatchedPayment with its reason, and finance is emailed once. Finance credits it to a
+# contractor (through the ledger, once per payment) or closes it with a note.
+
+
+class AlreadyResolved(DomainError):
+    status_code = 409
+
+
+class NotCreditable(DomainError):
+    status_code = 409
+
+
+class NoteRequired(DomainError):
+    field = "note"
+
+
+def _record_unmatched(
+    record: StripeEvent, *, reason: str, detail: str, top_up: TopUp | None = None
+) -> str:
+    """Keep the event's money for finance (once per event: the caller wrote the event row
+    first, so a replay never gets here) and email the finance group with it."""
+    obj = record.payload["data"]["object"]
+    amount = obj.get("amount_total") if "amount_total" in obj else obj.get("amount")
+    if record.type == "charge.refunded":
+        amount = obj.get("amount_refunded")
+    session_id = obj.get("id", "") if obj.get("object") == "checkout.session" else ""
+    if top_up is None and session_id:
+        top_up = TopUp.objects.filter(checkout_session_id=session_id).first()
+    item, created = UnmatchedPayment.objects.get_or_create(
+        event=record,
+        defaults={
+            "reason": reason,
+            "detail": detail[:200],
+            "amount_cents": int(amount or 0),
+            "currency": str(obj.get("currency") or "")[:10].lower(),
+            "session_id": session_id,
+            "payment_intent_id": record.payment_intent_id,
+            "top_up": top_up,
+            "suggested_account": top_up.account if top_up else _named_account(obj),
+        },
+    )
+    if created:
+        logger.warning("Stripe %s %s unmatched: %s", record.type, record.event_id, detail)
+        context = {
+            "item": item,
+            "event": record,
+            "amount": f"{item.amount_cents / 100:,.2f} {item.currency.upper()}",
+            "admin_path": reverse("admin:billing_unmatchedpayment_change", args=[item.pk]),
+        }
+        for email in _finance_emails():
+            notify_address(email, template="stripe_unmatched", context=context)
+    return f"unmatched ({item.get_reason_display().lower()}): kept for finance, nothing credited"
+
+
+def _named_account(obj: dict) -> Account | None:
+    """The account a Checkout session says it is for (we set both when opening it)."""
+    named = (obj.get("metadata") or {}).get("account_id") or obj.get("client_reference_id")
+    if not str(named or "").isdigit():
+        return None
+    return Account.objects.filter(pk=int(named)).first()
+
+
+def _close_matched_later(records: list[StripeEvent]) -> None:
+    for item in UnmatchedPayment.objects.filter(event__in=records, status="open"):
+        item.status = UnmatchedPayment.Status.MATCHED_LATER
+        item.note = "Its payment completed with us later; applied then."
+        item.resolved_at = timezone.now()
+        item.save(update_fields=["status", "note", "resolved_at"])
+
+
+def flag_unmatched_stripe_events(*, now=None) -> int:
+    """Beat: a refund, dispute or payment_intent.succeeded still waiting for its payment's
+    completion after STRIPE_UNMATCHED_AFTER is shown to finance. It keeps waiting: if the
+    payment completes after all, it is applied and the item closes itself."""
+    cutoff = (now or timezone.now()) - settings.STRIPE_UNMATCHED_AFTER
+    flagged = 0
+    stale = StripeEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=cutoff, unmatched__isnull=True
+    ).values_list("pk", flat=True)
+    for pk in stale:
+        with transaction.atomic():
+            record = StripeEvent.objects.select_for_update().get(pk=pk)
+            if record.processed_at is not None or hasattr(record, "unmatched"):
+                continue
+            _record_unmatched(
+                record,
+                reason=UnmatchedPayment.Reason.NO_PAYMENT,
+                detail=f"no payment {record.payment_intent_id} completed with us "
+                f"within {settings.STRIPE_UNMATCHED_AFTER}",
+            )
+            flagged += 1
+    return flagged
+
+
+def _lock_open_item(item: UnmatchedPayment, note: str) -> UnmatchedPayment:
+    if not note.strip():
+        raise NoteRequired("Say why, in a note.")
+    # Two finance members resolving the same item at once: one wins, the other is told.
+    locked = UnmatchedPayment.objects.select_for_update().get(pk=item.pk)
+    if locked.status != UnmatchedPayment.Status.OPEN:
+        raise AlreadyResolved(f"Already resolved: {locked.get_status_display()}.")
+    return locked
+
+
+@transaction.atomic
+def credit_unmatched(item: UnmatchedPayment, *, account: Account, note: str, by) -> Entry:
+    """Finance places a payment on a contractor's balance: only money Stripe took (a
+    completed session or payment), in our currency, once per payment however many events
+    or clicks report it. A session with a top-up completes that top-up, so its refunds and
+    disputes find it."""
+    item = _lock_open_item(item, note)
+    event = item.event
+    if event.type not in ("checkout.session.completed", PAYMENT_SUCCEEDED):
+        raise NotCreditable("Only a completed payment can be credited; this one takes money back.")
+    if item.currency != settings.STRIPE_CURRENCY:
+        raise NotCreditable(
+            f"{item.currency.upper()} cannot be credited to a "
+            f"{settings.STRIPE_CURRENCY.upper()} balance: refund it in Stripe."
+        )
+    if item.amount_cents <= 0:
+        raise NotCreditable("There is no money to credit.")
+    if item.top_up_id and item.top_up.account_id != account.pk:
+        raise NotCreditable(f"This payment's top-up belongs to {item.top_up.account.contractor}.")
+    key = f"stripe-unmatched:{item.payment_intent_id or item.session_id or event.event_id}"
+    if item.top_up_id:
+        key = f"stripe-session:{item.top_up.checkout_session_id}"
+    if Entry.objects.filter(idempotency_key=key).exists():
+        raise AlreadyResolved("This payment is already on a balance; close this one instead.")
+    if item.top_up_id:
+        _credit_session(
+            item.top_up, paid_cents=item.amount_cents, payment_intent_id=item.payment_intent_id
+        )
+        entry = Entry.objects.get(idempotency_key=key)
+    else:
+        entry = post_entry(
+            account,
+            kind=Entry.Kind.TOP_UP,
+            amount_cents=item.amount_cents,
+            memo=f"Card payment placed by Fairlead finance ({event.event_id[-8:]})",
+            idempotency_key=key,
+            reason=note,
+            created_by=by,
+        )
+    item.status = UnmatchedPayment.Status.CREDITED
+    item.entry = entry
+    item.note = note
+    item.resolved_by = by
+    item.resolved_at = timezone.now()
+    item.save(update_fields=["status", "entry", "note", "resolved_by", "resolved_at"])
+    return entry
+
+
+@transaction.atomic
+def close_unmatched(item: UnmatchedPayment, *, status: str, note: str, by) -> UnmatchedPayment:
+    """Finance closes an item without moving money: refunded in Stripe, or not ours."""
+    if status not in (UnmatchedPayment.Status.REFUNDED, UnmatchedPayment.Status.NOT_OURS):
+        raise NotCreditable("Close as refunded in Stripe or as not ours.")
+    item = _lock_open_item(item, note)
+    item.status = status
+    item.note = note
+    item.resolved_by = by
+    item.resolved_at = timezone.now()
+    item.save(update_fields=["status", "note", "resolved_by", "resolved_at"])
+    return item
 
 
 # --- Consistency -----------------------------------------------------------------------------

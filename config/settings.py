@@ -216,6 +216,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# The one currency balances are kept in (DESIGN, Money): money Stripe reports in any other
+# is never credited; it waits for finance (billing.models.UnmatchedPayment).
+STRIPE_CURRENCY = "usd"
+# A refund, dispute or payment_intent.succeeded whose Checkout completion has not arrived
+# after this long is shown to finance as unmatched (it is still applied if it arrives).
+STRIPE_UNMATCHED_AFTER = timedelta(minutes=env.int("STRIPE_UNMATCHED_AFTER_MINUTES", default=60))
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
@@ -287,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "renew-subscriptions": {
         "task": "territories.tasks.renew_subscriptions",
+        "schedule": timedelta(minutes=15),
+    },
+    "flag-unmatched-stripe-events": {
+        "task": "billing.tasks.flag_unmatched_stripe_events",
         "schedule": timedelta(minutes=15),
     },
     "renew-memberships": {

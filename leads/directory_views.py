@@ -60,15 +60,33 @@ class ExternalRedirect(HttpResponseRedirect):
 
 
 def profile_click(request, slug, kind):
-    """Count a Call or Website click, then send the visitor on."""
+    """Count a Call or Website click. A call goes on to the phone; a website click shows
+    a page that names where the visitor is going (the pro typed the address when they
+    signed themselves up), with a link to exactly the stored address: Fairlead never
+    redirects to a site, and never anywhere a query string says."""
     contractor = marketplace_queries.public_profile(slug)
     if contractor is None:
         raise Http404("No such pro.")
-    target = f"tel:{contractor.phone}" if kind == ProfileClick.Kind.PHONE else contractor.website
-    if not target or target == "tel:":
+    if kind == ProfileClick.Kind.PHONE:
+        target = f"tel:{contractor.phone}" if contractor.phone else ""
+    else:
+        target = contractor.website_link
+    if not target:
         raise Http404("This pro has no such link.")
-    # One visitor hammering a link counts a few times at most, and still gets sent on.
+    # The click is counted here, when the homeowner clicks Website on the profile (as
+    # before the interstitial), not when they continue: "Continue" is a plain link off
+    # the site that we neither see nor want to track. One visitor hammering a link counts
+    # a few times at most, and still gets through.
     if not limited(request, group=f"click-{kind}-{contractor.pk}", rate="5/h"):
         source = request.META.get("HTTP_REFERER", "") or request.GET.get("from", "")
         marketplace_services.record_click(contractor, kind=kind, source_page=source)
-    return ExternalRedirect(target)
+    if kind == ProfileClick.Kind.PHONE:
+        return ExternalRedirect(target)
+    response = render(
+        request,
+        "directory/leaving.html",
+        {"contractor": contractor, "url": target, "host": contractor.website_host},
+    )
+    # The destination never learns which Fairlead page sent the visitor.
+    response["Referrer-Policy"] = "no-referrer"
+    return response

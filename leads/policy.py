@@ -224,6 +224,7 @@ def logged_late(*, attempted_at: datetime, logged_at: datetime) -> bool:
     non-contact schedule, which could otherwise be back-dated days later."""
     return logged_at - attempted_at > contact_log_window()
 
+
 # A homeowner is asked to review their pro this long after the sale (sooner when the pro
 # reports the job won).
 REVIEW_INVITE_AFTER = timedelta(days=14)

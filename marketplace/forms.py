@@ -1,8 +1,15 @@
 from django import forms
+from django.core.validators import URLValidator
 
 from .errors import DomainError
 from .formtools import FairleadForm
-from .models import MAX_RADIUS_MILES, MIN_RADIUS_MILES, Contractor, ServiceCategory
+from .models import (
+    MAX_RADIUS_MILES,
+    MIN_RADIUS_MILES,
+    WEB_SCHEMES,
+    Contractor,
+    ServiceCategory,
+)
 from .services import ProfileChanges, get_zip, normalize_phone, parse_zip_list
 from .templatetags.phone import phone
 
@@ -28,7 +35,12 @@ class ContractorProfileForm(FairleadForm):
         help_text="Homeowners call this number; text alerts go here too.",
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
-    website = forms.URLField(required=False, assume_scheme="https", label="Website (optional)")
+    website = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Website (optional)",
+        validators=[URLValidator(schemes=WEB_SCHEMES, message="Enter a web address (https://…).")],
+    )
     base_zip = forms.CharField(
         max_length=5,
         label="Base zip code",

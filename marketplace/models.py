@@ -5,10 +5,16 @@ need it and models only depend leftward (marketplace ← billing ← territories
 """
 
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
@@ -169,6 +175,9 @@ class ZipCode(models.Model):
         return f"{self.city}, {self.state}"
 
 
+WEB_SCHEMES = ["http", "https"]
+
+
 class Contractor(models.Model):
     """A contractor's business profile, what they serve and how they want leads."""
 
@@ -187,7 +196,9 @@ class Contractor(models.Model):
         max_length=140, unique=True, null=True, blank=True, help_text="Public profile address."
     )
     phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +16195550100")
-    website = models.URLField(blank=True)
+    # Shown to homeowners behind an interstitial that names it (views.profile_website);
+    # only web addresses, here for the admin and in the profile form.
+    website = models.URLField(blank=True, validators=[URLValidator(schemes=WEB_SCHEMES)])
     base_zip = models.ForeignKey(
         ZipCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -274,6 +285,25 @@ class Contractor(models.Model):
 
     def __str__(self):
         return self.business_name or self.user.email
+
+    @property
+    def website_link(self) -> str:
+        """The stored website if it is a web address with a host, else "": a row saved
+        before the scheme check, or edited past it, is never linked."""
+        parts = urlsplit(self.website or "")
+        if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+            return ""
+        return self.website
+
+    @property
+    def website_host(self) -> str:
+        """The destination as a homeowner should read it: internationalised names in
+        their ASCII form, so a look-alike letter cannot pass for another site."""
+        host = urlsplit(self.website_link).hostname or ""
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
 
     @property
     def is_onboarded(self) -> bool:

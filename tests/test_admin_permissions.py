@@ -17,7 +17,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import Entry, Membership, StripeEvent, TopUp
+from billing.models import Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
 from billing.services import account_for
 from credits import services as credit_services
 from credits.models import CreditClaim
@@ -77,6 +77,10 @@ MAY_RUN = {
     ("billing.topup", "delete_selected"): NOBODY,
     ("billing.stripeevent", "delete_selected"): NOBODY,
     ("billing.membership", "delete_selected"): NOBODY,
+    ("billing.unmatchedpayment", "delete_selected"): NOBODY,
+    ("billing.unmatchedpayment", "credit_to_contractor"): frozenset({FINANCE, SUPERUSER}),
+    ("billing.unmatchedpayment", "close_refunded_in_stripe"): frozenset({FINANCE, SUPERUSER}),
+    ("billing.unmatchedpayment", "close_not_ours"): frozenset({FINANCE, SUPERUSER}),
     ("territories.territorysubscription", "delete_selected"): NOBODY,
     ("territories.priceoverride", "delete_selected"): frozenset({FINANCE, SUPERUSER}),
     ("territories.demandindex", "delete_selected"): frozenset({FINANCE, SUPERUSER}),
@@ -235,6 +239,29 @@ def reversal(staff):
     return claim, lambda: CreditClaim.objects.get(pk=claim.pk).reversed_at
 
 
+def _unmatched():
+    event = StripeEvent.objects.create(
+        event_id=f"evt_{StripeEvent.objects.count()}", type="checkout.session.completed", payload={}
+    )
+    return UnmatchedPayment.objects.create(
+        event=event, reason="no_top_up", detail="no top-up", amount_cents=5_000, currency="usd"
+    )
+
+
+def unmatched_resolution(form: dict):
+    """An open item and the intermediate form's answers (the action asks for a note, and
+    for a credit the contractor)."""
+
+    def scenario(staff):
+        item = _unmatched()
+        data = dict(form)
+        if "email" in data:
+            data["email"] = ContractorFactory().user.email
+        return item, lambda: UnmatchedPayment.objects.get(pk=item.pk).status, data
+
+    return scenario
+
+
 SCENARIOS = {
     ("auth.group", "delete_selected"): deletion(lambda: Group.objects.create(name="temps")),
     ("account.emailaddress", "delete_selected"): deletion(_unverified_email),
@@ -283,6 +310,14 @@ SCENARIOS = {
         lambda: StripeEvent.objects.create(event_id="evt_1", type="ping", payload={})
     ),
     ("billing.membership", "delete_selected"): deletion(_membership),
+    ("billing.unmatchedpayment", "delete_selected"): deletion(_unmatched),
+    ("billing.unmatchedpayment", "credit_to_contractor"): unmatched_resolution(
+        {"email": "", "note": "Their email to us"}
+    ),
+    ("billing.unmatchedpayment", "close_refunded_in_stripe"): unmatched_resolution(
+        {"note": "Refunded in Stripe"}
+    ),
+    ("billing.unmatchedpayment", "close_not_ours"): unmatched_resolution({"note": "Other shop"}),
     ("territories.territorysubscription", "delete_selected"): deletion(_territory),
     ("territories.priceoverride", "delete_selected"): deletion(
         lambda: PriceOverride.objects.create(
@@ -371,7 +406,7 @@ def test_every_action_declares_the_permissions_it_needs():
 def test_an_action_is_offered_and_runs_only_for_those_who_may(client, staff, key, role):
     label, action = key
     client.force_login(staff(role))  # first: logging in sweeps expired login attempts
-    obj, probe = SCENARIOS[key](staff)
+    obj, probe, *form = SCENARIOS[key](staff)  # form: what an intermediate page asks
     before = probe()
     changelist = reverse("admin:{}_{}_changelist".format(*label.split(".")))
     may = role in MAY_RUN[key]
@@ -380,7 +415,13 @@ def test_an_action_is_offered_and_runs_only_for_those_who_may(client, staff, key
 
     assert probe() == before
     response = client.post(
-        changelist, {"action": action, "_selected_action": [obj.pk], "post": "yes"}
+        changelist,
+        {
+            "action": action,
+            "_selected_action": [obj.pk],
+            "post": "yes",
+            **(form[0] if form else {}),
+        },
     )
     assert response.status_code in {200, 302, 403}
     if may:

@@ -86,7 +86,7 @@ def test_unpaid_or_unknown_sessions_credit_nothing(client, contractor, stripe_on
     assert not Entry.objects.exists()
     assert set(StripeEvent.objects.values_list("result", flat=True)) == {
         "not paid (unpaid)",
-        "no matching top-up",
+        "unmatched (no top-up matches it): kept for finance, nothing credited",
     }
 
 

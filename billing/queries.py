@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from marketplace import clock
 from marketplace.models import Contractor
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from . import services
 from .models import Account, Entry, Membership
@@ -169,7 +169,7 @@ def readiness(contractor) -> list[Missing]:
     balance = state.balance_cents
     if services:
         short = state.paused or state.low
-        cost = f"a typical {services[0]} lead costs {cents(state.low_line_cents)}"
+        cost = f"a typical {services[0]} lead costs {format_cents(state.low_line_cents)}"
     else:
         short, cost = balance <= 0, "each lead is paid from it"
     if state.paused:
@@ -177,7 +177,8 @@ def readiness(contractor) -> list[Missing]:
             Missing(
                 "funds",
                 "Add funds",
-                f"Your balance is {cents(balance)}: you owe {cents(state.owed_cents)} (a "
+                f"Your balance is {format_cents(balance)}: "
+                f"you owe {format_cents(state.owed_cents)} (a "
                 "reversed credit or a card refund or dispute took it below zero, as your "
                 "statement shows). Buying and new offers are paused until your balance is "
                 "positive again.",
@@ -189,7 +190,7 @@ def readiness(contractor) -> list[Missing]:
             Missing(
                 "funds",
                 "Add funds",
-                f"Your balance is {cents(balance)} and {cost}: leads are offered only when "
+                f"Your balance is {format_cents(balance)} and {cost}: leads are offered only when "
                 "your balance covers their price.",
                 reverse("billing:home") + "#add-funds",
             )
@@ -237,7 +238,7 @@ class UpgradeQuote:
 def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
     """The quote for a move to `tier` that charges today (services.charges_now): an
     upgrade, or a move down from a tier ops set by hand; None when it charges nothing."""
-    if tier not in services.TIER_RANK:
+    if tier not in Contractor.Tier.values:
         return None
     membership = Membership.objects.filter(contractor=contractor).first()
     if not services.charges_now(contractor, membership, tier=tier, now=now):
@@ -251,5 +252,5 @@ def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
         renews_on=membership.period_end if running else services.add_month(now),
         renewal_cents=services.membership_fee_cents(tier),
         balance_cents=balance_cents(contractor),
-        is_upgrade=services.TIER_RANK[tier] > services.TIER_RANK[contractor.tier],
+        is_upgrade=Contractor.Tier(tier).rank > Contractor.Tier(contractor.tier).rank,
     )

@@ -9,7 +9,7 @@ from leads.models import Lead, Purchase
 from marketplace.adminkit import HistoryAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from . import policy, queries, services
 from .models import CreditClaim
@@ -222,7 +222,7 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
             lead.zip_code_id,
             lead.name,
             lead.phone,
-            cents(claim.purchase.price_cents),
+            format_cents(claim.purchase.price_cents),
             timezone.localtime(claim.purchase.created_at).strftime("%Y-%m-%d %H:%M %Z"),
         )
 
@@ -278,7 +278,7 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
             won = timezone.localtime(purchase.won_at) if purchase.won_at else None
             return (
                 f"Won{f' on {won:%b %-d}' if won else ''}, final value "
-                f"{cents(purchase.final_value_cents)}"
+                f"{format_cents(purchase.final_value_cents)}"
             )
         if purchase.outcome == purchase.Outcome.LOST:
             text = f"Lost: {purchase.lost_reason}"
@@ -290,7 +290,9 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
     @admin.display(description="Credited on this lead so far")
     def credited_so_far(self, claim):
         net = queries.net_credited_cents(claim.purchase)
-        return f"{cents(net)} of {cents(claim.purchase.price_cents)} (net of reversals)"
+        return (
+            f"{format_cents(net)} of {format_cents(claim.purchase.price_cents)} (net of reversals)"
+        )
 
     @admin.display(description="Other claims on this lead")
     def other_claims(self, claim):
@@ -305,7 +307,7 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
 
     @admin.display(description="Credited")
     def credited(self, claim):
-        return cents(claim.credited_cents)
+        return format_cents(claim.credited_cents)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

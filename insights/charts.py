@@ -46,7 +46,7 @@ def money_label(cents: int) -> str:
 
 
 def money_text(cents: int) -> str:
-    from marketplace.templatetags.money import cents as show
+    from marketplace.money import format_cents as show
 
     return show(cents)
 

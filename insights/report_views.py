@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from marketplace import clock
 from marketplace.http import csv_download
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from .forms import OpsReportForm
 from .reports import (
@@ -25,7 +25,7 @@ from .templatetags.analytics_format import plain_percent
 
 
 def _money(value) -> str:
-    return cents(value, plain=True)
+    return format_cents(value, plain=True)
 
 
 def _rows(report, table):

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from marketplace.http import csv_download
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 from marketplace.views import contractor_required
 
 from .analytics import (
@@ -51,7 +51,7 @@ def _plain(value, kind) -> str:
     if value is None:
         return ""
     if kind == "money":
-        return cents(value, plain=True)
+        return format_cents(value, plain=True)
     return kind(value) if kind else str(value)
 
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from marketplace.adminkit import HistoryAdmin, ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
+from marketplace.money import format_cents
 from marketplace.services import normalize_phone
-from marketplace.templatetags.money import cents
 
 from . import services
 from .models import (
@@ -139,7 +139,7 @@ class LeadAdminBase(HistoryAdmin):
 
     @admin.display(description="Estimate", ordering="estimated_value_cents")
     def estimate(self, lead):
-        return cents(lead.estimated_value_cents)
+        return format_cents(lead.estimated_value_cents)
 
     @admin.display(description="Flags", ordering="n_flags")
     def flag_count(self, lead):
@@ -438,7 +438,7 @@ class OfferAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Price", ordering="price_cents")
     def price(self, offer):
-        return cents(offer.price_cents)
+        return format_cents(offer.price_cents)
 
 
 class ContactAttemptInline(ReadOnlyInline):
@@ -458,7 +458,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Price", ordering="price_cents")
     def price(self, purchase):
-        return cents(purchase.price_cents)
+        return format_cents(purchase.price_cents)
 
 
 @admin.register(Review)

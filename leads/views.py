@@ -13,7 +13,7 @@ from marketplace import queries as marketplace_queries
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import client_ip, limited
 from marketplace.models import Contractor
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 from marketplace.views import contractor_required, profile_form_view
 
 from . import policy, queries, services
@@ -231,7 +231,9 @@ def offer_accept(request, offer_id):
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("leads:offers")
-        messages.success(request, f"Lead bought for {cents(purchase.price_cents)}. Call them soon!")
+        messages.success(
+            request, f"Lead bought for {format_cents(purchase.price_cents)}. Call them soon!"
+        )
         return redirect("leads:lead", purchase_id=purchase.pk)
     return render(
         request,
@@ -292,7 +294,7 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
                 initial={
                     "was": purchase.outcome,
                     "outcome": purchase.outcome,
-                    "final_value_dollars": cents(purchase.final_value_cents, plain=True)
+                    "final_value_dollars": format_cents(purchase.final_value_cents, plain=True)
                     if purchase.final_value_cents
                     else None,
                     "lost_reason": purchase.lost_reason,

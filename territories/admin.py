@@ -5,7 +5,7 @@ from django.urls import path
 
 from marketplace.adminkit import HistoryAdmin
 from marketplace.models import ServiceCategory
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from .metros import BY_SLUG, METROS, zip_codes_in
 from .models import DemandIndex, PriceOverride, TerritorySubscription
@@ -84,7 +84,7 @@ class TerritorySubscriptionAdmin(HistoryAdmin):
 
     @admin.display(description="Monthly fee", ordering="fee_cents")
     def fee(self, obj):
-        return cents(obj.fee_cents)
+        return format_cents(obj.fee_cents)
 
     def get_urls(self):
         return [
@@ -146,7 +146,7 @@ class PriceOverrideAdmin(HistoryAdmin):
 
     @admin.display(description="Monthly fee", ordering="monthly_fee_cents")
     def fee(self, obj):
-        return cents(obj.monthly_fee_cents)
+        return format_cents(obj.monthly_fee_cents)
 
     def save_model(self, request, obj, form, change):
         obj.set_by = request.user

@@ -16,9 +16,9 @@ from billing.models import Account, Entry
 from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
+from marketplace.money import format_cents
 from marketplace.notifications import notify_contractor
 from marketplace.services import catalog_zip_codes
-from marketplace.templatetags.money import cents
 
 from . import pricing, queries
 from .models import TerritorySubscription
@@ -138,8 +138,8 @@ def subscribe(
         template="territory_subscribed",
         context={
             "subscriptions": subscriptions,
-            "total": cents(sum(s.fee_cents for s in subscriptions)),
-            "lead_fee": cents(pricing.lead_fee_cents(category.slug)),
+            "total": format_cents(sum(s.fee_cents for s in subscriptions)),
+            "lead_fee": format_cents(pricing.lead_fee_cents(category.slug)),
             "period_end": subscriptions[0].period_end,
         },
         link=reverse("territories:territories"),
@@ -175,8 +175,8 @@ def _subscribe(contractor, zip_codes, category, expected_total_cents):
     offer = quote(contractor, zip_codes=zip_codes, category=category, now=now)
     if expected_total_cents is not None and expected_total_cents != offer.total_cents:
         raise PriceChanged(
-            f"The price is now {cents(offer.total_cents)} a month, not "
-            f"{cents(expected_total_cents)}. Review it and subscribe again."
+            f"The price is now {format_cents(offer.total_cents)} a month, not "
+            f"{format_cents(expected_total_cents)}. Review it and subscribe again."
         )
     period_end = billing.add_month(now)
     subscriptions = []

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from billing import pricing as billing_pricing
 from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 from marketplace.views import contractor_required
 
 from . import pricing, queries, services
@@ -39,7 +39,7 @@ def _map_data(rows) -> list[dict]:
             "label": row.availability_label,
             "selectable": row.selectable,
             "yours": row.yours,
-            "fee": cents(row.monthly_fee_cents),  # money is shown one way, by the server
+            "fee": format_cents(row.monthly_fee_cents),  # money is shown one way, by the server
         }
         for row in rows
         if row.zip_code.latitude is not None
@@ -139,7 +139,7 @@ def territory_subscribe(request):
     messages.success(
         request,
         f"You now hold {len(subscriptions)} territor{'y' if len(subscriptions) == 1 else 'ies'}. "
-        f"We charged {cents(total)} for the first month and emailed you a receipt.",
+        f"We charged {format_cents(total)} for the first month and emailed you a receipt.",
     )
     # Back to the same search, now showing the new holdings; built from the search's own
     # fields, never from a URL the request names.

@@ -65,7 +65,6 @@ from .lifecycle import (
     withdraw_pending,
 )
 from .routing import (
-    TIER_ORDER,
     NotReleasable,
     ask_homeowner,
     end_territory_window,
@@ -93,7 +92,6 @@ __all__ = [
     "QuoteRequest",
     "REFERENCE_ALPHABET",
     "Submission",
-    "TIER_ORDER",
     "WITHDRAWN_BY_OPS",
     "WITHDRAWN_FULL",
     "accept_offer",

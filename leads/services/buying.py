@@ -12,10 +12,10 @@ from billing import services as billing
 from billing.models import Account, Entry
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
+from marketplace.money import format_cents
 from marketplace.notifications import (
     notify_contractor,
 )
-from marketplace.templatetags.money import cents
 from territories import queries as territory_queries
 
 from .. import queries, scoring
@@ -125,7 +125,7 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
     notify_contractor(
         contractor,
         template="lead_purchased",
-        context={"purchase": purchase, "price": cents(purchase.price_cents)},
+        context={"purchase": purchase, "price": format_cents(purchase.price_cents)},
         link=reverse("leads:lead", args=[purchase.pk]),
     )
     tell_homeowner(

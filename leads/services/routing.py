@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
+from marketplace.money import format_cents
 from marketplace.notifications import (
     notify_contractors,
     quiet_until,
 )
 from marketplace.tasking import enqueue_on_commit
-from marketplace.templatetags.money import cents
 from territories import queries as territory_queries
 
 # tasks imports these services too: tasks.X is looked up when a task is sent.
@@ -42,9 +42,6 @@ def unrouted_lead_ids() -> list[int]:
             status=Lead.Status.OPEN, routed_at__isnull=True, updated_at__lt=cutoff
         ).values_list("pk", flat=True)[:500]
     )
-
-
-TIER_ORDER = [Contractor.Tier.ELITE, Contractor.Tier.PRO, Contractor.Tier.BASE]
 
 
 def route(lead_id: int) -> Lead | None:
@@ -185,7 +182,7 @@ def release_profile_lead(
 def _schedule_waves(lead: Lead, *, start) -> None:
     """The lead's marketplace waves, saved so beat sends each when due; rescheduling moves
     the ones not sent yet."""
-    for tier, delay in zip(TIER_ORDER, settings.WAVE_DELAYS_MINUTES, strict=True):
+    for tier, delay in zip(Contractor.Tier.wave_order(), settings.WAVE_DELAYS_MINUTES, strict=True):
         due_at = start + timedelta(minutes=delay)
         if not Wave.objects.filter(lead=lead, tier=tier, sent_at__isnull=True).update(
             due_at=due_at
@@ -275,9 +272,9 @@ def _make_offers(
         ]
     )
     context = {
-        "price": cents(price.cents),
+        "price": format_cents(price.cents),
         "formula": price.formula,
-        "value": cents(lead.estimated_value_cents),
+        "value": format_cents(lead.estimated_value_cents),
     }
     notify_contractors(
         [
@@ -387,7 +384,7 @@ def reroute_lead(lead: Lead, *, by=None) -> int:
         )
     price = _price(lead, Offer.Route.MARKETPLACE).cents
     made = 0
-    for tier in TIER_ORDER:
+    for tier in Contractor.Tier.wave_order():
         contractors = list(
             queries.eligible_contractors(lead, tier=tier, price_cents=price, now=now)
         )

@@ -8,6 +8,11 @@ from leads.models import Purchase
 from .models import CreditClaim
 
 
+def claim_for(contractor, pk):
+    """The contractor's own credit claim with this id, or None."""
+    return claims_for(contractor).filter(pk=pk).first()
+
+
 def claims_for(contractor):
     return (
         CreditClaim.objects.filter(purchase__contractor=contractor)

@@ -265,6 +265,25 @@ def offers_for(contractor):
     )
 
 
+def offer_for(contractor, pk):
+    """The contractor's own offer with this id, or None: another contractor's offer is not
+    found (views answer 404, the API 404, services OfferNotFound)."""
+    from .models import Offer
+
+    return (
+        Offer.objects.select_related("lead__category", "lead__zip_code")
+        .filter(pk=pk, contractor=contractor)
+        .first()
+    )
+
+
+def purchase_for(contractor, pk=None, *, lead_id=None):
+    """The contractor's own purchase, by its id (dashboard) or its lead's id (API), or None."""
+    found = purchases_for(contractor)
+    found = found.filter(pk=pk) if lead_id is None else found.filter(lead_id=lead_id)
+    return found.first()
+
+
 def purchases_for(contractor):
     from .models import Purchase
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from marketplace.views import contractor_required, profile_form_view
 
 from . import policy, queries, services
 from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
-from .models import Consent, Lead, Offer, Purchase, Review
+from .models import Consent, Lead, Purchase, Review
 from .pricing import offer_price
 
 RATE_LIMITED_MESSAGE = (
@@ -213,11 +214,10 @@ def offers_page(request):
 
 
 def _own_offer(request, offer_id):
-    return get_object_or_404(
-        Offer.objects.select_related("lead__category", "lead__zip_code"),
-        pk=offer_id,
-        contractor=request.contractor,
-    )
+    offer = queries.offer_for(request.contractor, offer_id)
+    if offer is None:
+        raise Http404("No such offer.")
+    return offer
 
 
 @contractor_required
@@ -274,7 +274,10 @@ def leads_page(request):
 
 
 def _own_purchase(request, purchase_id):
-    return get_object_or_404(queries.purchases_for(request.contractor), pk=purchase_id)
+    purchase = queries.purchase_for(request.contractor, purchase_id)
+    if purchase is None:
+        raise Http404("No such lead among your purchases.")
+    return purchase
 
 
 @contractor_required

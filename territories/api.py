@@ -96,11 +96,7 @@ class SubscriptionDetail(generics.GenericAPIView):
     queryset = TerritorySubscription.objects.none()  # _own() scopes to the caller
 
     def _own(self, subscription_id):
-        subscription = (
-            queries.subscriptions_for(self.request.user.contractor)
-            .filter(pk=subscription_id)
-            .first()
-        )
+        subscription = queries.subscription_for(self.request.user.contractor, subscription_id)
         if subscription is None:
             raise NotFound("No such territory.")
         return subscription

@@ -45,6 +45,11 @@ def holder(*, zip_code_id: str, category_id: int) -> TerritorySubscription | Non
     )
 
 
+def subscription_for(contractor: Contractor, pk):
+    """The contractor's own territory subscription with this id, or None."""
+    return subscriptions_for(contractor).filter(pk=pk).first()
+
+
 def subscriptions_for(contractor: Contractor):
     """A contractor's subscriptions, holding ones first, then the ended ones, newest first
     (nulls placed explicitly: PostgreSQL and SQLite sort them differently)."""

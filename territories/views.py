@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -151,9 +152,10 @@ def territory_subscribe(request):
 
 
 def _own(request, subscription_id) -> TerritorySubscription:
-    return get_object_or_404(
-        TerritorySubscription, pk=subscription_id, contractor=request.contractor
-    )
+    subscription = queries.subscription_for(request.contractor, subscription_id)
+    if subscription is None:
+        raise Http404("No such territory.")
+    return subscription
 
 
 @require_POST

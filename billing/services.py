@@ -1,8 +1,10 @@
 """Money: every balance change goes through post_entry(), in one transaction, under a lock."""
 
+import calendar
 import hashlib
 import logging
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
 from django.conf import settings
@@ -829,7 +831,6 @@ def add_month(moment, *, anchor=None):
     """The same moment one calendar month later, on the anchor's day of the month (the day
     the subscription began) where that month has it, else on its last day: a run begun on
     Jan 31 renews on Feb 28, then Mar 31, never drifting to the 28th."""
-    import calendar
 
     year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
     day = min((anchor or moment).day, calendar.monthrange(year, month)[1])
@@ -904,7 +905,6 @@ def charges_now(contractor: Contractor, membership: Membership | None, *, tier: 
 def upgrade_charge_cents(membership: Membership | None, *, tier: str, now) -> int:
     """What moving up to `tier` costs today: a full month when no paid month is running,
     else the difference of the fees for the part of the month that is left, half up."""
-    from decimal import ROUND_HALF_UP, Decimal
 
     new_fee = membership_fee_cents(tier)
     if membership is None or membership.period_end <= now:

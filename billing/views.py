@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import csv_download
+from marketplace.models import Contractor
 from marketplace.money import format_cents
 from marketplace.views import contractor_required
 
@@ -58,7 +59,6 @@ def billing_home(request, form=None):
 
 def _membership_context(contractor) -> dict:
     """The tiers a contractor can pick, each with what choosing it does and costs now."""
-    from marketplace.models import Contractor
 
     membership = Membership.objects.filter(contractor=contractor).first()
     now = timezone.now()

@@ -5,6 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from billing.models import Entry
 from leads.models import Purchase
 
+from . import policy
 from .models import CreditClaim
 
 
@@ -52,7 +53,6 @@ def claim_rates(contractor_ids) -> dict:
 def can_claim(purchase, *, now) -> bool:
     """The Request credit button shows only while a claim could be accepted for review:
     inside the window, a job not won, no live claim, and something left to credit."""
-    from . import policy
 
     return (
         now <= policy.claim_deadline(purchase.created_at)

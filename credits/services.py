@@ -46,10 +46,6 @@ def _attempts(purchase: Purchase) -> list[policy.Attempt]:
     ]
 
 
-def deadline(purchase: Purchase):
-    return policy.claim_deadline(purchase.created_at)
-
-
 def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str, by=None) -> CreditClaim:
     """File a claim. Declined at once (recorded, and the contractor told why) when the
     policy says so without a person, or when the lead was already credited in full;

@@ -35,6 +35,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
+from billing.models import Entry
+from credits.queries import net_credits_by_purchase
 from leads.models import ContactAttempt, Offer, Purchase
 from marketplace import clock
 from marketplace.models import Contractor, ProfileClick
@@ -373,8 +375,6 @@ def _sorted(rows: dict[str, Row], group: str, period: Period) -> list[Row]:
 
 def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     """Every number of the analytics page for one contractor and period."""
-    from billing.models import Entry
-    from credits.queries import net_credits_by_purchase  # a read across apps
 
     zone = clock.zone(period.timezone)
     start_at, end_at = period.bounds()

@@ -3,6 +3,8 @@ _month_chart.html. No JavaScript, no CDN; integer arithmetic from integer cents.
 
 from dataclasses import dataclass, field
 
+from marketplace.money import format_cents as show
+
 # Small units so that text stays readable when a phone scales the chart down to ~360 px.
 WIDTH, HEIGHT = 480, 240
 LEFT, RIGHT, TOP, BOTTOM = 52, 8, 12, 40
@@ -46,7 +48,6 @@ def money_label(cents: int) -> str:
 
 
 def money_text(cents: int) -> str:
-    from marketplace.money import format_cents as show
 
     return show(cents)
 

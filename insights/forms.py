@@ -1,10 +1,23 @@
 """The analytics period and the ops report filters."""
 
+from datetime import timedelta
+
 from django import forms
 
 from marketplace.formtools import FairleadForm
 
-from .analytics import DATE_FORMAT_ERROR
+from .analytics import (
+    DATE_FORMAT_ERROR,
+    DATE_RANGE_ERROR,
+    DEFAULT_PRESET,
+    EARLIEST,
+    LATEST,
+    PRESETS,
+    period_errors,
+    preset_dates,
+    resolve_period,
+)
+from .reports import GRANULARITIES, PLACES, granularity_error
 
 DATE_ERRORS = {"invalid": DATE_FORMAT_ERROR}
 
@@ -14,7 +27,6 @@ class PeriodForm(FairleadForm):
     included. `dates` is then [start, end) for analytics.period_errors() and Period."""
 
     def __init__(self, data, *, today):
-        from .analytics import PRESETS
 
         super().__init__(data)
         self.today = today
@@ -39,17 +51,6 @@ class PeriodForm(FairleadForm):
         self.dates = None
 
     def clean(self):
-        from datetime import timedelta
-
-        from .analytics import (
-            DATE_RANGE_ERROR,
-            DEFAULT_PRESET,
-            EARLIEST,
-            LATEST,
-            period_errors,
-            preset_dates,
-            resolve_period,
-        )
 
         data = super().clean()
         for name in ["from", "through"]:
@@ -77,7 +78,6 @@ class OpsReportForm(PeriodForm):
     """The ops report's period (days in the viewer's zone), its time step and its places."""
 
     def __init__(self, data, *, today):
-        from .reports import GRANULARITIES, PLACES
 
         super().__init__(data, today=today)
         self.fields["granularity"] = forms.ChoiceField(
@@ -94,7 +94,6 @@ class OpsReportForm(PeriodForm):
         )
 
     def clean(self):
-        from .reports import granularity_error
 
         data = super().clean()
         data["granularity"] = data.get("granularity") or "week"

@@ -33,8 +33,13 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from billing.models import Entry
+from credits import policy
+from credits.models import CreditClaim
+from credits.queries import credit_target, has_counted_claim
 from leads.models import Lead, Offer, Purchase
 from marketplace import clock
+from marketplace.models import Contractor
 from territories.metros import metros_of
 
 from .analytics import median_int, ratio_bp
@@ -315,7 +320,6 @@ def ops_report(
             "first_sale_at",
         )
     )
-    from billing.models import Entry
 
     # Lead revenue by place (subscriptions and memberships are not tied to a lead's place).
     lead_revenue = list(
@@ -426,11 +430,6 @@ def ops_report(
 
 
 def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
-    from billing.models import Entry
-    from credits import policy
-    from credits.models import CreditClaim
-    from credits.queries import credit_target, has_counted_claim
-    from marketplace.models import Contractor
 
     reasons = {r.slug: ReasonRow(reason=r.slug, label=r.label) for r in policy.REASONS}
     reasons[PROACTIVE] = ReasonRow(reason=PROACTIVE, label=PROACTIVE_LABEL)
@@ -513,7 +512,6 @@ def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
 
 
 def _overdue(limit: int = 100):
-    from credits.models import CreditClaim
 
     overdue = CreditClaim.objects.filter(
         status=CreditClaim.Status.PENDING, due_by__lt=timezone.now()

@@ -2,9 +2,29 @@
 
 from datetime import timedelta
 
-from django.db.models import F
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from .models import Lead
+from billing.pricing import lead_price_cents
+from marketplace import clock
+from marketplace.models import Contractor
+
+from .models import Lead, Offer, Purchase, Review
+from .policy import DUPLICATE_WINDOW
 
 HOMEOWNER_STATUS = {
     Lead.Status.SUBMITTED: ("Received", "We have your request and are checking it."),
@@ -47,9 +67,6 @@ HOMEOWNER_STATUS = {
 
 
 def leads_for_status_page():
-    from django.db.models import Prefetch
-
-    from .models import Purchase
 
     return Lead.objects.select_related("category", "zip_code").prefetch_related(
         Prefetch("purchases", queryset=Purchase.objects.select_related("contractor"))
@@ -113,9 +130,6 @@ def masked_email(lead: Lead) -> str:
 def same_homeowner_leads(lead: Lead, now):
     """Leads of this homeowner (phone or email) and category in the duplicate window:
     nobody who bought one of them is sold another (DESIGN, step 3)."""
-    from django.db.models import Q
-
-    from .policy import DUPLICATE_WINDOW
 
     return Lead.objects.filter(
         Q(phone=lead.phone) | Q(email=lead.email),
@@ -125,10 +139,6 @@ def same_homeowner_leads(lead: Lead, now):
 
 
 def _purchases_since(since, aggregate):
-    from django.db.models import IntegerField, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
-    from .models import Purchase
 
     return Coalesce(
         Subquery(
@@ -146,9 +156,6 @@ def _purchases_since(since, aggregate):
 def _local_month_start(contractors, now):
     """Each contractor's budget month starts at local midnight on the 1st in their zone:
     one value per zone in use (a small query), picked in SQL by the contractor's zone."""
-    from django.db.models import Case, DateTimeField, Value, When
-
-    from marketplace import clock
 
     zones = contractors.order_by().values_list("timezone", flat=True).distinct()
     return Case(
@@ -170,10 +177,6 @@ def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
     territory's subscriber paid for its leads, and a homeowner chose a profile lead's pro
     (`star_gated=False`).
     """
-    from django.conf import settings
-    from django.db.models import Count, OuterRef, Q, Sum
-
-    from marketplace.models import Contractor
 
     contractors = Contractor.objects.filter(
         is_active=True, is_paused=False, onboarded_at__isnull=False
@@ -203,7 +206,6 @@ def takes_profile_requests(contractor) -> bool:
     balance that covers the smallest job in their services (a profile lead's price: the
     marketplace rate, never star-gated). Reads the contractor's prefetched categories and
     account, so a directory page costs no query per pro."""
-    from billing.pricing import lead_price_cents
 
     if not (contractor.is_active and contractor.onboarded_at and not contractor.is_paused):
         return False
@@ -216,7 +218,6 @@ def takes_profile_requests(contractor) -> bool:
 def covered(*, category_id: int, zip_code_id: str) -> bool:
     """Does any pro who takes leads (active, onboarded, not paused) do this job here? If
     not, the homeowner is told at once and ops see it as unserved demand."""
-    from marketplace.models import Contractor
 
     return Contractor.objects.filter(
         is_active=True,
@@ -247,9 +248,6 @@ def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
 
 def offers_for(contractor):
     """A contractor's offers, pending first (soonest to expire), then the rest newest first."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    from .models import Offer
 
     return (
         Offer.objects.filter(contractor=contractor)
@@ -268,7 +266,6 @@ def offers_for(contractor):
 def offer_for(contractor, pk):
     """The contractor's own offer with this id, or None: another contractor's offer is not
     found (views answer 404, the API 404, services OfferNotFound)."""
-    from .models import Offer
 
     return (
         Offer.objects.select_related("lead__category", "lead__zip_code")
@@ -285,7 +282,6 @@ def purchase_for(contractor, pk=None, *, lead_id=None):
 
 
 def purchases_for(contractor):
-    from .models import Purchase
 
     return (
         Purchase.objects.filter(contractor=contractor)
@@ -296,7 +292,6 @@ def purchases_for(contractor):
 
 def public_reviews(contractor, limit: int = 20):
     """Submitted, visible reviews of a pro, newest first, for the public profile."""
-    from .models import Review
 
     return (
         Review.objects.filter(
@@ -310,7 +305,6 @@ def public_reviews(contractor, limit: int = 20):
 def lead_volume(zip_codes: list[str], *, category_id: int, since) -> dict[str, tuple[int, int]]:
     """Per zip: (leads, summed estimated value) of a category since a moment, rejected
     requests left out. Territory pricing and the territory map read it."""
-    from django.db.models import Count, Sum
 
     rows = (
         Lead.objects.filter(zip_code__in=zip_codes, category_id=category_id, created_at__gte=since)

@@ -24,6 +24,7 @@ from twilio.rest import Client
 from . import clock
 from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
 from .tasking import FairleadTask, enqueue_on_commit
+from .tasks import send_notification
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +167,6 @@ def notify_address(
 
 
 def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
-    from .tasks import send_notification
 
     created = Notification.objects.bulk_create(rows)
     for row in created:

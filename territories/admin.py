@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -99,8 +100,6 @@ class TerritorySubscriptionAdmin(HistoryAdmin):
     def metros_view(self, request):
         """Pairs taken per metro: how much of each metro's (zip, service) space is sold."""
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         services_count = ServiceCategory.objects.filter(active=True).count()
         rows = []

@@ -200,12 +200,6 @@ class PurchaseFactory(DjangoModelFactory):
     )
 
 
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
-
-
 class ContactAttemptFactory(DjangoModelFactory):
     class Meta:
         model = "leads.ContactAttempt"

@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,6 +8,7 @@ from marketplace.api import IsContractor
 from marketplace.errors import DomainError
 from marketplace.http import client_ip
 from marketplace.middleware import UTM_KEYS
+from marketplace.parsers import SafeJSONParser
 
 from . import policy, queries, services
 from .models import Consent, Offer, Purchase
@@ -32,7 +32,7 @@ class QuoteRequestCreateView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
     # JSON only: a cross-site HTML form cannot post it without a CORS preflight.
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(
         request=QuoteRequestInputSerializer, responses={201: QuoteRequestOutputSerializer}

@@ -161,7 +161,8 @@ class AnalyticsView(APIView):
     def get(self, request):
         contractor = request.user.contractor
         query = AnalyticsQuerySerializer(
-            data=request.query_params, context={"today": local_today(contractor)}
+            data=request.query_params.dict(),  # `?to=` is an error, not absent
+            context={"today": local_today(contractor)},
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data

@@ -58,6 +58,8 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for code in COMMON_ERRORS:
                 responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code]})
+            if "requestBody" in operation:
+                responses.setdefault("415", {"description": ERROR_DESCRIPTIONS["415"]})
             for code, response in responses.items():
                 if code.startswith("4"):
                     response["content"] = ERROR_REF

@@ -47,7 +47,9 @@ class TerritoryList(generics.GenericAPIView):
         responses={200: TerritorySerializer(many=True)},
     )
     def get(self, request):
-        query = TerritoryQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads an empty query value as absent from a QueryDict; here
+        # `?category=` is an error, as the schema says.
+        query = TerritoryQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         zips = query.validated_data["zip"]
         chosen = query.validated_data.get("category")

@@ -38,8 +38,10 @@ def has_nul(request) -> bool:
 def _body_has_nul(request) -> bool:
     content_type = request.META.get("CONTENT_TYPE", "").lower()
     if content_type.startswith("multipart/"):
-        # Fields only: an uploaded file may be binary. Django parses the stream here;
-        # DRF and the views read the parsed request.POST afterwards.
+        # Fields only: an uploaded file may be binary. The body is read first (no view of
+        # ours takes an upload, so all of it fits DATA_UPLOAD_MAX_MEMORY_SIZE) and parsed
+        # from that copy, so a view reading request.body afterwards (a webhook) still can.
+        request.body  # noqa: B018
         return any(
             "\x00" in key or any("\x00" in value for value in values)
             for key, values in request.POST.lists()

@@ -159,3 +159,9 @@ def test_a_twilio_callback_with_a_nul_is_refused(client):
 def test_clean_requests_still_pass(client, contractor_api, metro_zips):
     assert client.get("/pros/?zip=92101").status_code == 200
     assert contractor_api.get("/api/v1/territories/?zip=78701").status_code == 200
+
+
+def test_a_multipart_webhook_body_is_still_readable_by_the_webhook(client, settings):
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    response = client.post("/webhooks/stripe/", {"id": "evt_1"})  # multipart, unsigned
+    assert response.status_code == 400  # the signature, not a RawPostDataException

@@ -19,6 +19,7 @@ from marketplace.errors import DomainError
 from marketplace.models import Contractor
 from marketplace.money import format_cents
 from marketplace.notifications import notify_address, notify_contractor
+from marketplace.parsers import json_too_deep
 
 from . import queries
 from .models import Account, Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
@@ -283,6 +284,8 @@ def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise WebhookRejected("Stripe webhooks are not configured.")
     try:
+        if json_too_deep(payload.decode("utf-8")):  # json.loads would recurse until it fails
+            raise ValueError("nested too deeply")
         event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
     except (ValueError, stripe.SignatureVerificationError) as error:
         raise WebhookRejected(f"Rejected: {error.__class__.__name__}") from None

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from leads.queries import purchase_for
 from marketplace.api import IsContractor
+from marketplace.schema import error_responses
 
 from . import queries, services
 from .models import CreditClaim
@@ -23,6 +24,10 @@ class ClaimListCreate(generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):
             return CreditClaim.objects.none()
         return queries.claims_for(self.request.user.contractor)
+
+    @extend_schema(responses={201: ClaimSerializer, **error_responses(409)})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         data = ClaimSerializer(data=request.data)
@@ -45,7 +50,9 @@ class ClaimAppeal(APIView):
 
     permission_classes = [IsContractor]
 
-    @extend_schema(request=AppealSerializer, responses={200: ClaimSerializer})
+    @extend_schema(
+        request=AppealSerializer, responses={200: ClaimSerializer, **error_responses(409)}
+    )
     def post(self, request, claim_id):
         claim = queries.claim_for(request.user.contractor, claim_id)
         if claim is None:

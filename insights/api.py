@@ -3,11 +3,11 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.api import IsContractor
+from marketplace.pagination import MAX_PAGE, StrictPageNumberPagination
 
 from .analytics import (
     DATE_FORMAT_ERROR,
@@ -118,7 +118,7 @@ class AnalyticsResponseSerializer(serializers.Serializer):
         return {"from": serializers.DateField(help_text="The first day included."), **fields}
 
 
-class AnalyticsPagination(PageNumberPagination):
+class AnalyticsPagination(StrictPageNumberPagination):
     """Rows are paginated like every list; the period and totals come with each page."""
 
     def get_paginated_response_with(self, data, extra):
@@ -150,14 +150,19 @@ class AnalyticsView(APIView):
             OpenApiParameter(
                 "group_by", OpenApiTypes.STR, enum=GROUPS, description="Default: month."
             ),
-            OpenApiParameter("page", OpenApiTypes.INT, description="Page of the rows."),
+            OpenApiParameter(
+                "page",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                description="Page of the rows, from 1 (400 otherwise; 404 past the last page).",
+            ),
         ],
         responses={200: AnalyticsResponseSerializer},
     )
     def get(self, request):
         contractor = request.user.contractor
         query = AnalyticsQuerySerializer(
-            data=request.query_params, context={"today": local_today(contractor)}
+            data=request.query_params.dict(),  # `?to=` is an error, not absent
+            context={"today": local_today(contractor)},
         )
         query.is_valid(raise_exception=True)
         data = query.validated_data

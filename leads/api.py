@@ -2,7 +2,6 @@ from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,6 +9,8 @@ from marketplace.api import IsContractor
 from marketplace.errors import DomainError
 from marketplace.http import client_ip
 from marketplace.middleware import UTM_KEYS
+from marketplace.parsers import SafeJSONParser
+from marketplace.schema import error_responses
 
 from . import policy, queries, services
 from .models import Consent, Offer, Purchase
@@ -33,7 +34,7 @@ class QuoteRequestCreateView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
     # JSON only: a cross-site HTML form cannot post it without a CORS preflight.
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(
         request=QuoteRequestInputSerializer, responses={201: QuoteRequestOutputSerializer}
@@ -91,7 +92,9 @@ class OfferAccept(APIView):
 
     permission_classes = [IsContractor]
 
-    @extend_schema(request=None, responses={201: PurchasedLeadSerializer})
+    @extend_schema(
+        request=None, responses={201: PurchasedLeadSerializer, **error_responses(402, 409)}
+    )
     def post(self, request, offer_id):
         purchase = services.accept_offer(
             _own_offer(request, offer_id), contractor=request.user.contractor
@@ -105,7 +108,7 @@ class OfferDecline(APIView):
 
     permission_classes = [IsContractor]
 
-    @extend_schema(request=None, responses={200: OfferSerializer})
+    @extend_schema(request=None, responses={200: OfferSerializer, **error_responses(409)})
     def post(self, request, offer_id):
         offer = services.decline_offer(
             _own_offer(request, offer_id), contractor=request.user.contractor
@@ -131,6 +134,10 @@ class PurchasedLeadDetail(generics.RetrieveUpdateAPIView):
     serializer_class = PurchasedLeadSerializer
     permission_classes = [IsContractor]
     http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(responses={200: PurchasedLeadSerializer, **error_responses(409)})
+    def patch(self, request, *args, **kwargs):
+        return super().patch(request, *args, **kwargs)
 
     def get_object(self):
         contractor = self.request.user.contractor

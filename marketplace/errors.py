@@ -39,7 +39,36 @@ def api_exception_handler(exc, context):
         return None
     data = response.data
     if isinstance(data, dict) and set(data) == {"detail"}:
-        response.data = {NON_FIELD: [str(data["detail"])]}
-    elif isinstance(data, list):
-        response.data = {NON_FIELD: [str(item) for item in data]}
+        data = {NON_FIELD: [str(data["detail"])]}
+    response.data = flat_errors(data)
     return response
+
+
+def flat_errors(data) -> dict[str, list[str]]:
+    """Nested serializer errors (`{"purchase": {"lead_id": [...]}}`) as one level keyed by
+    path (`purchase.lead_id`), so every error body is `{"field": ["message"]}`, as
+    documented. The items of a list field answer under the field itself
+    (`{"zip_codes": {0: [...]}}` is `{"zip_codes": [...]}`): the message names the item."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, _join(path, key))
+        elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+            for inner in value:
+                walk(inner, path)
+        elif isinstance(value, list):
+            messages = flat.setdefault(path or NON_FIELD, [])
+            messages.extend(str(v) for v in value if str(v) not in messages)
+        else:
+            flat.setdefault(path or NON_FIELD, []).append(str(value))
+
+    walk(data, "")
+    return flat or {NON_FIELD: ["Invalid request."]}
+
+
+def _join(path: str, key) -> str:
+    if isinstance(key, int) or str(key).isdigit():
+        return path or NON_FIELD
+    return f"{path}.{key}" if path else str(key)

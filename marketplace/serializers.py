@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Contractor, ServiceCategory
@@ -20,7 +21,15 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "typical_job_value_cents"]
 
 
+@extend_schema_field(
+    {"type": "string", "description": "An http(s) URL, or empty when none was given."}
+)
+class OptionalURLField(serializers.URLField):
+    """A URL or "" (none given): the schema's `format: uri` alone refused the empty one."""
+
+
 class MeSerializer(serializers.ModelSerializer):
+    website = OptionalURLField(allow_blank=True, read_only=True)
     email = serializers.EmailField(source="user.email")
     base_zip = serializers.CharField(source="base_zip_id", allow_null=True)
     categories = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)

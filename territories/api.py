@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from marketplace.api import IsContractor
 from marketplace.models import ServiceCategory
+from marketplace.schema import error_responses
 
 from . import pricing, queries, services
 from .models import TerritorySubscription
@@ -46,7 +47,9 @@ class TerritoryList(generics.GenericAPIView):
         responses={200: TerritorySerializer(many=True)},
     )
     def get(self, request):
-        query = TerritoryQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads an empty query value as absent from a QueryDict; here
+        # `?category=` is an error, as the schema says.
+        query = TerritoryQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         zips = query.validated_data["zip"]
         chosen = query.validated_data.get("category")
@@ -73,7 +76,10 @@ class SubscriptionListCreate(generics.ListCreateAPIView):
             return TerritorySubscription.objects.none()
         return queries.subscriptions_for(self.request.user.contractor)
 
-    @extend_schema(request=SubscribeSerializer, responses={201: SubscriptionSerializer(many=True)})
+    @extend_schema(
+        request=SubscribeSerializer,
+        responses={201: SubscriptionSerializer(many=True), **error_responses(402, 409)},
+    )
     def post(self, request, *args, **kwargs):
         data = SubscribeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -104,8 +110,10 @@ class SubscriptionDetail(generics.GenericAPIView):
     def get(self, request, subscription_id):
         return Response(SubscriptionSerializer(self._own(subscription_id)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, subscription_id):
-        subscription = services.cancel(
-            self._own(subscription_id), contractor=request.user.contractor
-        )
-        return Response(SubscriptionSerializer(subscription).data)
+        """Cancel at the end of the paid month (at once when unpaid): 204. The territory
+        stays readable, with `cancel_at_period_end` set, until and after it ends; a second
+        DELETE before then is 204 again; on an ended territory, 400."""
+        services.cancel(self._own(subscription_id), contractor=request.user.contractor)
+        return Response(status=status.HTTP_204_NO_CONTENT)

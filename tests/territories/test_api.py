@@ -68,7 +68,9 @@ def test_subscribe_list_and_cancel(api, funded, austin):
     assert listed["count"] == 2
     url = reverse("api:territory-subscription", args=[created[0]["id"]])
     response = api.delete(url)
-    assert response.status_code == 200 and response.json()["cancel_at_period_end"] is True
+    assert response.status_code == 204 and not response.content
+    assert api.get(url).json()["cancel_at_period_end"] is True
+    assert api.delete(url).status_code == 204  # cancelling twice is the same cancellation
 
 
 def test_subscribe_errors(api, funded, austin, plumbing):

@@ -1,0 +1,34 @@
+"""Page numbers of every API list: a whole number from 1, else 400; past the last page 404.
+
+DRF's PageNumberPagination read `?page=` as page 1 and answered `page=0`, `-1` or `abc`
+404 "Invalid page." while the schema said any integer; here the schema (minimum 1) and
+the answer agree."""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+
+MAX_PAGE = 2**31 - 1
+PAGE_MESSAGE = f"A page is a whole number from 1 to {MAX_PAGE}."
+
+
+class StrictPageNumberPagination(PageNumberPagination):
+    invalid_page_message = "Page {page_number} is past the last page."
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_PAGE):
+            raise ValidationError({self.page_query_param: [PAGE_MESSAGE]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1 (400 otherwise; 404 past the last page).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            }
+        ]

@@ -302,15 +302,19 @@ def public_reviews(contractor, limit: int = 20):
     )
 
 
-def lead_volume(zip_codes: list[str], *, category_id: int, since) -> dict[str, tuple[int, int]]:
-    """Per zip: (leads, summed estimated value) of a category since a moment, rejected
-    requests left out. Territory pricing and the territory map read it."""
-
+def lead_volume(
+    zip_codes: list[str], *, category_ids: list[int], since
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """Per (zip, category): (leads, summed estimated value) since a moment, rejected
+    requests left out, in one query whatever the number of zips and categories. Territory
+    pricing and the territory map read it."""
     rows = (
-        Lead.objects.filter(zip_code__in=zip_codes, category_id=category_id, created_at__gte=since)
+        Lead.objects.filter(
+            zip_code__in=zip_codes, category_id__in=category_ids, created_at__gte=since
+        )
         .exclude(status=Lead.Status.REJECTED)
         .order_by()
-        .values("zip_code")
+        .values("zip_code", "category_id")
         .annotate(n=Count("pk"), value=Sum("estimated_value_cents"))
     )
-    return {row["zip_code"]: (row["n"], row["value"] or 0) for row in rows}
+    return {(row["zip_code"], row["category_id"]): (row["n"], row["value"] or 0) for row in rows}

@@ -130,3 +130,10 @@ def test_ops_edit_the_three_values_in_the_admin_and_see_a_bad_order_refused(admi
     assert response.status_code == 302
     roofing.refresh_from_db()
     assert roofing.small_job_value_cents == 90_000
+
+
+def test_a_cheap_category_never_estimates_below_one_dollar(client, quote_data, metro_zips):
+    cheap = ServiceCategoryFactory(name="Key cutting", slug="keys", typical_job_value_cents=150)
+    response = client.post(reverse("leads:quote"), quote_data(category=cheap.pk, job_size="small"))
+    assert response.status_code == 302
+    assert Lead.objects.get().estimated_value_cents == 100

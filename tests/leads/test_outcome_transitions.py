@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from leads import services
 from leads.models import Purchase
-from tests.factories import PurchaseFactory
+from tests.factories import PurchaseFactory, fund
+from tests.leads.test_accept import make_offer
 from tests.resilience.conftest import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,15 @@ def test_a_final_value_is_typed_in_dollars_and_cents(purchase, contractor_client
     assert response.status_code == 302
     purchase.refresh_from_db()
     assert purchase.final_value_cents == 125_050
+
+
+def test_a_huge_final_value_is_a_400(contractor_api, contractor):
+    fund(contractor)
+    offer = make_offer(contractor=contractor)
+    contractor_api.post(reverse("api:offer-accept", args=[offer.pk]))
+    response = contractor_api.patch(
+        reverse("api:lead", args=[offer.lead_id]),
+        {"outcome": "won", "final_value_cents": 10**12},
+        format="json",
+    )
+    assert response.status_code == 400 and "final_value_cents" in response.json()

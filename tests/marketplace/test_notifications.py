@@ -2,6 +2,7 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, time, timedelta
+from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
@@ -11,6 +12,8 @@ from django.urls import reverse
 from marketplace import notifications
 from marketplace.models import Contractor, Notification, SmsOptOut
 from marketplace.tasks import send_notification, sweep_notifications
+from tests.factories import LeadFactory
+from tests.leads.test_accept import make_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +221,33 @@ def test_email_adds_the_link_and_in_app_text_does_not_end_on_a_colon(
     assert mail.outbox[0].body.endswith(f"Open it: {settings.SITE_URL}/dashboard/")
     for row in Notification.objects.all():
         assert not row.body.rstrip().endswith(":")
+
+
+def test_a_notification_is_sent_once_even_if_a_sweep_and_a_retry_race(contractor):
+    contractor.notify_in_app = False
+    rows = notifications.notify_contractor(
+        contractor, template="lead_expired", context={"lead": LeadFactory()}
+    )
+    sends = []
+    with mock.patch.dict(notifications.BACKENDS, {"email": lambda n: sends.append(n.pk)}):
+        notifications.send(rows[0].pk)
+        notifications.send(rows[0].pk)
+    assert sends == [rows[0].pk]
+
+
+def test_a_new_offer_text_held_past_the_offers_expiry_is_dropped(contractor, clock):
+    from datetime import time
+
+    Contractor.objects.filter(pk=contractor.pk).update(
+        notify_sms=True, quiet_hours_start=time(0, 0), quiet_hours_end=time(23, 59)
+    )
+    contractor.refresh_from_db()
+    offer = make_offer(contractor=contractor)
+    notifications.notify_contractors(
+        [(contractor, "lead_expired", {"lead": offer.lead}, "")], expires_at=offer.expires_at
+    )
+    sms = Notification.objects.get(channel="sms")
+    clock.shift(timedelta(days=1))
+    notifications.send(sms.pk)
+    sms.refresh_from_db()
+    assert sms.status == "failed" and "expired" in sms.last_error

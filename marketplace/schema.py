@@ -22,13 +22,10 @@ def add_error_responses(result, generator, request, public):
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
             for code, description in ERROR_RESPONSES.items():
-                responses.setdefault(
-                    code,
-                    {
-                        "description": description,
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-                        },
-                    },
+                # An operation may word an error itself (extend_schema); its body is still ours.
+                response = responses.setdefault(code, {"description": description})
+                response.setdefault(
+                    "content",
+                    {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                 )
     return result

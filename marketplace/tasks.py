@@ -43,3 +43,11 @@ def sweep_notifications() -> int:
     for notification_id in ids:
         send_notification.delay(notification_id)
     return len(ids)
+
+
+@shared_task
+def forget_login_failures() -> int:
+    """Beat, hourly: drop failed log-ins older than the throttling windows."""
+    from . import logins
+
+    return logins.forget_old_failures()

@@ -14,8 +14,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from . import logins, services
-from .celery import enqueue_on_commit
-from .tasks import send_email
+from .notifications import notify_written
 
 
 @dataclass(frozen=True)
@@ -35,22 +34,21 @@ def public_site() -> PublicSite:
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
-        """Render in the request, send from a worker after commit (retried if SMTP fails)."""
+        """Render in the request; send through the Notification outbox, written in this
+        transaction: a worker that dies or a broker that is down delays the email (the
+        outbox sweep sends it), never loses it. Plain text: the project has no HTML
+        account templates (an HTML part would need a column in the outbox)."""
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": public_site()}
         ctx.update(context)
         message = self.render_mail(template_prefix, email, ctx)
-        html = next(
-            (
-                content
-                for content, mime in getattr(message, "alternatives", [])
-                if mime == "text/html"
-            ),
-            None,
-        )
-        # A broker outage must not turn a saved signup into an error page.
-        enqueue_on_commit(
-            send_email, subject=message.subject, body=message.body, to=list(message.to), html=html
+        user = context.get("user")
+        notify_written(
+            email,
+            template=template_prefix,
+            subject=message.subject,
+            body=message.body,
+            user=user if getattr(user, "pk", None) else None,
         )
 
     def set_password(self, user, password):

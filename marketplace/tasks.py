@@ -19,6 +19,7 @@ def record_heartbeat() -> None:
     services.record_heartbeat("worker")
 
 
+# Account emails go through the outbox now; this drains any queued before that change.
 @shared_task(autoretry_for=(smtplib.SMTPException, OSError))
 def send_email(*, subject: str, body: str, to: list[str], html: str | None = None) -> None:
     services.deliver_email(subject=subject, body=body, to=to, html=html)

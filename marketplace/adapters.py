@@ -135,6 +135,10 @@ def lockout_response(request, original_response=None, credentials=None):
     return render(
         request,
         "account/lockout.html",
-        {"message": message, "network": refusal.scope == logins.LoginLock.Scope.IP},
+        {
+            "message": message,
+            "network": refusal.scope == logins.LoginLock.Scope.IP,
+            "account": refusal.scope == logins.LoginLock.Scope.ACCOUNT,
+        },
         status=429,
     )

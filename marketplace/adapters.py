@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
@@ -56,7 +57,9 @@ class AccountAdapter(DefaultAccountAdapter):
         the account locked by failed log-ins (the lock email's link leads here)."""
         super().set_password(user, password)
         Token.objects.filter(user=user).delete()
-        logins.unlock_account([user.email])
+        logins.unlock_account(
+            [user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)]
+        )
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)

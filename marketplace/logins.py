@@ -143,7 +143,11 @@ def _count_and_lock(scope, key, *, failures, limit, now) -> tuple[LoginLock | No
 def _tell_owner(login: str, *, lock: LoginLock, failures: int) -> None:
     """One email to the account's owner per lock (none for an unknown email), through the
     outbox: written in this transaction, so a dead worker delays it, never loses it."""
-    user = User.objects.filter(email=login, is_active=True).select_related("contractor").first()
+    user = (
+        User.objects.filter(Q(email=login) | Q(emailaddress__email__iexact=login), is_active=True)
+        .select_related("contractor")
+        .first()
+    )
     if user is None:
         return
     who = getattr(user, "contractor", None) or user

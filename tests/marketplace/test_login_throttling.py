@@ -253,3 +253,27 @@ def test_old_failures_and_ended_locks_are_forgotten(client, contractor, clock):
     assert logins.forget_old_failures() == 10
     assert not LoginFailure.objects.exists()
     assert not LoginLock.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failures_racing_past_the_limit_lock_once_and_tell_once(contractor):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    for n in range(8):
+        logins.record_failure(login="alice@example.com", ip=f"10.6.0.{n}")
+
+    def fail(n):
+        try:
+            return logins.record_failure(login="alice@example.com", ip=f"10.6.1.{n}")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        refusals = list(pool.map(fail, range(12)))
+    assert sum(r is not None for r in refusals) >= 10  # the 10th and every one after
+    assert len(lock_emails()) == 1
+    assert LoginLock.objects.get(scope="account").lock_count == 1

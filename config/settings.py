@@ -179,13 +179,25 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # django-axes throttles failed logins (below); allauth's own counter would answer first.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 
-# Throttle repeated failed logins (browser and API token) per email + IP.
+# Failed log-ins (browser form and API token) are throttled three ways (marketplace/logins.py):
+# per email + IP by django-axes; per account (the email, from any address) after more
+# failures, each lock twice as long as the last, the owner emailed a reset link; per IP
+# across every email. django-axes compares one limit with the largest of its counters and
+# forgets them after its cool-off, so the other two are our own rows, plugged in as its handler.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "marketplace.adapters.LoginGuardHandler"
 AXES_USERNAME_CALLABLE = "marketplace.adapters.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "marketplace.adapters.lockout_response"
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=10)
+LOGIN_ACCOUNT_WINDOW = timedelta(hours=env.int("LOGIN_ACCOUNT_WINDOW_HOURS", default=24))
+LOGIN_ACCOUNT_COOLOFF = timedelta(minutes=env.int("LOGIN_ACCOUNT_COOLOFF_MINUTES", default=15))
+LOGIN_ACCOUNT_COOLOFF_MAX = timedelta(hours=env.int("LOGIN_ACCOUNT_COOLOFF_MAX_HOURS", default=24))
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=20)
+LOGIN_IP_WINDOW = timedelta(minutes=env.int("LOGIN_IP_WINDOW_MINUTES", default=60))
+LOGIN_IP_COOLOFF = timedelta(minutes=env.int("LOGIN_IP_COOLOFF_MINUTES", default=60))
 PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "marketplace.http.client_ip"
 
@@ -280,6 +292,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-notifications": {
         "task": "marketplace.tasks.sweep_notifications",
         "schedule": timedelta(minutes=1),
+    },
+    "forget-login-failures": {
+        "task": "marketplace.tasks.forget_login_failures",
+        "schedule": timedelta(hours=1),
     },
     "flag-overdue-credit-claims": {
         "task": "credits.tasks.flag_overdue_claims",

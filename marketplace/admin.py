@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from . import services
+from . import notifications, services
 from .adminkit import HistoryAdmin
 from .formtools import check_rule
 from .models import (
@@ -254,6 +254,12 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and notifications.holds_secret(obj.template):
+            return [f for f in fields if f != "body"]  # a reset or verification key
+        return fields
 
     def has_add_permission(self, request):
         return False

@@ -1,16 +1,15 @@
 from allauth.account.models import EmailAddress
 from django.contrib.auth import authenticate
 from django.db.models import Count
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import queries
+from . import logins, queries
 from .errors import DomainError
-from .http import limited
 from .models import Contractor
 from .serializers import CategorySerializer, MeSerializer, TokenRequestSerializer, TokenSerializer
 
@@ -29,26 +28,38 @@ class ObtainTokenView(APIView):
     authentication_classes = []
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            429: OpenApiResponse(
+                description="Too many failed log-ins: this email + address (django-axes), "
+                "this account from any address, or this address for any email. Only failures "
+                "count; the lock lasts a while (see README), a password reset unlocks an account.",
+            ),
+        },
+    )
     def post(self, request):
-        # Per email + IP failures lock out through django-axes; this caps one IP trying
-        # many emails.
-        if limited(request._request, group="api-token", rate="30/h"):
-            raise TooManyAttempts("Too many log-in attempts from your network. Try again later.")
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        # authenticate() goes through django-axes, so repeated failures lock out (429).
+        # authenticate() goes through django-axes and our handler (adapters.LoginGuardHandler):
+        # a failure is counted per email + IP, per account and per IP; a lock refuses (429).
+        # Successes cost nothing, so a script fetching its token is never throttled.
         user = authenticate(
             request._request,
             email=data.validated_data["email"].lower(),
             password=data.validated_data["password"],
         )
+        refusal = getattr(request._request, "login_refusal", None)
+        if user is None and getattr(request._request, "axes_locked_out", False) and refusal:
+            raise TooManyAttempts(refusal.message())
         if user is None or not user.is_active:
             raise InvalidCredentials("Unable to log in with this email and password.")
         if not EmailAddress.objects.filter(user=user, verified=True).exists():
             raise InvalidCredentials(
                 "Verify your email address first: follow the link we emailed you."
             )
+        logins.record_success(user.email)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -496,3 +496,53 @@ class SmsOptOut(models.Model):
 
     def __str__(self):
         return f"{self.phone} (opted out {self.opted_out_at:%Y-%m-%d})"
+
+
+class LoginFailure(models.Model):
+    """One log-in whose password was checked and wrong (or whose email is unknown), on the
+    web form or the API token endpoint: the per-account and per-IP budgets count these.
+    Attempts refused by a lock are not guesses and are not stored. Forgotten after a day."""
+
+    login = models.CharField(max_length=254, help_text="The email as typed, lower-cased.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The account budget: this login's failures since its window opened.
+            models.Index(fields=["login", "at"], name="loginfailure_login_idx"),
+            # The IP budget: this address's failures in the last hour, whatever the email.
+            models.Index(fields=["ip_address", "at"], name="loginfailure_ip_idx"),
+            # The hourly clean-up.
+            models.Index(fields=["at"], name="loginfailure_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.login} from {self.ip_address} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class LoginLock(models.Model):
+    """The lock state of one account (an email, whether or not an account has it, so a lock
+    says nothing about who is registered) or one IP address. `counted_after_id`: failures up
+    to this LoginFailure id are paid for (by a lock, a successful log-in or a password
+    reset); an id, not a time, so failures within the same instant are never lost."""
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "Account (email)"
+        IP = "ip", "IP address"
+
+    scope = models.CharField(max_length=7, choices=Scope.choices)
+    key = models.CharField(max_length=254)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    lock_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Locks in a row; each one lasts twice as long as the one before."
+    )
+    counted_after_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="loginlock_scope_key_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} {self.key} until {self.locked_until}"

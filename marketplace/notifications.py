@@ -166,6 +166,39 @@ def notify_address(
     )[0]
 
 
+@transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
+def notify_written(
+    email: str, *, template: str, subject: str, body: str, user=None
+) -> Notification:
+    """Email a message someone else wrote (allauth's sign-up, verification and password
+    reset emails) through the outbox, so it is retried and swept like every other one."""
+    now = timezone.now()
+    return _queue(
+        [
+            Notification(
+                channel=Notification.Channel.EMAIL,
+                user=user,
+                to=email,
+                template=template[:60],
+                subject=subject[:200],
+                body=body,
+                send_after=now,
+            )
+        ],
+        now,
+    )[0]
+
+
+SECRET_REMOVED = "(Removed once sent: it held a one-time link to this account.)"
+
+
+def holds_secret(template: str) -> bool:
+    """Messages with a one-time link into an account (verification, password reset, the
+    lock email's reset link): hidden in the admin, and their text dropped once sent, so the
+    outbox is not a store of keys staff could use."""
+    return template.startswith("account/") or template == "account_locked"
+
+
 def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
 
     created = Notification.objects.bulk_create(rows)
@@ -260,9 +293,10 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
             raise
         logger.warning("Notification %s failed after a newer attempt took it", notification_id)
         return
-    if mine.update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), provider_id=provider_id or ""
-    ):
+    done = {"status": Notification.Status.SENT, "sent_at": timezone.now()}
+    if holds_secret(notification.template):
+        done["body"] = SECRET_REMOVED
+    if mine.update(provider_id=provider_id or "", **done):
         if provider_id and notification.channel == Notification.Channel.SMS:
             apply_held_reports(provider_id)
     elif not (

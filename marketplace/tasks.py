@@ -19,6 +19,7 @@ def record_heartbeat() -> None:
     services.record_heartbeat("worker")
 
 
+# Account emails go through the outbox now; this drains any queued before that change.
 @shared_task(autoretry_for=(smtplib.SMTPException, OSError))
 def send_email(*, subject: str, body: str, to: list[str], html: str | None = None) -> None:
     services.deliver_email(subject=subject, body=body, to=to, html=html)
@@ -41,3 +42,12 @@ def sweep_notifications() -> int:
     for notification_id in ids:
         send_notification.delay(notification_id)
     return len(ids)
+
+
+@shared_task
+def forget_login_failures() -> int:
+    """Beat, hourly: drop failed log-ins older than the throttling windows."""
+    # logins imports notifications, which imports these tasks: a top-level import is a cycle.
+    from . import logins
+
+    return logins.forget_old_failures()

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Min, OuterRef, Q, Subquery, Sum
 from django.urls import reverse
 
 from marketplace import clock
@@ -254,3 +254,15 @@ def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
         balance_cents=balance_cents(contractor),
         is_upgrade=Contractor.Tier(tier).rank > Contractor.Tier(contractor.tier).rank,
     )
+
+
+def charged_by_kind(contractor, *, kinds: list[str], start_at, end_at) -> dict[str, int]:
+    """The sum of the contractor's ledger entries of these kinds in [start_at, end_at)."""
+    rows = (
+        Entry.objects.filter(account__contractor=contractor, kind__in=kinds)
+        .filter(created_at__gte=start_at, created_at__lt=end_at)
+        .values("kind")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    return {row["kind"]: row["total"] for row in rows}

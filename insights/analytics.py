@@ -32,14 +32,17 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count
 from django.db.models.functions import TruncMonth
 
+from billing import queries as billing_queries
 from billing.models import Entry
 from credits.queries import net_credits_by_purchase
-from leads.models import ContactAttempt, Offer, Purchase
+from leads import queries as lead_queries
+from leads.models import Offer, Purchase
 from marketplace import clock
-from marketplace.models import Contractor, ProfileClick
+from marketplace import queries as marketplace_queries
+from marketplace.models import Contractor
 
 DEFINITIONS = [
     (
@@ -395,32 +398,7 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
             ]
         return found
 
-    first_attempt = (
-        ContactAttempt.objects.filter(purchase=OuterRef("pk"))
-        .order_by("attempted_at")
-        .values("attempted_at")[:1]
-    )
-    purchases = (
-        Purchase.objects.filter(contractor=contractor, created_at__gte=start_at)
-        .filter(created_at__lt=end_at)
-        .annotate(first_attempt_at=Subquery(first_attempt))
-        .order_by()
-        .values_list(
-            "pk",
-            "offer__route",
-            "lead__utm_source",
-            "lead__zip_code__city",
-            "lead__zip_code__state",
-            "lead__category__slug",
-            "lead__category__name",
-            "created_at",
-            "price_cents",
-            "outcome",
-            "appointment_booked_at",
-            "final_value_cents",
-            "first_attempt_at",
-        )
-    )
+    purchases = lead_queries.purchase_facts(contractor, start_at=start_at, end_at=end_at)
     credits = net_credits_by_purchase(contractor, delivered_from=start_at, delivered_to=end_at)
     connections = dict.fromkeys(CONNECTION_LABELS, 0)
     months: dict[date, date] = {}  # local month of each delivery day, computed once a day
@@ -463,9 +441,7 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
 
     # Offers are many (every lead shown, bought or not): counted in SQL, one small query
     # per grouping rather than one row per combination of all four.
-    offers = Offer.objects.filter(contractor=contractor, offered_at__gte=start_at).filter(
-        offered_at__lt=end_at
-    )
+    offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at)
     by_group = {
         "source": (["route", "lead__utm_source"], lambda r: _source(*r)),
         "city": (["lead__zip_code__city", "lead__zip_code__state"], lambda r: _city(*r)),
@@ -496,25 +472,16 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
                 if status == Offer.Status.ACCEPTED:
                     m.offers_accepted += count
 
-    clicks = (
-        ProfileClick.objects.filter(contractor=contractor, created_at__gte=start_at)
-        .filter(created_at__lt=end_at)
-        .values("kind")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    for row in clicks:
-        connections[f"{row['kind']}_click"] = row["count"]
+    clicks = marketplace_queries.clicks_by_kind(contractor, start_at=start_at, end_at=end_at)
+    for kind, count in clicks.items():
+        connections[f"{kind}_click"] = count
 
     fees = dict.fromkeys([Entry.Kind.SUBSCRIPTION, Entry.Kind.MEMBERSHIP], 0)
-    for row in (
-        Entry.objects.filter(account__contractor=contractor, kind__in=list(fees))
-        .filter(created_at__gte=start_at, created_at__lt=end_at)
-        .values("kind")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    ):
-        fees[row["kind"]] = -row["total"]  # charges are debits: shown as positive cost
+    charged = billing_queries.charged_by_kind(
+        contractor, kinds=list(fees), start_at=start_at, end_at=end_at
+    )
+    for kind, total in charged.items():
+        fees[kind] = -total  # charges are debits: shown as positive cost
 
     return Analytics(
         period=period,

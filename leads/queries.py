@@ -23,7 +23,7 @@ from billing.pricing import lead_price_cents
 from marketplace import clock
 from marketplace.models import Contractor
 
-from .models import Lead, Offer, Purchase, Review
+from .models import ContactAttempt, Lead, Offer, Purchase, Review
 from .policy import DUPLICATE_WINDOW
 
 HOMEOWNER_STATUS = {
@@ -318,3 +318,42 @@ def lead_volume(
         .annotate(n=Count("pk"), value=Sum("estimated_value_cents"))
     )
     return {(row["zip_code"], row["category_id"]): (row["n"], row["value"] or 0) for row in rows}
+
+
+def purchase_facts(contractor, *, start_at, end_at):
+    """The contractor's purchases delivered in [start_at, end_at), as rows for analytics:
+    (pk, route, utm_source, city, state, category slug, category name, delivered at, price,
+    outcome, appointment booked at, final value, first contact attempt at). One query."""
+    first_attempt = (
+        ContactAttempt.objects.filter(purchase=OuterRef("pk"))
+        .order_by("attempted_at")
+        .values("attempted_at")[:1]
+    )
+    return (
+        Purchase.objects.filter(contractor=contractor, created_at__gte=start_at)
+        .filter(created_at__lt=end_at)
+        .annotate(first_attempt_at=Subquery(first_attempt))
+        .order_by()
+        .values_list(
+            "pk",
+            "offer__route",
+            "lead__utm_source",
+            "lead__zip_code__city",
+            "lead__zip_code__state",
+            "lead__category__slug",
+            "lead__category__name",
+            "created_at",
+            "price_cents",
+            "outcome",
+            "appointment_booked_at",
+            "final_value_cents",
+            "first_attempt_at",
+        )
+    )
+
+
+def offers_between(contractor, *, start_at, end_at):
+    """The contractor's offers shown in [start_at, end_at), for counting by group."""
+    return Offer.objects.filter(contractor=contractor, offered_at__gte=start_at).filter(
+        offered_at__lt=end_at
+    )

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 
 from marketplace import clock
@@ -266,3 +267,42 @@ def charged_by_kind(contractor, *, kinds: list[str], start_at, end_at) -> dict[s
         .order_by()
     )
     return {row["kind"]: row["total"] for row in rows}
+
+
+def lead_revenue_by_place(*, start_at, end_at) -> list[dict]:
+    """Lead purchases posted in [start_at, end_at), summed by the lead's zip and route."""
+    return list(
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind=Entry.Kind.LEAD_PURCHASE, purchase__isnull=False)
+        .values(
+            "purchase__lead__zip_code_id",
+            "purchase__lead__zip_code__city",
+            "purchase__lead__zip_code__state",
+            "purchase__offer__route",
+        )
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+
+
+def revenue_by_day(*, kinds: list[str], start_at, end_at, zone):
+    """Entries of these kinds posted in [start_at, end_at), summed by local day, kind and
+    the purchase's route, in SQL."""
+    return (
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind__in=kinds)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day", "kind", "purchase__offer__route")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+
+
+def credit_entries(*, start_at, end_at) -> list[tuple[str, int, int]]:
+    """Credits and reversals posted in [start_at, end_at): (idempotency key, amount,
+    contractor id)."""
+    return list(
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind__in=[Entry.Kind.CREDIT, Entry.Kind.REVERSAL])
+        .values_list("idempotency_key", "amount_cents", "account__contractor")
+    )

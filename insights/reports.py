@@ -29,17 +29,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncDate
-from django.utils import timezone
-
+from billing import queries as billing_queries
 from billing.models import Entry
 from credits import policy
+from credits import queries as credit_queries
 from credits.models import CreditClaim
-from credits.queries import credit_target, has_counted_claim
-from leads.models import Lead, Offer, Purchase
+from leads import queries as lead_queries
+from leads.models import Lead, Offer
 from marketplace import clock
-from marketplace.models import Contractor
+from marketplace import queries as marketplace_queries
 from territories.metros import metros_of
 
 from .analytics import median_int, ratio_bp
@@ -300,40 +298,10 @@ def ops_report(
         return buckets[f"{bucket_start(day, granularity):%Y-%m-%d}"]
 
     # Leads: one slim row each, with their first offer and first sale.
-    first_offer = (
-        Offer.objects.filter(lead=OuterRef("pk")).order_by("offered_at").values("offered_at")[:1]
-    )
-    first_sale = (
-        Purchase.objects.filter(lead=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
-    )
-    leads = list(
-        Lead.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
-        .annotate(first_offer_at=Subquery(first_offer), first_sale_at=Subquery(first_sale))
-        .order_by()
-        .values_list(
-            "created_at",
-            "status",
-            "zip_code_id",
-            "zip_code__city",
-            "zip_code__state",
-            "first_offer_at",
-            "first_sale_at",
-        )
-    )
+    leads = lead_queries.lead_timelines(start_at=start_at, end_at=end_at)
 
     # Lead revenue by place (subscriptions and memberships are not tied to a lead's place).
-    lead_revenue = list(
-        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
-        .filter(kind=Entry.Kind.LEAD_PURCHASE, purchase__isnull=False)
-        .values(
-            "purchase__lead__zip_code_id",
-            "purchase__lead__zip_code__city",
-            "purchase__lead__zip_code__state",
-            "purchase__offer__route",
-        )
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
-    )
+    lead_revenue = billing_queries.lead_revenue_by_place(start_at=start_at, end_at=end_at)
     metro_of = {}
     if place == "metro":
         metro_of = metros_of(
@@ -364,13 +332,8 @@ def ops_report(
         Entry.Kind.CREDIT: "credits_cents",
         Entry.Kind.REVERSAL: "credits_cents",
     }
-    rows = (
-        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
-        .filter(kind__in=[Entry.Kind.LEAD_PURCHASE, *stream_of])
-        .annotate(day=TruncDate("created_at", tzinfo=zone))
-        .values("day", "kind", "purchase__offer__route")
-        .annotate(total=Sum("amount_cents"))
-        .order_by()
+    rows = billing_queries.revenue_by_day(
+        kinds=[Entry.Kind.LEAD_PURCHASE, *stream_of], start_at=start_at, end_at=end_at, zone=zone
     )
     for row in rows:
         if row["kind"] == Entry.Kind.LEAD_PURCHASE:
@@ -405,12 +368,9 @@ def ops_report(
             category=row["category__name"],
             requests=row["n"],
         )
-        for row in Lead.objects.filter(
-            created_at__gte=start_at, created_at__lt=end_at, unserved=True
+        for row in lead_queries.unserved_demand(
+            start_at=start_at, end_at=end_at, limit=UNSERVED_ROWS
         )
-        .values("zip_code_id", "zip_code__city", "zip_code__state", "category__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "zip_code_id", "category__name")[:UNSERVED_ROWS]
     ]
     return OpsReport(
         start=start,
@@ -441,12 +401,7 @@ def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
         return contractors[pk]
 
     Status = CreditClaim.Status
-    filed = (
-        CreditClaim.objects.filter(filed_at__gte=start_at, filed_at__lt=end_at)
-        .values("reason", "status", "purchase__contractor")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
+    filed = credit_queries.claims_filed(start_at=start_at, end_at=end_at)
     for row in filed:
         reason = reasons.setdefault(row["reason"], ReasonRow(row["reason"], row["reason"]))
         count, status = row["count"], row["status"]
@@ -460,16 +415,10 @@ def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
         contractor.claims += count
         contractor.approved += approved
 
-    entries = list(
-        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
-        .filter(kind__in=[Entry.Kind.CREDIT, Entry.Kind.REVERSAL])
-        .values_list("idempotency_key", "amount_cents", "account__contractor")
-    )
-    targets = [credit_target(key) for key, _, _ in entries]
+    entries = billing_queries.credit_entries(start_at=start_at, end_at=end_at)
+    targets = [credit_queries.credit_target(key) for key, _, _ in entries]
     claim_ids = {target[1] for target in targets if target and target[0] == "claim"}
-    claim_reason = dict(
-        CreditClaim.objects.filter(pk__in=claim_ids).order_by().values_list("pk", "reason")
-    )  # no query when there is no claim credit
+    claim_reason = credit_queries.claim_reasons(claim_ids)
     for (_, amount, contractor_id), target in zip(entries, targets, strict=True):
         if target is None:
             continue  # a credit we cannot tie to a lead: shown in the ledger, not here
@@ -479,27 +428,12 @@ def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
             reasons[reason].credited_cents += amount
         contractor_row(contractor_id).credited_cents += amount
 
-    for row in (
-        Purchase.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
-        .annotate(counted=has_counted_claim())
-        .values("contractor")
-        .annotate(
-            count=Count("pk"),
-            spend=Sum("price_cents"),
-            claimed=Count("pk", filter=Q(counted=True)),
-        )
-        .order_by()
-    ):
+    for row in credit_queries.purchases_and_claims_by_contractor(start_at=start_at, end_at=end_at):
         if row["contractor"] in contractors:
             contractors[row["contractor"]].purchases = row["count"]
             contractors[row["contractor"]].spend_cents = row["spend"] or 0
             contractors[row["contractor"]].claimed_purchases = row["claimed"]
-    names = {
-        pk: business_name or email
-        for pk, business_name, email in Contractor.objects.filter(
-            pk__in=list(contractors)
-        ).values_list("pk", "business_name", "user__email")
-    }
+    names = marketplace_queries.contractor_labels(list(contractors))
     for row in contractors.values():
         row.label = names.get(row.contractor_id, f"Contractor {row.contractor_id}")
     return (
@@ -513,8 +447,4 @@ def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:
 
 def _overdue(limit: int = 100):
 
-    overdue = CreditClaim.objects.filter(
-        status=CreditClaim.Status.PENDING, due_by__lt=timezone.now()
-    ).order_by("due_by")
-    rows = list(overdue.select_related("purchase__contractor__user", "purchase__lead")[:limit])
-    return rows, len(rows) if len(rows) < limit else overdue.count()
+    return credit_queries.overdue_claims(limit=limit)

@@ -357,3 +357,38 @@ def offers_between(contractor, *, start_at, end_at):
     return Offer.objects.filter(contractor=contractor, offered_at__gte=start_at).filter(
         offered_at__lt=end_at
     )
+
+
+def lead_timelines(*, start_at, end_at) -> list[tuple]:
+    """Every request received in [start_at, end_at), one slim row each: (created at, status,
+    zip, city, state, first offer at, first sale at). One query, for the ops report."""
+    first_offer = (
+        Offer.objects.filter(lead=OuterRef("pk")).order_by("offered_at").values("offered_at")[:1]
+    )
+    first_sale = (
+        Purchase.objects.filter(lead=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    )
+    return list(
+        Lead.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .annotate(first_offer_at=Subquery(first_offer), first_sale_at=Subquery(first_sale))
+        .order_by()
+        .values_list(
+            "created_at",
+            "status",
+            "zip_code_id",
+            "zip_code__city",
+            "zip_code__state",
+            "first_offer_at",
+            "first_sale_at",
+        )
+    )
+
+
+def unserved_demand(*, start_at, end_at, limit: int):
+    """Requests no pro covered in [start_at, end_at), counted by zip and service, most first."""
+    return (
+        Lead.objects.filter(created_at__gte=start_at, created_at__lt=end_at, unserved=True)
+        .values("zip_code_id", "zip_code__city", "zip_code__state", "category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "zip_code_id", "category__name")[:limit]
+    )

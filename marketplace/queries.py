@@ -116,3 +116,13 @@ def clicks_by_kind(contractor, *, start_at, end_at) -> dict[str, int]:
         .order_by()
     )
     return {row["kind"]: row["count"] for row in rows}
+
+
+def contractor_labels(pks: list[int]) -> dict[int, str]:
+    """Each contractor's business name (their email when they have none), by id."""
+    return {
+        pk: business_name or email
+        for pk, business_name, email in Contractor.objects.filter(pk__in=pks).values_list(
+            "pk", "business_name", "user__email"
+        )
+    }

@@ -49,3 +49,14 @@ def test_apps_import_only_the_apps_to_their_right():
 def test_the_scan_catches_a_wrong_way_import_inside_a_function():
     tree = ast.parse("def f():\n    from credits import services\n")
     assert list(imported_apps(tree)) == [(2, "credits")]
+
+
+def test_insights_reads_other_apps_only_through_their_queries():
+    """insights only reads: it may name other apps' models for their choices (Offer.Route,
+    Entry.Kind), but every query goes through the owning app's queries.py."""
+    found = []
+    for path in sorted((ROOT / "insights").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Attribute) and node.attr == "objects":
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} uses a model manager")
+    assert found == []

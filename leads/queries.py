@@ -19,12 +19,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from billing.pricing import lead_price_cents
 from marketplace import clock
 from marketplace.models import Contractor
 
 from .models import ContactAttempt, Lead, Offer, Purchase, Review
 from .policy import DUPLICATE_WINDOW
+from .pricing import lead_price
 
 HOMEOWNER_STATUS = {
     Lead.Status.SUBMITTED: ("Received", "We have your request and are checking it."),
@@ -206,13 +206,18 @@ def takes_profile_requests(contractor) -> bool:
     balance that covers the smallest job in their services (a profile lead's price: the
     marketplace rate, never star-gated). Reads the contractor's prefetched categories and
     account, so a directory page costs no query per pro."""
-
     if not (contractor.is_active and contractor.onboarded_at and not contractor.is_paused):
         return False
-    smallest = [c.small_job_value_cents for c in contractor.categories.all() if c.active]
+    prices = [
+        lead_price(
+            route=Offer.Route.PROFILE, category=c, estimated_value_cents=c.small_job_value_cents
+        ).cents
+        for c in contractor.categories.all()
+        if c.active
+    ]
     account = getattr(contractor, "account", None)
     balance = account.balance_cents if account is not None else 0
-    return bool(smallest) and balance >= lead_price_cents(min(smallest))
+    return bool(prices) and balance >= min(prices)
 
 
 def covered(*, category_id: int, zip_code_id: str) -> bool:

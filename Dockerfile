@@ -18,4 +18,4 @@ RUN useradd --create-home --uid 1000 fairlead && mkdir -p /app/var && chown -R f
 USER fairlead
 
 EXPOSE 8000
-CMD ["gunicorn", "marketplace.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

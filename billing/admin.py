@@ -7,7 +7,7 @@ from marketplace.adminkit import HistoryAdmin, ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.formtools import DollarsField
 from marketplace.models import Contractor
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from . import services
 from .models import Account, Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
@@ -27,7 +27,7 @@ class AccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Balance", ordering="balance_cents")
     def balance(self, account):
-        return cents(account.balance_cents)
+        return format_cents(account.balance_cents)
 
 
 # Larger than any balance a contractor keeps: a figure above it is a slip of the keyboard.
@@ -105,11 +105,11 @@ class EntryAdmin(ServiceFormMixin, admin.ModelAdmin):
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, entry):
-        return cents(entry.amount_cents)
+        return format_cents(entry.amount_cents)
 
     @admin.display(description="Balance after")
     def balance_after(self, entry):
-        return cents(entry.balance_after_cents)
+        return format_cents(entry.balance_after_cents)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -148,11 +148,11 @@ class TopUpAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, top_up):
-        return cents(top_up.amount_cents)
+        return format_cents(top_up.amount_cents)
 
     @admin.display(description="Refunded", ordering="refunded_cents")
     def refunded(self, top_up):
-        return cents(top_up.refunded_cents)
+        return format_cents(top_up.refunded_cents)
 
 
 @admin.register(StripeEvent)
@@ -271,7 +271,7 @@ class UnmatchedPaymentAdmin(HistoryAdmin):
                 return None
             self.message_user(
                 request,
-                f"{cents(entry.amount_cents)} credited to {entry.account.contractor}.",
+                f"{format_cents(entry.amount_cents)} credited to {entry.account.contractor}.",
                 messages.SUCCESS,
             )
             return None
@@ -358,4 +358,4 @@ class MembershipAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Monthly fee", ordering="fee_cents")
     def fee(self, obj):
-        return cents(obj.fee_cents)
+        return format_cents(obj.fee_cents)

@@ -5,7 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from marketplace.models import Contractor
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 
 class Account(models.Model):
@@ -72,7 +72,7 @@ class Entry(models.Model):
         ]
 
     def __str__(self):
-        amount = ("+" if self.amount_cents > 0 else "") + cents(self.amount_cents)
+        amount = ("+" if self.amount_cents > 0 else "") + format_cents(self.amount_cents)
         return f"{self.get_kind_display()} {amount} ({self.account.contractor})"
 
     def save(self, *args, **kwargs):

@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 
 from marketplace import clock
 from marketplace.models import Contractor
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from . import services
 from .models import Account, Entry, Membership
@@ -121,7 +122,7 @@ def readiness(contractor) -> list[Missing]:
     """What is missing for leads to reach this contractor, most blocking first; empty when
     they are ready. Funds are short when the balance is below the price of a typical lead in
     the cheapest of their services. Three queries."""
-    settings_url = reverse("dashboard:settings")
+    settings_url = reverse("marketplace:settings")
     missing = []
     if not contractor.is_active:
         missing.append(
@@ -169,7 +170,7 @@ def readiness(contractor) -> list[Missing]:
     balance = state.balance_cents
     if services:
         short = state.paused or state.low
-        cost = f"a typical {services[0]} lead costs {cents(state.low_line_cents)}"
+        cost = f"a typical {services[0]} lead costs {format_cents(state.low_line_cents)}"
     else:
         short, cost = balance <= 0, "each lead is paid from it"
     if state.paused:
@@ -177,7 +178,8 @@ def readiness(contractor) -> list[Missing]:
             Missing(
                 "funds",
                 "Add funds",
-                f"Your balance is {cents(balance)}: you owe {cents(state.owed_cents)} (a "
+                f"Your balance is {format_cents(balance)}: "
+                f"you owe {format_cents(state.owed_cents)} (a "
                 "reversed credit or a card refund or dispute took it below zero, as your "
                 "statement shows). Buying and new offers are paused until your balance is "
                 "positive again.",
@@ -189,7 +191,7 @@ def readiness(contractor) -> list[Missing]:
             Missing(
                 "funds",
                 "Add funds",
-                f"Your balance is {cents(balance)} and {cost}: leads are offered only when "
+                f"Your balance is {format_cents(balance)} and {cost}: leads are offered only when "
                 "your balance covers their price.",
                 reverse("billing:home") + "#add-funds",
             )
@@ -203,7 +205,7 @@ def readiness(contractor) -> list[Missing]:
                 # Shown rounded down, as every page shows it (leads/scoring.py).
                 f"Your star score is {int(contractor.star_score)}%, below the {threshold}% "
                 "marketplace leads need; leads sent to you by name still reach you.",
-                reverse("dashboard:home") + "#star-score",
+                reverse("leads:home") + "#star-score",
             )
         )
     return missing
@@ -237,7 +239,7 @@ class UpgradeQuote:
 def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
     """The quote for a move to `tier` that charges today (services.charges_now): an
     upgrade, or a move down from a tier ops set by hand; None when it charges nothing."""
-    if tier not in services.TIER_RANK:
+    if tier not in Contractor.Tier.values:
         return None
     membership = Membership.objects.filter(contractor=contractor).first()
     if not services.charges_now(contractor, membership, tier=tier, now=now):
@@ -251,5 +253,56 @@ def upgrade_quote(contractor, *, tier: str, now) -> UpgradeQuote | None:
         renews_on=membership.period_end if running else services.add_month(now),
         renewal_cents=services.membership_fee_cents(tier),
         balance_cents=balance_cents(contractor),
-        is_upgrade=services.TIER_RANK[tier] > services.TIER_RANK[contractor.tier],
+        is_upgrade=Contractor.Tier(tier).rank > Contractor.Tier(contractor.tier).rank,
+    )
+
+
+def charged_by_kind(contractor, *, kinds: list[str], start_at, end_at) -> dict[str, int]:
+    """The sum of the contractor's ledger entries of these kinds in [start_at, end_at)."""
+    rows = (
+        Entry.objects.filter(account__contractor=contractor, kind__in=kinds)
+        .filter(created_at__gte=start_at, created_at__lt=end_at)
+        .values("kind")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+    return {row["kind"]: row["total"] for row in rows}
+
+
+def lead_revenue_by_place(*, start_at, end_at) -> list[dict]:
+    """Lead purchases posted in [start_at, end_at), summed by the lead's zip and route."""
+    return list(
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind=Entry.Kind.LEAD_PURCHASE, purchase__isnull=False)
+        .values(
+            "purchase__lead__zip_code_id",
+            "purchase__lead__zip_code__city",
+            "purchase__lead__zip_code__state",
+            "purchase__offer__route",
+        )
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+
+
+def revenue_by_day(*, kinds: list[str], start_at, end_at, zone):
+    """Entries of these kinds posted in [start_at, end_at), summed by local day, kind and
+    the purchase's route, in SQL."""
+    return (
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind__in=kinds)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day", "kind", "purchase__offer__route")
+        .annotate(total=Sum("amount_cents"))
+        .order_by()
+    )
+
+
+def credit_entries(*, start_at, end_at) -> list[tuple[str, int, int]]:
+    """Credits and reversals posted in [start_at, end_at): (idempotency key, amount,
+    contractor id)."""
+    return list(
+        Entry.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .filter(kind__in=[Entry.Kind.CREDIT, Entry.Kind.REVERSAL])
+        .values_list("idempotency_key", "amount_cents", "account__contractor")
     )

@@ -1,8 +1,10 @@
 """Money: every balance change goes through post_entry(), in one transaction, under a lock."""
 
+import calendar
 import hashlib
 import logging
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
 from django.conf import settings
@@ -15,9 +17,9 @@ from django.utils import timezone
 from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
+from marketplace.money import format_cents
 from marketplace.notifications import notify_address, notify_contractor
 from marketplace.parsers import json_too_deep
-from marketplace.templatetags.money import cents
 
 from . import queries
 from .models import Account, Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
@@ -81,8 +83,8 @@ def post_entry(
     new_balance = locked.balance_cents + amount_cents
     if require_cover and amount_cents < 0 and new_balance < 0:
         raise InsufficientBalance(
-            f"Your balance of {cents(locked.balance_cents)} does not cover "
-            f"{cents(-amount_cents)}. Top up to continue."
+            f"Your balance of {format_cents(locked.balance_cents)} does not cover "
+            f"{format_cents(-amount_cents)}. Top up to continue."
         )
     entry = Entry.objects.create(
         account=locked,
@@ -122,16 +124,20 @@ def tell_balance_crossings(account: Account, *, before_cents: int, entry: Entry)
     after = entry.balance_after_cents
     if after >= before_cents or before_cents < 0:
         return  # money in, or already below every line
-    context = {"what": entry.memo, "amount": cents(-entry.amount_cents), "balance": cents(after)}
+    context = {
+        "what": entry.memo,
+        "amount": format_cents(-entry.amount_cents),
+        "balance": format_cents(after),
+    }
     if before_cents >= 0 > after:
         template = "balance_negative"
-        context["owed"] = cents(-after)
+        context["owed"] = format_cents(-after)
     else:
         line = queries.low_balance_line_cents(account.contractor_id)
         if line is None or not before_cents >= line > after:
             return
         template = "low_balance"
-        context["line"] = cents(line)
+        context["line"] = format_cents(line)
     contractor = Contractor.objects.select_related("user").get(pk=account.contractor_id)
     notify_contractor(
         contractor,
@@ -344,7 +350,10 @@ def _apply_checkout_completed(record: StripeEvent) -> str:
         return _record_unmatched(
             record,
             reason=UnmatchedPayment.Reason.AMOUNT,
-            detail=f"paid {cents(paid_cents)}, the top-up was for {cents(top_up.amount_cents)}",
+            detail=(
+                f"paid {format_cents(paid_cents)}, "
+                f"the top-up was for {format_cents(top_up.amount_cents)}"
+            ),
             top_up=top_up,
         )
     return _credit_session(
@@ -528,7 +537,7 @@ def settle_reversals(top_up: TopUp) -> list[Entry]:
     refund_target = min(top_up.refunded_cents, paid)
     held = top_up.dispute_amount_cents if top_up.dispute_status in DISPUTE_HOLDS else 0
     dispute_target = min(held, paid - refund_target)
-    label = f"your {cents(paid)} top-up ({top_up.checkout_session_id[-8:]})"
+    label = f"your {format_cents(paid)} top-up ({top_up.checkout_session_id[-8:]})"
     moves = []
     if refund_target != top_up.refund_reversed_cents:
         part = refund_target - top_up.refund_reversed_cents
@@ -536,7 +545,7 @@ def settle_reversals(top_up: TopUp) -> list[Entry]:
             (
                 Entry.Kind.REFUND,
                 -part,
-                f"Card refund: {cents(part)} of {label} refunded to your card",
+                f"Card refund: {format_cents(part)} of {label} refunded to your card",
                 f"stripe-refund:{top_up.payment_intent_id}:{refund_target}",
             )
         )
@@ -573,20 +582,20 @@ def settle_reversals(top_up: TopUp) -> list[Entry]:
 def _dispute_memo(top_up: TopUp, part: int, label: str) -> str:
     if part > 0:
         outcome = "lost" if top_up.dispute_status == TopUp.Dispute.LOST else "opened"
-        return f"Card dispute {outcome}: {cents(part)} of {label} withdrawn by your bank"
+        return f"Card dispute {outcome}: {format_cents(part)} of {label} withdrawn by your bank"
     if top_up.dispute_status == TopUp.Dispute.WON:
-        return f"Card dispute won: {cents(-part)} of {label} returned"
+        return f"Card dispute won: {format_cents(-part)} of {label} returned"
     if top_up.dispute_status == TopUp.Dispute.CLOSED:
-        return f"Card dispute closed: {cents(-part)} of {label} returned"
-    return f"Card dispute: {cents(-part)} of {label} returned, as a refund now covers it"
+        return f"Card dispute closed: {format_cents(-part)} of {label} returned"
+    return f"Card dispute: {format_cents(-part)} of {label} returned, as a refund now covers it"
 
 
 def _describe(record: StripeEvent) -> str:
     obj = record.payload["data"]["object"]
     if record.type == "charge.refunded":
-        return f"refund (refunded in all {cents(int(obj.get('amount_refunded') or 0))})"
+        return f"refund (refunded in all {format_cents(int(obj.get('amount_refunded') or 0))})"
     what = "dispute opened" if record.type == "charge.dispute.created" else "dispute closed"
-    return f"{what} ({obj.get('status')}, {cents(int(obj.get('amount') or 0))})"
+    return f"{what} ({obj.get('status')}, {format_cents(int(obj.get('amount') or 0))})"
 
 
 def _describe_settlement(cause: str, entries: list[Entry]) -> str:
@@ -597,8 +606,8 @@ def _describe_settlement(cause: str, entries: list[Entry]) -> str:
     }.get(cause, cause)
     if not entries:
         return f"{name}: no money moved"
-    moved = ", ".join(f"{cents(e.amount_cents)} (entry {e.pk})" for e in entries)
-    return f"{name}: {moved}; balance {cents(entries[-1].balance_after_cents)}"
+    moved = ", ".join(f"{format_cents(e.amount_cents)} (entry {e.pk})" for e in entries)
+    return f"{name}: {moved}; balance {format_cents(entries[-1].balance_after_cents)}"
 
 
 def _tell_finance(top_up: TopUp, *, what: str, result: str) -> None:
@@ -610,10 +619,10 @@ def _tell_finance(top_up: TopUp, *, what: str, result: str) -> None:
     context = {
         "contractor": contractor,
         "top_up": top_up,
-        "paid": cents(top_up.entry.amount_cents if top_up.entry_id else 0),
+        "paid": format_cents(top_up.entry.amount_cents if top_up.entry_id else 0),
         "what": what,
         "result": result,
-        "balance": cents(account.balance_cents),
+        "balance": format_cents(account.balance_cents),
         "admin_path": reverse("admin:billing_topup_change", args=[top_up.pk]),
     }
     for email in emails:
@@ -825,7 +834,6 @@ def add_month(moment, *, anchor=None):
     """The same moment one calendar month later, on the anchor's day of the month (the day
     the subscription began) where that month has it, else on its last day: a run begun on
     Jan 31 renews on Feb 28, then Mar 31, never drifting to the 28th."""
-    import calendar
 
     year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
     day = min((anchor or moment).day, calendar.monthrange(year, month)[1])
@@ -883,9 +891,6 @@ def charge_period(
     )
 
 
-TIER_RANK = {Contractor.Tier.BASE: 0, Contractor.Tier.PRO: 1, Contractor.Tier.ELITE: 2}
-
-
 def membership_fee_cents(tier: str) -> int:
     return settings.MEMBERSHIP_FEES_CENTS.get(tier, 0)
 
@@ -897,13 +902,12 @@ def charges_now(contractor: Contractor, membership: Membership | None, *, tier: 
     if tier == contractor.tier or membership_fee_cents(tier) == 0:
         return False
     running = membership is not None and membership.period_end > now
-    return not (TIER_RANK[tier] < TIER_RANK[contractor.tier] and running)
+    return not (Contractor.Tier(tier).rank < Contractor.Tier(contractor.tier).rank and running)
 
 
 def upgrade_charge_cents(membership: Membership | None, *, tier: str, now) -> int:
     """What moving up to `tier` costs today: a full month when no paid month is running,
     else the difference of the fees for the part of the month that is left, half up."""
-    from decimal import ROUND_HALF_UP, Decimal
 
     new_fee = membership_fee_cents(tier)
     if membership is None or membership.period_end <= now:
@@ -924,7 +928,7 @@ def change_tier(contractor: Contractor, *, tier: str) -> str:
     charged now (a full month, or the prorated difference within a paid month); a
     downgrade waits for the end of the paid month. Returns what happened, in words."""
 
-    if tier not in TIER_RANK:
+    if tier not in Contractor.Tier.values:
         raise TierError("Pick base, pro or elite.")
     with transaction.atomic():
         # Two tier changes at once must not both charge. Locks in the renewal's order:
@@ -943,7 +947,7 @@ def change_tier(contractor: Contractor, *, tier: str) -> str:
             raise TierError(f"You are already on {contractor.get_tier_display()}.")
         label = Contractor.Tier(tier).label
         running = membership is not None and membership.period_end > now
-        if TIER_RANK[tier] < TIER_RANK[contractor.tier] and running:
+        if Contractor.Tier(tier).rank < Contractor.Tier(contractor.tier).rank and running:
             membership.scheduled_tier = tier
             membership.save(update_fields=["scheduled_tier"])
             message = (
@@ -977,7 +981,7 @@ def change_tier(contractor: Contractor, *, tier: str) -> str:
             membership.grace_until = None
             membership.save()
             _set_tier(contractor, tier)
-            message = f"You are now on {label}. We charged {cents(charge)}."
+            message = f"You are now on {label}. We charged {format_cents(charge)}."
         _tell_later(contractor, "membership_changed", {"message": message})
         return message
 
@@ -1087,7 +1091,7 @@ def tell_payment_due(
     notify_contractor(
         contractor,
         template="subscription_payment_due",
-        context={"what": what, "fee": cents(fee_cents), "grace_until": grace_until},
+        context={"what": what, "fee": format_cents(fee_cents), "grace_until": grace_until},
         link=reverse(link),
     )
 

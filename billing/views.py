@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import csv_download
-from marketplace.templatetags.money import cents
+from marketplace.models import Contractor
+from marketplace.money import format_cents
 from marketplace.views import contractor_required
 
 from . import queries, services
@@ -58,20 +59,21 @@ def billing_home(request, form=None):
 
 def _membership_context(contractor) -> dict:
     """The tiers a contractor can pick, each with what choosing it does and costs now."""
-    from marketplace.models import Contractor
 
     membership = Membership.objects.filter(contractor=contractor).first()
     now = timezone.now()
     tiers = []
     for tier in Contractor.Tier:
         fee = services.membership_fee_cents(tier)
-        rank, current = services.TIER_RANK[tier], services.TIER_RANK[contractor.tier]
+        rank, current = tier.rank, Contractor.Tier(contractor.tier).rank
         charges = services.charges_now(contractor, membership, tier=tier, now=now)
         if tier == contractor.tier:
             action = "Your tier"
         elif charges:
             charge = services.upgrade_charge_cents(membership, tier=tier, now=now)
-            action = f"{'Upgrade' if rank > current else 'Switch'} now: {cents(charge)} today"
+            action = (
+                f"{'Upgrade' if rank > current else 'Switch'} now: {format_cents(charge)} today"
+            )
         elif membership and membership.period_end > now:
             action = f"Move down on {clock.local_date(contractor, membership.period_end):%b %-d}"
         else:
@@ -186,8 +188,8 @@ def statement_csv(request):
                 entry.created_at.astimezone(zone).isoformat(timespec="seconds"),
                 entry.get_kind_display(),
                 entry.memo,
-                cents(entry.amount_cents, plain=True),
-                cents(entry.balance_after_cents, plain=True),
+                format_cents(entry.amount_cents, plain=True),
+                format_cents(entry.balance_after_cents, plain=True),
                 entry.pk,
             ]
         )

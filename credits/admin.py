@@ -4,11 +4,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from leads import admin as lead_admin
 from leads.models import Lead, Purchase
 from marketplace.adminkit import HistoryAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from . import policy, queries, services
 from .models import CreditClaim
@@ -221,7 +222,7 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
             lead.zip_code_id,
             lead.name,
             lead.phone,
-            cents(claim.purchase.price_cents),
+            format_cents(claim.purchase.price_cents),
             timezone.localtime(claim.purchase.created_at).strftime("%Y-%m-%d %H:%M %Z"),
         )
 
@@ -277,7 +278,7 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
             won = timezone.localtime(purchase.won_at) if purchase.won_at else None
             return (
                 f"Won{f' on {won:%b %-d}' if won else ''}, final value "
-                f"{cents(purchase.final_value_cents)}"
+                f"{format_cents(purchase.final_value_cents)}"
             )
         if purchase.outcome == purchase.Outcome.LOST:
             text = f"Lost: {purchase.lost_reason}"
@@ -289,7 +290,9 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
     @admin.display(description="Credited on this lead so far")
     def credited_so_far(self, claim):
         net = queries.net_credited_cents(claim.purchase)
-        return f"{cents(net)} of {cents(claim.purchase.price_cents)} (net of reversals)"
+        return (
+            f"{format_cents(net)} of {format_cents(claim.purchase.price_cents)} (net of reversals)"
+        )
 
     @admin.display(description="Other claims on this lead")
     def other_claims(self, claim):
@@ -304,7 +307,7 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
 
     @admin.display(description="Credited")
     def credited(self, claim):
-        return cents(claim.credited_cents)
+        return format_cents(claim.credited_cents)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -384,3 +387,39 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
                 self.message_user(request, error.message, messages.WARNING)
         if done:
             self.message_user(request, f"{done} credit(s) reversed.", messages.SUCCESS)
+
+
+def _proactive_credit(reason: str):
+    """One "invalid lead: credit every buyer" action per reason the policy credits
+    proactively; it moves money, so it asks for its own permission."""
+
+    def action(modeladmin, request, queryset):
+        total = sum(
+            services.credit_lead_proactively(lead, by=request.user, reason=reason)
+            for lead in queryset
+        )
+        modeladmin.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
+
+    action.__name__ = f"credit_invalid_{reason}"
+    label = policy.REASONS_BY_SLUG[reason].label
+    return admin.action(
+        description=f"Invalid lead ({label}): credit every buyer",
+        permissions=["credit_invalid_lead"],
+    )(action)
+
+
+# The "invalid lead: credit every buyer" actions sit on the lead's admin page but move money
+# under the credit policy, so credits adds them: leads/ never imports credits (the apps'
+# one-way order). Registered after leads.admin, since credits follows leads in INSTALLED_APPS.
+admin.site.unregister(Lead)
+
+
+@admin.register(Lead)
+class LeadAdmin(lead_admin.LeadAdmin):
+    actions = [
+        *lead_admin.LeadAdmin.actions,
+        *(_proactive_credit(reason) for reason in policy.PROACTIVE_REASONS),
+    ]
+
+    def has_credit_invalid_lead_permission(self, request):
+        return request.user.has_perm("credits.credit_invalid_lead")

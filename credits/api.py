@@ -4,7 +4,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leads.queries import purchases_for
+from leads.queries import purchase_for
 from marketplace.api import IsContractor
 from marketplace.schema import error_responses
 
@@ -33,11 +33,7 @@ class ClaimListCreate(generics.ListCreateAPIView):
         data = ClaimSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         contractor = request.user.contractor
-        purchase = (
-            purchases_for(contractor)
-            .filter(lead_id=data.validated_data["purchase"]["lead_id"])
-            .first()
-        )
+        purchase = purchase_for(contractor, lead_id=data.validated_data["purchase"]["lead_id"])
         if purchase is None:
             raise NotFound("No such lead among your purchases.")
         claim = services.file_claim(
@@ -58,7 +54,7 @@ class ClaimAppeal(APIView):
         request=AppealSerializer, responses={200: ClaimSerializer, **error_responses(409)}
     )
     def post(self, request, claim_id):
-        claim = queries.claims_for(request.user.contractor).filter(pk=claim_id).first()
+        claim = queries.claim_for(request.user.contractor, claim_id)
         if claim is None:
             raise NotFound("No such credit request.")
         data = AppealSerializer(data=request.data)

@@ -1,11 +1,18 @@
 """Reads of credit claims, scoped to one contractor or for the review queue."""
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
 
 from billing.models import Entry
 from leads.models import Purchase
 
+from . import policy
 from .models import CreditClaim
+
+
+def claim_for(contractor, pk):
+    """The contractor's own credit claim with this id, or None."""
+    return claims_for(contractor).filter(pk=pk).first()
 
 
 def claims_for(contractor):
@@ -47,7 +54,6 @@ def claim_rates(contractor_ids) -> dict:
 def can_claim(purchase, *, now) -> bool:
     """The Request credit button shows only while a claim could be accepted for review:
     inside the window, a job not won, no live claim, and something left to credit."""
-    from . import policy
 
     return (
         now <= policy.claim_deadline(purchase.created_at)
@@ -160,3 +166,46 @@ def over_credited_purchases(batch: int = 2000):
         bad = [pk for pk in chunk if not 0 <= net[pk] <= prices.get(pk, 0)]
         for purchase in Purchase.objects.filter(pk__in=bad).select_related("lead", "contractor"):
             yield purchase, net[purchase.pk]
+
+
+def claims_filed(*, start_at, end_at):
+    """Claims filed in [start_at, end_at), counted by reason, status and contractor."""
+    return (
+        CreditClaim.objects.filter(filed_at__gte=start_at, filed_at__lt=end_at)
+        .values("reason", "status", "purchase__contractor")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+
+
+def claim_reasons(claim_ids) -> dict[int, str]:
+    """Each claim's reason, by id; no query when there is none."""
+    if not claim_ids:
+        return {}
+    return dict(CreditClaim.objects.filter(pk__in=claim_ids).order_by().values_list("pk", "reason"))
+
+
+def purchases_and_claims_by_contractor(*, start_at, end_at):
+    """Per contractor: purchases in [start_at, end_at), their spend, and how many carry a
+    counted claim."""
+    return (
+        Purchase.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .annotate(counted=has_counted_claim())
+        .values("contractor")
+        .annotate(
+            count=Count("pk"),
+            spend=Sum("price_cents"),
+            claimed=Count("pk", filter=Q(counted=True)),
+        )
+        .order_by()
+    )
+
+
+def overdue_claims(*, limit: int = 100):
+    """Pending claims past their due time, soonest due first: (up to `limit` rows, how many
+    in all)."""
+    overdue = CreditClaim.objects.filter(
+        status=CreditClaim.Status.PENDING, due_by__lt=timezone.now()
+    ).order_by("due_by")
+    rows = list(overdue.select_related("purchase__contractor__user", "purchase__lead")[:limit])
+    return rows, len(rows) if len(rows) < limit else overdue.count()

@@ -15,8 +15,8 @@ from leads.pricing import lead_price
 from leads.services import close_invalid_lead
 from marketplace import clock
 from marketplace.errors import DomainError
+from marketplace.money import format_cents
 from marketplace.notifications import notify_contractor
-from marketplace.templatetags.money import cents
 
 from . import policy, queries
 from .models import CreditClaim
@@ -44,10 +44,6 @@ def _attempts(purchase: Purchase) -> list[policy.Attempt]:
         )
         for a in purchase.attempts.all()
     ]
-
-
-def deadline(purchase: Purchase):
-    return policy.claim_deadline(purchase.created_at)
 
 
 def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str, by=None) -> CreditClaim:
@@ -125,7 +121,7 @@ def _declined_by_facts(purchase: Purchase) -> str:
             when = f" on {clock.local_date(purchase.contractor, purchase.won_at):%b %-d}"
         return (
             f"You marked this job won{when}, with a final value of "
-            f"{cents(purchase.final_value_cents)}: a job you won is not creditable."
+            f"{format_cents(purchase.final_value_cents)}: a job you won is not creditable."
         )
     return _already_credited(purchase)
 
@@ -144,7 +140,7 @@ def _already_credited(purchase: Purchase) -> str:
     if last is not None:
         when = f" on {clock.local_date(purchase.contractor, last.created_at):%b %-d}"
     return (
-        f"This lead was already credited {cents(purchase.price_cents)}{when}, its full "
+        f"This lead was already credited {format_cents(purchase.price_cents)}{when}, its full "
         "price: there is nothing left to credit."
     )
 
@@ -171,7 +167,7 @@ def _tell(claim: CreditClaim, template: str, **context) -> None:
         claim.purchase.contractor,
         template=template,
         context={"claim": claim, "lead": claim.purchase.lead, **context},
-        link=reverse("dashboard:credits"),
+        link=reverse("credits:credits"),
     )
 
 
@@ -255,8 +251,8 @@ def approve_claim(
                 claim.status = CreditClaim.Status.DENIED
                 claim.decision_reason = policy.no_difference_reason(
                     category=corrected_category.name,
-                    corrected=cents(corrected),
-                    paid=cents(purchase.price_cents),
+                    corrected=format_cents(corrected),
+                    paid=format_cents(purchase.price_cents),
                 )
                 _decided(claim, by)
                 _tell(claim, "claim_decided")
@@ -273,18 +269,18 @@ def approve_claim(
     if amount == 0:
         claim.decision_reason = (
             f"Approved, but this lead was already credited its full price "
-            f"({cents(purchase.price_cents)}), so nothing more is credited."
+            f"({format_cents(purchase.price_cents)}), so nothing more is credited."
         )
     elif status == CreditClaim.Status.APPROVED:
-        claim.decision_reason = f"Approved: {cents(amount)} credited to your balance."
+        claim.decision_reason = f"Approved: {format_cents(amount)} credited to your balance."
     else:
         claim.decision_reason = (
             f"Partially approved: you serve {corrected_category.name}, so the price "
-            f"difference of {cents(amount)} is credited."
+            f"difference of {format_cents(amount)} is credited."
         )
     if 0 < amount < wanted:
         claim.decision_reason += (
-            f" That is what was left of the {cents(purchase.price_cents)} you paid after "
+            f" That is what was left of the {format_cents(purchase.price_cents)} you paid after "
             "an earlier credit."
         )
     if note.strip():
@@ -423,8 +419,8 @@ def credit_lead_proactively(lead: Lead, *, by, reason: str) -> int:
         notify_contractor(
             purchase.contractor,
             template="proactive_credit",
-            context={"lead": lead, "amount": cents(amount), "label": label},
-            link=reverse("dashboard:credits"),
+            context={"lead": lead, "amount": format_cents(amount), "label": label},
+            link=reverse("credits:credits"),
         )
     # Nobody else is offered or sold a lead Fairlead knows is invalid.
     close_invalid_lead(lead, label=label)

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from leads.queries import purchases_for
+from leads.queries import purchase_for
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.views import contractor_required
 
@@ -29,7 +30,9 @@ def credits_page(request):
 
 @contractor_required
 def file_claim(request, purchase_id):
-    purchase = get_object_or_404(purchases_for(request.contractor), pk=purchase_id)
+    purchase = purchase_for(request.contractor, purchase_id)
+    if purchase is None:
+        raise Http404("No such lead among your purchases.")
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -45,7 +48,7 @@ def file_claim(request, purchase_id):
             add_domain_error(form, error)
         else:
             messages.success(request, "Credit request received. We will email you the decision.")
-            return redirect("dashboard:credits")
+            return redirect("credits:credits")
     return render(
         request,
         "credits/file_claim.html",
@@ -66,7 +69,9 @@ def file_claim(request, purchase_id):
 @require_POST
 @contractor_required
 def appeal(request, claim_id):
-    claim = get_object_or_404(queries.claims_for(request.contractor), pk=claim_id)
+    claim = queries.claim_for(request.contractor, claim_id)
+    if claim is None:
+        raise Http404("No such credit request.")
     form = AppealForm(request.POST)
     if form.is_valid():
         try:
@@ -81,4 +86,4 @@ def appeal(request, claim_id):
             )
     else:
         messages.error(request, "Explain what the first decision missed.")
-    return redirect("dashboard:credits")
+    return redirect("credits:credits")

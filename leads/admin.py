@@ -6,12 +6,11 @@ from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from credits.policy import PROACTIVE_REASONS, REASONS_BY_SLUG
 from marketplace.adminkit import HistoryAdmin, ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
 from marketplace.models import ServiceCategory
+from marketplace.money import format_cents
 from marketplace.services import normalize_phone
-from marketplace.templatetags.money import cents
 
 from . import services
 from .models import (
@@ -140,7 +139,7 @@ class LeadAdminBase(HistoryAdmin):
 
     @admin.display(description="Estimate", ordering="estimated_value_cents")
     def estimate(self, lead):
-        return cents(lead.estimated_value_cents)
+        return format_cents(lead.estimated_value_cents)
 
     @admin.display(description="Flags", ordering="n_flags")
     def flag_count(self, lead):
@@ -153,42 +152,16 @@ class LeadAdminBase(HistoryAdmin):
         return lead.utm_source or lead.channel
 
 
-def _proactive_credit(reason: str):
-    """One "invalid lead: credit every buyer" action per reason the policy credits
-    proactively; it moves money, so it asks for its own permission."""
-
-    def action(modeladmin, request, queryset):
-        # credits builds on leads (the apps' one-way order): reached only when this runs.
-        from credits import services as credit_services
-
-        total = sum(
-            credit_services.credit_lead_proactively(lead, by=request.user, reason=reason)
-            for lead in queryset
-        )
-        modeladmin.message_user(request, f"{total} buyer(s) credited and told.", messages.SUCCESS)
-
-    action.__name__ = f"credit_invalid_{reason}"
-    label = REASONS_BY_SLUG[reason].label
-    return admin.action(
-        description=f"Invalid lead ({label}): credit every buyer",
-        permissions=["credit_invalid_lead"],
-    )(action)
-
-
 @admin.register(Lead)
 class LeadAdmin(LeadAdminBase):
     inlines = [FlagInline, DecisionInline, WaveInline, OfferInline, ConsentInline]
     actions = [
         "reroute",
         "withdraw_offers",
-        *(_proactive_credit(reason) for reason in PROACTIVE_REASONS),
     ]
 
     def has_route_lead_permission(self, request):
         return request.user.has_perm("leads.route_lead")
-
-    def has_credit_invalid_lead_permission(self, request):
-        return request.user.has_perm("credits.credit_invalid_lead")
 
     @admin.action(
         description="Re-route: offer now to eligible pros not offered yet (a request to a "
@@ -465,7 +438,7 @@ class OfferAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Price", ordering="price_cents")
     def price(self, offer):
-        return cents(offer.price_cents)
+        return format_cents(offer.price_cents)
 
 
 class ContactAttemptInline(ReadOnlyInline):
@@ -485,7 +458,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Price", ordering="price_cents")
     def price(self, purchase):
-        return cents(purchase.price_cents)
+        return format_cents(purchase.price_cents)
 
 
 @admin.register(Review)

@@ -1,3 +1,4 @@
+from django.db.models import prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
@@ -79,7 +80,7 @@ class OfferList(generics.ListAPIView):
 
 
 def _own_offer(request, offer_id) -> Offer:
-    offer = Offer.objects.filter(pk=offer_id, contractor=request.user.contractor).first()
+    offer = queries.offer_for(request.user.contractor, offer_id)
     if offer is None:
         raise NotFound("No such offer.")
     return offer
@@ -98,7 +99,7 @@ class OfferAccept(APIView):
         purchase = services.accept_offer(
             _own_offer(request, offer_id), contractor=request.user.contractor
         )
-        purchase = queries.purchases_for(request.user.contractor).get(pk=purchase.pk)
+        purchase = queries.purchase_for(request.user.contractor, purchase.pk)
         return Response(PurchasedLeadSerializer(purchase).data, status=status.HTTP_201_CREATED)
 
 
@@ -139,14 +140,11 @@ class PurchasedLeadDetail(generics.RetrieveUpdateAPIView):
         return super().patch(request, *args, **kwargs)
 
     def get_object(self):
-        purchase = (
-            queries.purchases_for(self.request.user.contractor)
-            .prefetch_related("attempts")
-            .filter(lead_id=self.kwargs["lead_id"])
-            .first()
-        )
+        contractor = self.request.user.contractor
+        purchase = queries.purchase_for(contractor, lead_id=self.kwargs["lead_id"])
         if purchase is None:
             raise NotFound("No such lead among your purchases.")
+        prefetch_related_objects([purchase], "attempts")
         return purchase
 
     def perform_update(self, serializer):
@@ -168,7 +166,7 @@ class ContactAttemptCreate(APIView):
 
     @extend_schema(request=ContactAttemptSerializer, responses={201: ContactAttemptSerializer})
     def post(self, request, lead_id):
-        purchase = queries.purchases_for(request.user.contractor).filter(lead_id=lead_id).first()
+        purchase = queries.purchase_for(request.user.contractor, lead_id=lead_id)
         if purchase is None:
             raise NotFound("No such lead among your purchases.")
         data = ContactAttemptSerializer(data=request.data)

@@ -1,11 +1,14 @@
 """Quote requests (leads), their consent record, screening flags and decisions."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
+from marketplace.services import normalize_phone
 
 
 def _local(moment) -> str:
@@ -286,10 +289,6 @@ class BlockedContact(models.Model):
     def clean(self):
         """Stored the way leads store it, so a block always matches: E.164 phones,
         lower-case emails and domains."""
-        from django.core.exceptions import ValidationError
-
-        from marketplace.errors import DomainError
-        from marketplace.services import normalize_phone
 
         value = (self.value or "").strip().lower()
         if self.kind == self.Kind.PHONE:

@@ -4,11 +4,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import phonenumbers
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from django.conf import settings
 from django.core.cache import cache
 
-from marketplace.models import ServiceCategory
+from marketplace.models import ServiceCategory, ZipCode
 
 from .models import BlockedContact, Lead, LeadFlag
 
@@ -151,7 +152,6 @@ def area_code_states(area_code: str) -> set[str]:
     Cached for a day: the catalog changes only when load_zipcodes runs, and the lookup
     is a scan of the catalog's area-code column.
     """
-    from marketplace.models import ZipCode
 
     def lookup():
         return sorted(
@@ -179,10 +179,6 @@ def area_code_mismatch(phone_e164: str, state: str) -> str:
     return f"Area code {area_code} is used in {', '.join(sorted(states))}, the job is in {state}"
 
 
-def intake_rate_limit() -> str:
-    return settings.INTAKE_RATE_LIMIT
-
-
 def min_fill_seconds() -> int:
     return settings.INTAKE_MIN_FILL_SECONDS
 
@@ -194,7 +190,6 @@ EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 def redact_contact(text: str, lead: Lead) -> str:
     """The description as pros see it before buying: phone numbers, email addresses, the
     homeowner's name and street address masked, so the contact cannot leak for free."""
-    import phonenumbers
 
     for match in reversed(list(phonenumbers.PhoneNumberMatcher(text, "US", leniency=0))):
         text = text[: match.start] + HIDDEN + text[match.end :]
@@ -223,3 +218,8 @@ def logged_late(*, attempted_at: datetime, logged_at: datetime) -> bool:
     happened: kept and shown ("logged later"), but no evidence for the credit policy's
     non-contact schedule, which could otherwise be back-dated days later."""
     return logged_at - attempted_at > contact_log_window()
+
+
+# A homeowner is asked to review their pro this long after the sale (sooner when the pro
+# reports the job won).
+REVIEW_INVITE_AFTER = timedelta(days=14)

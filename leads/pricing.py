@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from billing import pricing as billing_pricing
 from marketplace.models import ServiceCategory
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 from territories import pricing as territory_pricing
 
 from .models import Offer
@@ -37,7 +37,7 @@ def lead_price(*, route: str, category: ServiceCategory, estimated_value_cents: 
     return LeadPrice(
         price,
         f"{billing_pricing.rate_label()} of the estimated job value of "
-        f"{cents(estimated_value_cents)}",
+        f"{format_cents(estimated_value_cents)}",
     )
 
 

@@ -2,9 +2,29 @@
 
 from datetime import timedelta
 
-from django.db.models import F
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from .models import Lead
+from marketplace import clock
+from marketplace.models import Contractor
+
+from .models import ContactAttempt, Lead, Offer, Purchase, Review
+from .policy import DUPLICATE_WINDOW
+from .pricing import lead_price
 
 HOMEOWNER_STATUS = {
     Lead.Status.SUBMITTED: ("Received", "We have your request and are checking it."),
@@ -47,9 +67,6 @@ HOMEOWNER_STATUS = {
 
 
 def leads_for_status_page():
-    from django.db.models import Prefetch
-
-    from .models import Purchase
 
     return Lead.objects.select_related("category", "zip_code").prefetch_related(
         Prefetch("purchases", queryset=Purchase.objects.select_related("contractor"))
@@ -113,9 +130,6 @@ def masked_email(lead: Lead) -> str:
 def same_homeowner_leads(lead: Lead, now):
     """Leads of this homeowner (phone or email) and category in the duplicate window:
     nobody who bought one of them is sold another (DESIGN, step 3)."""
-    from django.db.models import Q
-
-    from .policy import DUPLICATE_WINDOW
 
     return Lead.objects.filter(
         Q(phone=lead.phone) | Q(email=lead.email),
@@ -125,10 +139,6 @@ def same_homeowner_leads(lead: Lead, now):
 
 
 def _purchases_since(since, aggregate):
-    from django.db.models import IntegerField, OuterRef, Subquery, Value
-    from django.db.models.functions import Coalesce
-
-    from .models import Purchase
 
     return Coalesce(
         Subquery(
@@ -146,9 +156,6 @@ def _purchases_since(since, aggregate):
 def _local_month_start(contractors, now):
     """Each contractor's budget month starts at local midnight on the 1st in their zone:
     one value per zone in use (a small query), picked in SQL by the contractor's zone."""
-    from django.db.models import Case, DateTimeField, Value, When
-
-    from marketplace import clock
 
     zones = contractors.order_by().values_list("timezone", flat=True).distinct()
     return Case(
@@ -170,10 +177,6 @@ def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
     territory's subscriber paid for its leads, and a homeowner chose a profile lead's pro
     (`star_gated=False`).
     """
-    from django.conf import settings
-    from django.db.models import Count, OuterRef, Q, Sum
-
-    from marketplace.models import Contractor
 
     contractors = Contractor.objects.filter(
         is_active=True, is_paused=False, onboarded_at__isnull=False
@@ -203,20 +206,23 @@ def takes_profile_requests(contractor) -> bool:
     balance that covers the smallest job in their services (a profile lead's price: the
     marketplace rate, never star-gated). Reads the contractor's prefetched categories and
     account, so a directory page costs no query per pro."""
-    from billing.pricing import lead_price_cents
-
     if not (contractor.is_active and contractor.onboarded_at and not contractor.is_paused):
         return False
-    smallest = [c.small_job_value_cents for c in contractor.categories.all() if c.active]
+    prices = [
+        lead_price(
+            route=Offer.Route.PROFILE, category=c, estimated_value_cents=c.small_job_value_cents
+        ).cents
+        for c in contractor.categories.all()
+        if c.active
+    ]
     account = getattr(contractor, "account", None)
     balance = account.balance_cents if account is not None else 0
-    return bool(smallest) and balance >= lead_price_cents(min(smallest))
+    return bool(prices) and balance >= min(prices)
 
 
 def covered(*, category_id: int, zip_code_id: str) -> bool:
     """Does any pro who takes leads (active, onboarded, not paused) do this job here? If
     not, the homeowner is told at once and ops see it as unserved demand."""
-    from marketplace.models import Contractor
 
     return Contractor.objects.filter(
         is_active=True,
@@ -247,9 +253,6 @@ def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
 
 def offers_for(contractor):
     """A contractor's offers, pending first (soonest to expire), then the rest newest first."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    from .models import Offer
 
     return (
         Offer.objects.filter(contractor=contractor)
@@ -265,8 +268,25 @@ def offers_for(contractor):
     )
 
 
+def offer_for(contractor, pk):
+    """The contractor's own offer with this id, or None: another contractor's offer is not
+    found (views answer 404, the API 404, services OfferNotFound)."""
+
+    return (
+        Offer.objects.select_related("lead__category", "lead__zip_code")
+        .filter(pk=pk, contractor=contractor)
+        .first()
+    )
+
+
+def purchase_for(contractor, pk=None, *, lead_id=None):
+    """The contractor's own purchase, by its id (dashboard) or its lead's id (API), or None."""
+    found = purchases_for(contractor)
+    found = found.filter(pk=pk) if lead_id is None else found.filter(lead_id=lead_id)
+    return found.first()
+
+
 def purchases_for(contractor):
-    from .models import Purchase
 
     return (
         Purchase.objects.filter(contractor=contractor)
@@ -277,7 +297,6 @@ def purchases_for(contractor):
 
 def public_reviews(contractor, limit: int = 20):
     """Submitted, visible reviews of a pro, newest first, for the public profile."""
-    from .models import Review
 
     return (
         Review.objects.filter(
@@ -288,16 +307,93 @@ def public_reviews(contractor, limit: int = 20):
     )
 
 
-def lead_volume(zip_codes: list[str], *, category_id: int, since) -> dict[str, tuple[int, int]]:
-    """Per zip: (leads, summed estimated value) of a category since a moment, rejected
-    requests left out. Territory pricing and the territory map read it."""
-    from django.db.models import Count, Sum
-
+def lead_volume(
+    zip_codes: list[str], *, category_ids: list[int], since
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """Per (zip, category): (leads, summed estimated value) since a moment, rejected
+    requests left out, in one query whatever the number of zips and categories. Territory
+    pricing and the territory map read it."""
     rows = (
-        Lead.objects.filter(zip_code__in=zip_codes, category_id=category_id, created_at__gte=since)
+        Lead.objects.filter(
+            zip_code__in=zip_codes, category_id__in=category_ids, created_at__gte=since
+        )
         .exclude(status=Lead.Status.REJECTED)
         .order_by()
-        .values("zip_code")
+        .values("zip_code", "category_id")
         .annotate(n=Count("pk"), value=Sum("estimated_value_cents"))
     )
-    return {row["zip_code"]: (row["n"], row["value"] or 0) for row in rows}
+    return {(row["zip_code"], row["category_id"]): (row["n"], row["value"] or 0) for row in rows}
+
+
+def purchase_facts(contractor, *, start_at, end_at):
+    """The contractor's purchases delivered in [start_at, end_at), as rows for analytics:
+    (pk, route, utm_source, city, state, category slug, category name, delivered at, price,
+    outcome, appointment booked at, final value, first contact attempt at). One query."""
+    first_attempt = (
+        ContactAttempt.objects.filter(purchase=OuterRef("pk"))
+        .order_by("attempted_at")
+        .values("attempted_at")[:1]
+    )
+    return (
+        Purchase.objects.filter(contractor=contractor, created_at__gte=start_at)
+        .filter(created_at__lt=end_at)
+        .annotate(first_attempt_at=Subquery(first_attempt))
+        .order_by()
+        .values_list(
+            "pk",
+            "offer__route",
+            "lead__utm_source",
+            "lead__zip_code__city",
+            "lead__zip_code__state",
+            "lead__category__slug",
+            "lead__category__name",
+            "created_at",
+            "price_cents",
+            "outcome",
+            "appointment_booked_at",
+            "final_value_cents",
+            "first_attempt_at",
+        )
+    )
+
+
+def offers_between(contractor, *, start_at, end_at):
+    """The contractor's offers shown in [start_at, end_at), for counting by group."""
+    return Offer.objects.filter(contractor=contractor, offered_at__gte=start_at).filter(
+        offered_at__lt=end_at
+    )
+
+
+def lead_timelines(*, start_at, end_at) -> list[tuple]:
+    """Every request received in [start_at, end_at), one slim row each: (created at, status,
+    zip, city, state, first offer at, first sale at). One query, for the ops report."""
+    first_offer = (
+        Offer.objects.filter(lead=OuterRef("pk")).order_by("offered_at").values("offered_at")[:1]
+    )
+    first_sale = (
+        Purchase.objects.filter(lead=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    )
+    return list(
+        Lead.objects.filter(created_at__gte=start_at, created_at__lt=end_at)
+        .annotate(first_offer_at=Subquery(first_offer), first_sale_at=Subquery(first_sale))
+        .order_by()
+        .values_list(
+            "created_at",
+            "status",
+            "zip_code_id",
+            "zip_code__city",
+            "zip_code__state",
+            "first_offer_at",
+            "first_sale_at",
+        )
+    )
+
+
+def unserved_demand(*, start_at, end_at, limit: int):
+    """Requests no pro covered in [start_at, end_at), counted by zip and service, most first."""
+    return (
+        Lead.objects.filter(created_at__gte=start_at, created_at__lt=end_at, unserved=True)
+        .values("zip_code_id", "zip_code__city", "zip_code__state", "category__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "zip_code_id", "category__name")[:limit]
+    )

@@ -1,25 +1,25 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from billing.queries import balance_cents
-from credits import policy as credit_policy
-from credits import queries as credit_queries
+from billing.queries import balance_cents, readiness
 from marketplace import clock
+from marketplace import queries as marketplace_queries
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import client_ip, limited
 from marketplace.models import Contractor
-from marketplace.templatetags.money import cents
-from marketplace.views import contractor_required
+from marketplace.money import format_cents
+from marketplace.views import contractor_required, profile_form_view
 
 from . import policy, queries, services
 from .forms import ContactAttemptForm, OutcomeForm, QuoteRequestForm
-from .models import Consent, Lead, Offer, Purchase, Review
+from .models import Consent, Lead, Purchase, Review
 from .pricing import offer_price
 
 RATE_LIMITED_MESSAGE = (
@@ -214,11 +214,10 @@ def offers_page(request):
 
 
 def _own_offer(request, offer_id):
-    return get_object_or_404(
-        Offer.objects.select_related("lead__category", "lead__zip_code"),
-        pk=offer_id,
-        contractor=request.contractor,
-    )
+    offer = queries.offer_for(request.contractor, offer_id)
+    if offer is None:
+        raise Http404("No such offer.")
+    return offer
 
 
 @contractor_required
@@ -231,9 +230,11 @@ def offer_accept(request, offer_id):
             purchase = services.accept_offer(offer, contractor=request.contractor)
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect("dashboard:offers")
-        messages.success(request, f"Lead bought for {cents(purchase.price_cents)}. Call them soon!")
-        return redirect("dashboard:lead", purchase_id=purchase.pk)
+            return redirect("leads:offers")
+        messages.success(
+            request, f"Lead bought for {format_cents(purchase.price_cents)}. Call them soon!"
+        )
+        return redirect("leads:lead", purchase_id=purchase.pk)
     return render(
         request,
         "leads/offer_accept.html",
@@ -257,7 +258,7 @@ def offer_decline(request, offer_id):
         messages.error(request, error.message)
     else:
         messages.info(request, "Offer declined. We will not show you this lead again.")
-    return redirect("dashboard:offers")
+    return redirect("leads:offers")
 
 
 @contractor_required
@@ -273,7 +274,10 @@ def leads_page(request):
 
 
 def _own_purchase(request, purchase_id):
-    return get_object_or_404(queries.purchases_for(request.contractor), pk=purchase_id)
+    purchase = queries.purchase_for(request.contractor, purchase_id)
+    if purchase is None:
+        raise Http404("No such lead among your purchases.")
+    return purchase
 
 
 @contractor_required
@@ -286,9 +290,6 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
             "nav": "leads",
             "purchase": purchase,
             "attempts": purchase.attempts.all(),
-            "can_claim": credit_queries.can_claim(purchase, now=timezone.now()),
-            "credited_cents": credit_queries.net_credited_cents(purchase),
-            "claim_deadline": credit_policy.claim_deadline(purchase.created_at),
             "attempt_form": attempt_form
             or ContactAttemptForm(time_zone=request.contractor.timezone),
             "outcome_form": outcome_form
@@ -296,7 +297,7 @@ def lead_detail(request, purchase_id, attempt_form=None, outcome_form=None):
                 initial={
                     "was": purchase.outcome,
                     "outcome": purchase.outcome,
-                    "final_value_dollars": cents(purchase.final_value_cents, plain=True)
+                    "final_value_dollars": format_cents(purchase.final_value_cents, plain=True)
                     if purchase.final_value_cents
                     else None,
                     "lost_reason": purchase.lost_reason,
@@ -318,7 +319,7 @@ def lead_attempt(request, purchase_id):
             add_domain_error(form, error)
         else:
             messages.success(request, "Attempt logged.")
-            return redirect("dashboard:lead", purchase_id=purchase.pk)
+            return redirect("leads:lead", purchase_id=purchase.pk)
     return lead_detail(request, purchase_id, attempt_form=form)
 
 
@@ -348,7 +349,7 @@ def lead_outcome(request, purchase_id):
             add_domain_error(form, error)
         else:
             messages.success(request, "Outcome saved.")
-            return redirect("dashboard:lead", purchase_id=purchase.pk)
+            return redirect("leads:lead", purchase_id=purchase.pk)
     return lead_detail(request, purchase_id, outcome_form=form)
 
 
@@ -396,4 +397,54 @@ def review_reply(request, purchase_id):
             messages.error(request, problem.message)
         else:
             messages.success(request, "Reply published on your profile.")
-    return redirect("dashboard:lead", purchase_id=purchase.pk)
+    return redirect("leads:lead", purchase_id=purchase.pk)
+
+
+# --- Contractor dashboard: overview and onboarding ------------------------------------------
+# They live here, not in marketplace/, because they show what leads and billing decide:
+# readiness (billing) and the star score (leads). marketplace/ imports no app to its right.
+
+
+def _readiness(contractor):
+    return readiness(contractor)
+
+
+@contractor_required
+def dashboard_home(request):
+    contractor = request.contractor
+    return render(
+        request,
+        "dashboard/home.html",
+        {
+            "contractor": contractor,
+            "missing": _readiness(contractor),
+            "categories": contractor.categories.all(),
+            "area": marketplace_queries.service_area_summary(contractor),
+            "score": _score_parts(contractor),
+            "threshold": settings.STAR_SCORE_THRESHOLD,
+            "nav": "home",
+        },
+    )
+
+
+def _score_parts(contractor):
+    return services.score_parts(contractor)
+
+
+@contractor_required(onboarded=False)
+def onboarding(request):
+    if request.contractor.is_onboarded and request.method == "GET":
+        return redirect("marketplace:settings")
+    return profile_form_view(
+        request,
+        template="dashboard/onboarding.html",
+        success_message=_onboarding_done,
+        next_url="leads:home",
+    )
+
+
+def _onboarding_done(contractor) -> str:
+    """Onboarding ends on the truth: ready, or not yet (the Overview lists what is missing)."""
+    if _readiness(contractor):
+        return "Your business is set up, but leads cannot reach you yet: see what is missing below."
+    return "You're ready. New leads that fit you will show up under Offers."

@@ -21,7 +21,7 @@ from .models import (
     User,
     ZipCode,
 )
-from .templatetags.money import cents
+from .money import format_cents
 
 
 @admin.register(User)
@@ -56,7 +56,7 @@ class ServiceCategoryAdmin(HistoryAdmin):
 
     @admin.display(description="Typical job value", ordering="typical_job_value_cents")
     def typical_job_value(self, obj):
-        return cents(obj.typical_job_value_cents)
+        return format_cents(obj.typical_job_value_cents)
 
     @admin.display(description="Contractors", ordering="n_contractors")
     def contractor_count(self, obj):

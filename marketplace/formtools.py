@@ -5,7 +5,7 @@ import re
 from django import forms
 
 from .errors import DomainError
-from .templatetags.money import cents
+from .money import format_cents
 
 
 def check_rule(func, *args, **kwargs):
@@ -75,6 +75,6 @@ class DollarsField(forms.Field):
             raise forms.ValidationError(
                 self.error_messages["too_large"],
                 code="too_large",
-                params={"limit": cents(self.max_cents)},
+                params={"limit": format_cents(self.max_cents)},
             )
         return -amount if "-" in (match["sign"], match["sign_after"]) else amount

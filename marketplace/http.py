@@ -1,8 +1,10 @@
 """Request helpers shared by every app."""
 
+import csv
 import logging
 
 from django.conf import settings
+from django.http import HttpResponse
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage, is_ratelimited
 
@@ -45,9 +47,6 @@ def limited(request, *, group: str, rate: str, key: str = "ip", peek: bool = Fal
 
 def csv_download(filename: str):
     """A CSV file the browser saves as `filename`: the response, and a writer into it."""
-    import csv
-
-    from django.http import HttpResponse
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

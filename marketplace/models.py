@@ -186,6 +186,17 @@ class Contractor(models.Model):
         PRO = "pro", "Pro"
         ELITE = "elite", "Elite"
 
+        @property
+        def rank(self) -> int:
+            """The one tier order: base 0, pro 1, elite 2 (the order they are declared in).
+            A higher tier sees marketplace leads sooner and costs more a month."""
+            return list(type(self)).index(self)
+
+        @classmethod
+        def wave_order(cls) -> list["Contractor.Tier"]:
+            """Highest first: the order marketplace waves go out (WAVE_DELAYS_MINUTES)."""
+            return sorted(cls, key=lambda tier: tier.rank, reverse=True)
+
     class AreaMode(models.TextChoices):
         RADIUS = "radius", "A radius around my base zip"
         ZIP_LIST = "zips", "A list of zip codes"

@@ -22,8 +22,9 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from . import clock
-from .celery import FairleadTask, enqueue_on_commit
 from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
+from .tasking import FairleadTask, enqueue_on_commit
+from .tasks import send_notification
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +200,6 @@ def holds_secret(template: str) -> bool:
 
 
 def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
-    from .tasks import send_notification
 
     created = Notification.objects.bulk_create(rows)
     for row in created:
@@ -374,7 +374,7 @@ def _send_sms(notification: Notification) -> str:
             body=body,
             # Our own id in the callback URL (which the signature covers): Twilio's reports
             # find this row even when the worker died before it saved Twilio's sid.
-            status_callback=f"{settings.SITE_URL}{reverse('twilio-status')}?n={notification.pk}",
+            status_callback=f"{settings.SITE_URL}{reverse('marketplace:twilio-status')}?n={notification.pk}",
         )
     except TwilioRestException as error:
         if error.code in PERMANENT_SMS_ERRORS:

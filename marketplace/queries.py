@@ -3,7 +3,9 @@
 import math
 from dataclasses import dataclass
 
-from .models import Contractor, ServiceCategory, ZipCode
+from django.db.models import Count
+
+from .models import Contractor, ProfileClick, ServiceCategory, ZipCode
 
 EARTH_RADIUS_MILES = 3958.8
 MILES_PER_DEGREE_LATITUDE = 69.05
@@ -102,3 +104,25 @@ def public_profile(slug: str) -> Contractor | None:
         .prefetch_related("categories")
         .first()
     )
+
+
+def clicks_by_kind(contractor, *, start_at, end_at) -> dict[str, int]:
+    """Profile clicks (phone, website) on the contractor in [start_at, end_at), by kind."""
+    rows = (
+        ProfileClick.objects.filter(contractor=contractor, created_at__gte=start_at)
+        .filter(created_at__lt=end_at)
+        .values("kind")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {row["kind"]: row["count"] for row in rows}
+
+
+def contractor_labels(pks: list[int]) -> dict[int, str]:
+    """Each contractor's business name (their email when they have none), by id."""
+    return {
+        pk: business_name or email
+        for pk, business_name, email in Contractor.objects.filter(pk__in=pks).values_list(
+            "pk", "business_name", "user__email"
+        )
+    }

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from . import services
+from . import notifications, services
 
 
 @shared_task(ignore_result=False)
@@ -28,7 +28,6 @@ def send_email(*, subject: str, body: str, to: list[str], html: str | None = Non
 @shared_task(bind=True, autoretry_for=(Exception,), max_retries=5)
 def send_notification(self, notification_id: int) -> None:
     """Deliver one message; failures retry with backoff, the last one marks it failed."""
-    from . import notifications
 
     notifications.send(notification_id, last_try=self.request.retries >= self.max_retries)
 
@@ -37,7 +36,6 @@ def send_notification(self, notification_id: int) -> None:
 def sweep_notifications() -> int:
     """Beat: send messages whose quiet hours ended, whose task never reached a worker or
     whose sender was interrupted; forget Twilio reports no message ever claimed."""
-    from . import notifications
 
     notifications.forget_held_reports()
     ids = notifications.due_notification_ids()
@@ -49,6 +47,7 @@ def sweep_notifications() -> int:
 @shared_task
 def forget_login_failures() -> int:
     """Beat, hourly: drop failed log-ins older than the throttling windows."""
+    # logins imports notifications, which imports these tasks: a top-level import is a cycle.
     from . import logins
 
     return logins.forget_old_failures()

@@ -1,11 +1,12 @@
 from functools import wraps
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
@@ -15,11 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from . import notifications, queries, services
-from .celery import app as celery_app
 from .errors import DomainError, add_domain_error
 from .forms import ContractorProfileForm
-from .http import limited
-from .models import Heartbeat, Notification, ProfileClick, ServiceCategory, ZipCode
+from .models import Heartbeat, Notification, ZipCode
 
 
 def home(request):
@@ -44,7 +43,7 @@ def contractor_required(view=None, *, onboarded=True):
                 contractor = services.create_contractor(request.user)
             if onboarded and not contractor.is_onboarded:
                 messages.info(request, "Finish setting up your business to start getting leads.")
-                return redirect("dashboard:onboarding")
+                return redirect("leads:onboarding")
             request.contractor = contractor
             return func(request, *args, **kwargs)
 
@@ -53,38 +52,7 @@ def contractor_required(view=None, *, onboarded=True):
     return decorator(view) if view else decorator
 
 
-def _readiness(contractor):
-    # billing builds on marketplace (its views use contractor_required): imported here.
-    from billing.queries import readiness
-
-    return readiness(contractor)
-
-
-@contractor_required
-def dashboard_home(request):
-    contractor = request.contractor
-    return render(
-        request,
-        "dashboard/home.html",
-        {
-            "contractor": contractor,
-            "missing": _readiness(contractor),
-            "categories": contractor.categories.all(),
-            "area": queries.service_area_summary(contractor),
-            "score": _score_parts(contractor),
-            "threshold": settings.STAR_SCORE_THRESHOLD,
-            "nav": "home",
-        },
-    )
-
-
-def _score_parts(contractor):
-    from leads.services import score_parts
-
-    return score_parts(contractor)
-
-
-def _profile_form_view(request, *, template, success_message, next_url):
+def profile_form_view(request, *, template, success_message, next_url):
     contractor = request.contractor
     if request.method == "POST":
         form = ContractorProfileForm(request.POST)
@@ -103,32 +71,13 @@ def _profile_form_view(request, *, template, success_message, next_url):
     return render(request, template, {"form": form, "contractor": contractor, "nav": "settings"})
 
 
-@contractor_required(onboarded=False)
-def onboarding(request):
-    if request.contractor.is_onboarded and request.method == "GET":
-        return redirect("dashboard:settings")
-    return _profile_form_view(
-        request,
-        template="dashboard/onboarding.html",
-        success_message=_onboarding_done,
-        next_url="dashboard:home",
-    )
-
-
-def _onboarding_done(contractor) -> str:
-    """Onboarding ends on the truth: ready, or not yet (the Overview lists what is missing)."""
-    if _readiness(contractor):
-        return "Your business is set up, but leads cannot reach you yet: see what is missing below."
-    return "You're ready. New leads that fit you will show up under Offers."
-
-
 @contractor_required
 def profile_settings(request):
-    return _profile_form_view(
+    return profile_form_view(
         request,
         template="dashboard/settings.html",
         success_message="Settings saved.",
-        next_url="dashboard:settings",
+        next_url="marketplace:settings",
     )
 
 
@@ -183,90 +132,6 @@ def robots(request):
     return HttpResponse(
         "User-agent: *\nDisallow: /dashboard/\nDisallow: /admin/\n", content_type="text/plain"
     )
-
-
-# --- Public directory and profiles -----------------------------------------------------------
-
-
-def directory(request):
-    slug = request.GET.get("category", "")
-    category = ServiceCategory.objects.filter(active=True, slug=slug).first() if slug else None
-    zip_code = request.GET.get("zip", "").strip()
-    zip_error = ""
-    if zip_code and not ZipCode.objects.filter(code=zip_code).exists():
-        zip_error = f"{zip_code[:10]} is not a US zip code we know."
-        zip_code = ""
-    # Whether a pro takes requests is a leads rule (their balance against a lead's price).
-    from leads.queries import takes_profile_requests
-
-    contractors = queries.directory_contractors(category=category, zip_code=zip_code)
-    page = Paginator(contractors, 20).get_page(request.GET.get("page"))
-    for pro in page:
-        pro.takes_requests = takes_profile_requests(pro)
-    context = {
-        "page": page,
-        "category": category,
-        "zip_code": zip_code,
-        "zip_error": zip_error,
-        "categories": queries.active_categories(),
-    }
-    template = "directory/partials/_rows.html" if request.htmx else "directory/list.html"
-    return render(request, template, context)
-
-
-def profile(request, slug):
-    contractor = queries.public_profile(slug)
-    if contractor is None:
-        raise Http404("No such pro.")
-    from leads.queries import public_reviews, takes_profile_requests
-
-    return render(
-        request,
-        "directory/profile.html",
-        {
-            "contractor": contractor,
-            "area": queries.service_area_summary(contractor),
-            "reviews": public_reviews(contractor),
-            "takes_requests": takes_profile_requests(contractor),
-        },
-    )
-
-
-class ExternalRedirect(HttpResponseRedirect):
-    allowed_schemes = ["http", "https", "tel"]
-
-
-def profile_click(request, slug, kind):
-    """Count a Call or Website click. A call goes on to the phone; a website click shows
-    a page that names where the visitor is going (the pro typed the address when they
-    signed themselves up), with a link to exactly the stored address: Fairlead never
-    redirects to a site, and never anywhere a query string says."""
-    contractor = queries.public_profile(slug)
-    if contractor is None:
-        raise Http404("No such pro.")
-    if kind == ProfileClick.Kind.PHONE:
-        target = f"tel:{contractor.phone}" if contractor.phone else ""
-    else:
-        target = contractor.website_link
-    if not target:
-        raise Http404("This pro has no such link.")
-    # The click is counted here, when the homeowner clicks Website on the profile (as
-    # before the interstitial), not when they continue: "Continue" is a plain link off
-    # the site that we neither see nor want to track. One visitor hammering a link counts
-    # a few times at most, and still gets through.
-    if not limited(request, group=f"click-{kind}-{contractor.pk}", rate="5/h"):
-        source = request.META.get("HTTP_REFERER", "") or request.GET.get("from", "")
-        services.record_click(contractor, kind=kind, source_page=source)
-    if kind == ProfileClick.Kind.PHONE:
-        return ExternalRedirect(target)
-    response = render(
-        request,
-        "directory/leaving.html",
-        {"contractor": contractor, "url": target, "host": contractor.website_host},
-    )
-    # The destination never learns which Fairlead page sent the visitor.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def not_found(request, exception=None):

@@ -1,11 +1,12 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import path
 
 from marketplace.adminkit import HistoryAdmin
 from marketplace.models import ServiceCategory
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 from .metros import BY_SLUG, METROS, zip_codes_in
 from .models import DemandIndex, PriceOverride, TerritorySubscription
@@ -84,7 +85,7 @@ class TerritorySubscriptionAdmin(HistoryAdmin):
 
     @admin.display(description="Monthly fee", ordering="fee_cents")
     def fee(self, obj):
-        return cents(obj.fee_cents)
+        return format_cents(obj.fee_cents)
 
     def get_urls(self):
         return [
@@ -99,8 +100,6 @@ class TerritorySubscriptionAdmin(HistoryAdmin):
     def metros_view(self, request):
         """Pairs taken per metro: how much of each metro's (zip, service) space is sold."""
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         services_count = ServiceCategory.objects.filter(active=True).count()
         rows = []
@@ -146,7 +145,7 @@ class PriceOverrideAdmin(HistoryAdmin):
 
     @admin.display(description="Monthly fee", ordering="monthly_fee_cents")
     def fee(self, obj):
-        return cents(obj.monthly_fee_cents)
+        return format_cents(obj.monthly_fee_cents)
 
     def save_model(self, request, obj, form, change):
         obj.set_by = request.user

@@ -57,8 +57,9 @@ class TerritoryList(generics.GenericAPIView):
         contractor, now = request.user.contractor, timezone.now()
         items = [
             _Item(row, category, pricing.lead_fee_cents(category.slug))
-            for category in categories
-            for row in queries.zip_rows(zips, category, contractor=contractor, now=now)
+            for category, row in queries.zip_rows_by_category(
+                zips, categories, contractor=contractor, now=now
+            )
         ]
         page = self.paginate_queryset(items)
         return self.get_paginated_response(TerritorySerializer(page, many=True).data)
@@ -102,11 +103,7 @@ class SubscriptionDetail(generics.GenericAPIView):
     queryset = TerritorySubscription.objects.none()  # _own() scopes to the caller
 
     def _own(self, subscription_id):
-        subscription = (
-            queries.subscriptions_for(self.request.user.contractor)
-            .filter(pk=subscription_id)
-            .first()
-        )
+        subscription = queries.subscription_for(self.request.user.contractor, subscription_id)
         if subscription is None:
             raise NotFound("No such territory.")
         return subscription

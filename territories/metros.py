@@ -3,6 +3,9 @@ filter and report by them."""
 
 from dataclasses import dataclass
 
+from marketplace.models import ZipCode
+from marketplace.queries import great_circle_miles, zips_within
+
 
 @dataclass(frozen=True)
 class Metro:
@@ -34,8 +37,6 @@ BY_SLUG = {metro.slug: metro for metro in METROS}
 
 def zip_codes_in(metro: Metro) -> list[str]:
     """A metro's active zip codes, nearest its center first: those within its radius."""
-    from marketplace.models import ZipCode
-    from marketplace.queries import zips_within
 
     center = ZipCode.objects.filter(code=metro.center_zip).first()
     return [z.code for z in zips_within(center, metro.radius_miles)] if center else []
@@ -44,8 +45,6 @@ def zip_codes_in(metro: Metro) -> list[str]:
 def metros_of(zip_codes) -> dict[str, Metro]:
     """Which metro each active zip code lies in; zips in none are left out. Two queries,
     however many zips."""
-    from marketplace.models import ZipCode
-    from marketplace.queries import great_circle_miles
 
     centers = {
         code: (lat, lon)

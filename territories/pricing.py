@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 MONTHS_OF_HISTORY = 12
 
@@ -56,18 +56,18 @@ def monthly_fee_cents(figures: Figures) -> int:
 def fee_formula(figures: Figures) -> str:
     """How the monthly fee came about, in the words the contractor reads before paying."""
     if figures.override_cents is not None:
-        return f"{cents(figures.override_cents)} a month, set by Fairlead for this zip code."
+        return f"{format_cents(figures.override_cents)} a month, set by Fairlead for this zip code."
     leads = expected_monthly_leads(figures.leads_12m).quantize(Decimal("0.1"))
     text = (
-        f"{leads} expected leads a month × {cents(figures.average_value_cents)} average job"
+        f"{leads} expected leads a month × {format_cents(figures.average_value_cents)} average job"
         f" × {settings.TERRITORY_FEE_PERCENT}%"
     )
     if figures.demand_percent != 100:
         text += f" × demand {figures.demand_percent}%"
     fee = monthly_fee_cents(figures)
     if fee == settings.TERRITORY_FEE_FLOOR_CENTS:
-        return f"{text}, at least the {cents(fee)} minimum."
-    return f"{text} = {cents(fee)}, rounded to the dollar."
+        return f"{text}, at least the {format_cents(fee)} minimum."
+    return f"{text} = {format_cents(fee)}, rounded to the dollar."
 
 
 def volume_steps() -> list[tuple[int, int]]:

@@ -4,6 +4,7 @@ Shared by the territory page, the API, routing and the admin."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F, Q
 
 from marketplace.models import Contractor, ServiceCategory, ZipCode
@@ -44,6 +45,11 @@ def holder(*, zip_code_id: str, category_id: int) -> TerritorySubscription | Non
     )
 
 
+def subscription_for(contractor: Contractor, pk):
+    """The contractor's own territory subscription with this id, or None."""
+    return subscriptions_for(contractor).filter(pk=pk).first()
+
+
 def subscriptions_for(contractor: Contractor):
     """A contractor's subscriptions, holding ones first, then the ended ones, newest first
     (nulls placed explicitly: PostgreSQL and SQLite sort them differently)."""
@@ -63,15 +69,45 @@ def held_pairs(contractor: Contractor) -> set[tuple[str, str]]:
     )
 
 
+# A territory's price reads its lead volume, but leads builds on territories (the apps'
+# one-way order: territories never imports leads). So leads hands its read in when the apps
+# load (LeadsConfig.ready calls use_lead_volume with leads.queries.lead_volume), and pricing
+# calls it through here:
+# (zip codes, category_ids=, since=) -> {(zip, category id): (leads, summed value)}.
+_lead_volume_source = None
+
+
+def use_lead_volume(read) -> None:
+    """Install the function that counts leads per zip and category since a moment."""
+    global _lead_volume_source
+    _lead_volume_source = read
+
+
+def _lead_volume(
+    zip_codes: list[str], *, category_ids: list[int], since
+) -> dict[tuple[str, int], tuple[int, int]]:
+    if _lead_volume_source is None:
+        raise ImproperlyConfigured("territories needs a lead volume: is leads installed?")
+    return _lead_volume_source(zip_codes, category_ids=category_ids, since=since)
+
+
 def figures_for(
     zips: list[ZipCode], category: ServiceCategory, *, now
 ) -> dict[str, pricing.Figures]:
-    """Each zip's worth for one category, in three queries whatever the number of zips:
-    last year's leads and their value, ops' demand indexes, ops' price overrides."""
-    from leads.queries import lead_volume  # a read across apps, through its queries module
+    """Each zip's worth for one category (figures_by_category for one)."""
+    by_pair = figures_by_category(zips, [category], now=now)
+    return {z.code: by_pair[z.code, category.pk] for z in zips}
 
+
+def figures_by_category(
+    zips: list[ZipCode], categories: list[ServiceCategory], *, now
+) -> dict[tuple[str, int], pricing.Figures]:
+    """Each (zip, category)'s worth, in three queries whatever the number of zips and
+    categories: last year's leads and their value, ops' demand indexes, ops' price
+    overrides."""
     codes = [z.code for z in zips]
-    volume = lead_volume(codes, category_id=category.pk, since=now - timedelta(days=365))
+    category_ids = [c.pk for c in categories]
+    volume = _lead_volume(codes, category_ids=category_ids, since=now - timedelta(days=365))
     demand_by_zip, demand_by_state = {}, {}
     for index in DemandIndex.objects.filter(
         Q(zip_code__in=codes) | Q(state__in={z.state for z in zips})
@@ -80,23 +116,25 @@ def figures_for(
             demand_by_zip[index.zip_code_id] = index.percent
         else:
             demand_by_state[index.state] = index.percent
-    overrides = dict(
-        PriceOverride.objects.filter(zip_code__in=codes, category=category).values_list(
-            "zip_code_id", "monthly_fee_cents"
-        )
-    )
+    overrides = {
+        (zip_code, category_id): fee
+        for zip_code, category_id, fee in PriceOverride.objects.filter(
+            zip_code__in=codes, category_id__in=category_ids
+        ).values_list("zip_code_id", "category_id", "monthly_fee_cents")
+    }
     figures = {}
-    for z in zips:
-        count, value = volume.get(z.code, (0, 0))
-        average = (
-            (value * 2 + count) // (count * 2) if count else category.typical_job_value_cents
-        )  # integer division, rounded half up
-        figures[z.code] = pricing.Figures(
-            leads_12m=count,
-            average_value_cents=average,
-            demand_percent=demand_by_zip.get(z.code, demand_by_state.get(z.state, 100)),
-            override_cents=overrides.get(z.code),
-        )
+    for category in categories:
+        for z in zips:
+            count, value = volume.get((z.code, category.pk), (0, 0))
+            average = (
+                (value * 2 + count) // (count * 2) if count else category.typical_job_value_cents
+            )  # integer division, rounded half up
+            figures[z.code, category.pk] = pricing.Figures(
+                leads_12m=count,
+                average_value_cents=average,
+                demand_percent=demand_by_zip.get(z.code, demand_by_state.get(z.state, 100)),
+                override_cents=overrides.get((z.code, category.pk)),
+            )
     return figures
 
 
@@ -129,8 +167,22 @@ class ZipRow:
 def zip_rows(
     zips: list[ZipCode], category: ServiceCategory, *, contractor: Contractor | None, now
 ) -> list[ZipRow]:
-    """Availability (across all services) and the price of `category`, for each zip: green
-    when every active service is free, yellow when some are taken, red when all are."""
+    """Availability (across all services) and the price of `category`, for each zip."""
+    return [
+        row for _, row in zip_rows_by_category(zips, [category], contractor=contractor, now=now)
+    ]
+
+
+def zip_rows_by_category(
+    zips: list[ZipCode],
+    categories: list[ServiceCategory],
+    *,
+    contractor: Contractor | None,
+    now,
+) -> list[tuple[ServiceCategory, ZipRow]]:
+    """For each category, then each zip: availability (across all services) and the price
+    of that category. Green when every active service is free, yellow when some are taken,
+    red when all are. Five queries whatever the number of zips and categories."""
     codes = [z.code for z in zips]
     active = dict(ServiceCategory.objects.filter(active=True).values_list("pk", "name"))
     held = {}
@@ -138,30 +190,35 @@ def zip_rows(
         zip_code__in=codes, status__in=TerritorySubscription.HOLDING
     ).values_list("zip_code_id", "category_id", "contractor_id"):
         held.setdefault(zip_code, {})[category_id] = contractor_id
-    figures = figures_for(zips, category, now=now)
+    figures = figures_by_category(zips, categories, now=now)
     rows = []
-    for z in zips:
-        taken = held.get(z.code, {})
-        taken_active = [name for pk, name in active.items() if pk in taken]
-        if not taken_active:
-            availability = "free"
-        elif len(taken_active) >= len(active):
-            availability = "taken"
-        else:
-            availability = "partial"
-        holder_id = taken.get(category.pk)
-        rows.append(
-            ZipRow(
-                zip_code=z,
-                availability=availability,
-                taken_categories=sorted(taken_active),
-                category_taken=holder_id is not None,
-                yours=contractor is not None and holder_id == contractor.pk,
-                figures=figures[z.code],
-                monthly_fee_cents=pricing.monthly_fee_cents(figures[z.code]),
-                formula=pricing.fee_formula(figures[z.code]),
+    for category in categories:
+        for z in zips:
+            taken = held.get(z.code, {})
+            taken_active = [name for pk, name in active.items() if pk in taken]
+            if not taken_active:
+                availability = "free"
+            elif len(taken_active) >= len(active):
+                availability = "taken"
+            else:
+                availability = "partial"
+            holder_id = taken.get(category.pk)
+            worth = figures[z.code, category.pk]
+            rows.append(
+                (
+                    category,
+                    ZipRow(
+                        zip_code=z,
+                        availability=availability,
+                        taken_categories=sorted(taken_active),
+                        category_taken=holder_id is not None,
+                        yours=contractor is not None and holder_id == contractor.pk,
+                        figures=worth,
+                        monthly_fee_cents=pricing.monthly_fee_cents(worth),
+                        formula=pricing.fee_formula(worth),
+                    ),
+                )
             )
-        )
     return rows
 
 

@@ -16,9 +16,9 @@ from billing.models import Account, Entry
 from marketplace import clock
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
+from marketplace.money import format_cents
 from marketplace.notifications import notify_contractor
 from marketplace.services import catalog_zip_codes
-from marketplace.templatetags.money import cents
 
 from . import pricing, queries
 from .models import TerritorySubscription
@@ -138,11 +138,11 @@ def subscribe(
         template="territory_subscribed",
         context={
             "subscriptions": subscriptions,
-            "total": cents(sum(s.fee_cents for s in subscriptions)),
-            "lead_fee": cents(pricing.lead_fee_cents(category.slug)),
+            "total": format_cents(sum(s.fee_cents for s in subscriptions)),
+            "lead_fee": format_cents(pricing.lead_fee_cents(category.slug)),
             "period_end": subscriptions[0].period_end,
         },
-        link=reverse("dashboard:territories"),
+        link=reverse("territories:territories"),
     )
     return subscriptions
 
@@ -175,8 +175,8 @@ def _subscribe(contractor, zip_codes, category, expected_total_cents):
     offer = quote(contractor, zip_codes=zip_codes, category=category, now=now)
     if expected_total_cents is not None and expected_total_cents != offer.total_cents:
         raise PriceChanged(
-            f"The price is now {cents(offer.total_cents)} a month, not "
-            f"{cents(expected_total_cents)}. Review it and subscribe again."
+            f"The price is now {format_cents(offer.total_cents)} a month, not "
+            f"{format_cents(expected_total_cents)}. Review it and subscribe again."
         )
     period_end = billing.add_month(now)
     subscriptions = []
@@ -358,7 +358,7 @@ def _renew_one(subscription: TerritorySubscription, *, now) -> str:
             what=f"your territory {what}",
             fee_cents=line.fee_cents,
             grace_until=subscription.grace_until,
-            link="dashboard:territories",
+            link="territories:territories",
         )
     return "renewed" if outcome == "renewed" else "past_due"
 
@@ -366,5 +366,5 @@ def _renew_one(subscription: TerritorySubscription, *, now) -> str:
 def _tell(contractor: Contractor, template: str, context: dict) -> None:
     """The message is a row written with the change; it is sent once the change commits."""
     notify_contractor(
-        contractor, template=template, context=context, link=reverse("dashboard:territories")
+        contractor, template=template, context=context, link=reverse("territories:territories")
     )

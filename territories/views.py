@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_POST
 from billing import pricing as billing_pricing
 from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 from marketplace.views import contractor_required
 
 from . import pricing, queries, services
@@ -39,7 +40,7 @@ def _map_data(rows) -> list[dict]:
             "label": row.availability_label,
             "selectable": row.selectable,
             "yours": row.yours,
-            "fee": cents(row.monthly_fee_cents),  # money is shown one way, by the server
+            "fee": format_cents(row.monthly_fee_cents),  # money is shown one way, by the server
         }
         for row in rows
         if row.zip_code.latitude is not None
@@ -139,7 +140,7 @@ def territory_subscribe(request):
     messages.success(
         request,
         f"You now hold {len(subscriptions)} territor{'y' if len(subscriptions) == 1 else 'ies'}. "
-        f"We charged {cents(total)} for the first month and emailed you a receipt.",
+        f"We charged {format_cents(total)} for the first month and emailed you a receipt.",
     )
     # Back to the same search, now showing the new holdings; built from the search's own
     # fields, never from a URL the request names.
@@ -147,13 +148,14 @@ def territory_subscribe(request):
     query = {"category": form.cleaned_data["category"].slug}
     if search.is_valid():
         query.update({k: v for k, v in search.cleaned_data.items() if v and k != "category"})
-    return redirect(f"{reverse('dashboard:territories')}?{urlencode(query)}")
+    return redirect(f"{reverse('territories:territories')}?{urlencode(query)}")
 
 
 def _own(request, subscription_id) -> TerritorySubscription:
-    return get_object_or_404(
-        TerritorySubscription, pk=subscription_id, contractor=request.contractor
-    )
+    subscription = queries.subscription_for(request.contractor, subscription_id)
+    if subscription is None:
+        raise Http404("No such territory.")
+    return subscription
 
 
 @require_POST
@@ -175,7 +177,7 @@ def territory_cancel(request, subscription_id: int):
             )
         else:
             messages.success(request, f"{where} has ended.")
-    return redirect("dashboard:territories")
+    return redirect("territories:territories")
 
 
 @require_POST
@@ -188,4 +190,4 @@ def territory_resume(request, subscription_id: int):
         messages.error(request, error.message)
     else:
         messages.success(request, "Your territory renews as before.")
-    return redirect("dashboard:territories")
+    return redirect("territories:territories")

@@ -7,7 +7,7 @@ from django.core.cache import cache as django_cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 from marketplace.models import ZipCode
 
 from .factories import ContractorFactory, ServiceCategoryFactory

@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from billing import services as billing_services
 from marketplace.models import Contractor, ServiceCategory, User, ZipCode
 
 PASSWORD = "correct-horse-battery-staple"
@@ -136,25 +138,22 @@ class LeadFactory(DjangoModelFactory):
 
 def fund(contractor, cents: int = 50_000):
     """Give a contractor a balance through the ledger, as a top-up would."""
-    from billing import services
-
-    services.post_entry(
-        services.account_for(contractor), kind="top_up", amount_cents=cents, memo="test funds"
+    billing_services.post_entry(
+        billing_services.account_for(contractor),
+        kind="top_up",
+        amount_cents=cents,
+        memo="test funds",
     )
     return contractor
 
 
 def _now():
-    from django.utils import timezone
-
     return timezone.now()
 
 
 def _pay(purchase_stub):
-    from billing import services
-
-    return services.post_entry(
-        services.account_for(purchase_stub.contractor),
+    return billing_services.post_entry(
+        billing_services.account_for(purchase_stub.contractor),
         kind="lead_purchase",
         amount_cents=-purchase_stub.price_cents,
         memo="test purchase",
@@ -200,12 +199,6 @@ class PurchaseFactory(DjangoModelFactory):
     )
 
 
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
-
-
 class ContactAttemptFactory(DjangoModelFactory):
     class Meta:
         model = "leads.ContactAttempt"
@@ -222,3 +215,96 @@ class ProfileClickFactory(DjangoModelFactory):
 
     contractor = factory.SubFactory(ContractorFactory)
     kind = "phone"
+
+
+class ReviewFactory(DjangoModelFactory):
+    """A review the homeowner was invited to write and wrote: five stars."""
+
+    class Meta:
+        model = "leads.Review"
+
+    purchase = factory.SubFactory(PurchaseFactory)
+    token = factory.Sequence(lambda n: f"review-token-{n}")
+    invited_at = factory.LazyFunction(_now)
+    rating = 5
+    text = factory.Faker("sentence")
+    submitted_at = factory.LazyAttribute(lambda o: o.invited_at)
+
+
+# --- billing ---------------------------------------------------------------------------------
+
+
+class AccountFactory(DjangoModelFactory):
+    """A contractor's balance account (the one account_for would make)."""
+
+    class Meta:
+        model = "billing.Account"
+        django_get_or_create = ("contractor",)
+
+    contractor = factory.SubFactory(ContractorFactory)
+
+
+class EntryFactory(DjangoModelFactory):
+    """A ledger entry, posted through billing.services.post_entry so the balance stays the
+    sum of its entries."""
+
+    class Meta:
+        model = "billing.Entry"
+
+    account = factory.SubFactory(AccountFactory)
+    kind = "top_up"
+    amount_cents = 10_000
+    memo = factory.Faker("sentence", nb_words=4)
+
+    @classmethod
+    def _create(cls, model_class, account, **kwargs):
+        return billing_services.post_entry(account, **kwargs)
+
+
+class MembershipFactory(DjangoModelFactory):
+    """A running paid month of the Pro tier."""
+
+    class Meta:
+        model = "billing.Membership"
+
+    contractor = factory.SubFactory(ContractorFactory, tier="pro")
+    tier = "pro"
+    fee_cents = 4_900
+    started_at = factory.LazyFunction(_now)
+    period_start = factory.SelfAttribute("started_at")
+    period_end = factory.LazyAttribute(lambda o: o.period_start + timedelta(days=30))
+
+
+# --- territories -----------------------------------------------------------------------------
+
+
+class TerritorySubscriptionFactory(DjangoModelFactory):
+    """An active exclusive territory, its month running (no charge is posted)."""
+
+    class Meta:
+        model = "territories.TerritorySubscription"
+
+    contractor = factory.SubFactory(ContractorFactory)
+    zip_code = factory.SubFactory(ZipCodeFactory)
+    category = factory.SubFactory(ServiceCategoryFactory)
+    list_price_cents = 10_000
+    fee_cents = 10_000
+    started_at = factory.LazyFunction(_now)
+    period_start = factory.SelfAttribute("started_at")
+    period_end = factory.LazyAttribute(lambda o: o.period_start + timedelta(days=30))
+
+
+# --- credits ---------------------------------------------------------------------------------
+
+
+class CreditClaimFactory(DjangoModelFactory):
+    """A claim waiting for review, filed now."""
+
+    class Meta:
+        model = "credits.CreditClaim"
+
+    purchase = factory.SubFactory(PurchaseFactory)
+    reason = "fraudulent"
+    notes = factory.Faker("sentence")
+    filed_at = factory.LazyFunction(_now)
+    due_by = factory.LazyAttribute(lambda o: o.filed_at + timedelta(days=2))

@@ -20,8 +20,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from leads.models import Lead, Offer, Wave
-from marketplace.celery import app as celery_app
 from marketplace.models import ServiceArea, ZipCode
 from tests.factories import ContractorFactory, fund
 from tests.leads.conftest import signed_start
@@ -51,7 +51,7 @@ def workers(settings):
         "DATABASE_URL": database_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "EMAIL_URL": "dummymail://",
-        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     celery_app.conf.task_always_eager = False
@@ -65,7 +65,7 @@ def workers(settings):
                 "-m",
                 "celery",
                 "-A",
-                "marketplace",
+                "config",
                 "worker",
                 "--pool=solo",
                 "--queues",

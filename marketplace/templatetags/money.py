@@ -1,19 +1,11 @@
 from django import template
 
+from marketplace.money import format_cents
+
 register = template.Library()
 
 
 @register.filter
 def cents(value, plain=False) -> str:
-    """Integer cents as dollars: 123456 -> "$1,234.56". The one way money is shown.
-
-    `plain` gives "1234.56" (no symbol, no separators) for CSV files.
-    """
-    if value is None or value == "":
-        return ""
-    value = int(value)
-    sign = "-" if value < 0 else ""
-    dollars, remainder = divmod(abs(value), 100)
-    if plain:
-        return f"{sign}{dollars}.{remainder:02d}"
-    return f"{sign}${dollars:,}.{remainder:02d}"
+    """`{{ amount_cents|cents }}`: marketplace.money.format_cents in templates."""
+    return format_cents(value, plain)

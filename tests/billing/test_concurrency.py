@@ -61,7 +61,7 @@ def test_the_same_stripe_event_delivered_at_once_credits_once(contractor, stripe
         return (
             Client()
             .post(
-                reverse("stripe-webhook"),
+                reverse("billing:stripe-webhook"),
                 payload,
                 content_type="application/json",
                 HTTP_STRIPE_SIGNATURE=signature,
@@ -80,7 +80,7 @@ def post_webhook(payload: bytes) -> int:
     return (
         Client()
         .post(
-            reverse("stripe-webhook"),
+            reverse("billing:stripe-webhook"),
             payload,
             content_type="application/json",
             HTTP_STRIPE_SIGNATURE=stripe_signature(payload),
@@ -175,14 +175,14 @@ def test_buying_a_lead_while_changing_tier_does_not_deadlock(contractor, monkeyp
     fund(contractor, 100_000)
     offer = make_offer(contractor=contractor)
     bought = threading.Event()
-    send = lead_services.notify_address
+    send = lead_services.lifecycle.notify_address
 
     def slow_notify(*args, **kwargs):  # inside the purchase's transaction, before COMMIT
         send(*args, **kwargs)
         bought.set()
         time.sleep(1.5)
 
-    monkeypatch.setattr(lead_services, "notify_address", slow_notify)
+    monkeypatch.setattr(lead_services.lifecycle, "notify_address", slow_notify)
 
     def run(i):
         if i == 0:

@@ -56,9 +56,9 @@ def test_no_service_area_no_services_paused_and_deactivated_are_each_missing(pro
     pro.save()
     items = {item.code: item for item in readiness(pro)}
     assert set(items) == {"deactivated", "paused", "categories", "service_area"}
-    assert items["service_area"].url == reverse("dashboard:settings")
-    assert items["categories"].url == reverse("dashboard:settings")
-    assert items["paused"].url == reverse("dashboard:settings")
+    assert items["service_area"].url == reverse("marketplace:settings")
+    assert items["categories"].url == reverse("marketplace:settings")
+    assert items["paused"].url == reverse("marketplace:settings")
     assert items["deactivated"].url == ""  # nothing to click: support reactivates
     assert "Contact Fairlead support" in items["deactivated"].sentence
 
@@ -92,6 +92,6 @@ def test_a_balance_below_zero_is_explained_on_the_overview(contractor, client):
         reason="a reversed credit",
     )
     client.force_login(contractor.user)
-    page = client.get(reverse("dashboard:home")).content.decode()
+    page = client.get(reverse("leads:home")).content.decode()
     assert "you owe $12.50" in page
     assert "Buying and new offers are paused" in page

@@ -1,3 +1,5 @@
+from unittest import mock
+
 import pytest
 from django.urls import reverse
 
@@ -11,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def deliver(client, payload: bytes, signature: str | None = None):
     return client.post(
-        reverse("stripe-webhook"),
+        reverse("billing:stripe-webhook"),
         payload,
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signature if signature is not None else stripe_signature(payload),
@@ -127,3 +129,15 @@ def test_top_up_amount_out_of_range_is_explained(contractor_client, stripe_on, a
     assert response.context["form"].errors["amount_dollars"]
     assert not TopUp.objects.exists()
     assert stripe_on.calls == []
+
+
+def test_stripe_failures_are_explained_not_500(contractor_client, settings):
+    import stripe
+
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = "sk_test_x", "whsec_x"
+    with mock.patch.object(
+        stripe.checkout.Session, "create", side_effect=stripe.APIConnectionError("down")
+    ):
+        response = contractor_client.post(reverse("billing:top-up"), {"amount_dollars": "100"})
+    assert response.status_code == 200
+    assert "not available right now" in response.content.decode()

@@ -32,7 +32,7 @@ def signed(payload: bytes) -> str:
 
 def deliver(client, payload: bytes):
     return client.post(
-        reverse("stripe-webhook"),
+        reverse("billing:stripe-webhook"),
         payload,
         content_type="application/json",
         HTTP_STRIPE_SIGNATURE=signed(payload),

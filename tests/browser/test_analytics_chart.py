@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from time_machine import escape_hatch
 
 from tests.factories import PASSWORD
-from tests.leads.analytics_dataset import build
+from tests.insights.analytics_dataset import build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -153,7 +153,7 @@ def test_the_lead_page_shows_late_entries_as_logged_later(
     purchase, contractor, contractor_client, clock
 ):
     log_schedule(purchase, clock, backdate={2})
-    page = contractor_client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = contractor_client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert page.count("logged later") == 1
 
 

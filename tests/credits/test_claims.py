@@ -262,11 +262,11 @@ def test_the_pages_state_the_windows_from_the_settings(
 
     settings.CREDIT_CLAIM_WINDOW_DAYS = 7
     settings.CREDIT_REVIEW_BUSINESS_DAYS = 3
-    credits_page = contractor_client.get(reverse("dashboard:credits")).content.decode()
+    credits_page = contractor_client.get(reverse("credits:credits")).content.decode()
     assert "within 7 days of delivery" in credits_page
     assert "3 business days" in credits_page
     claim_page = contractor_client.get(
-        reverse("dashboard:file-claim", args=[purchase.pk])
+        reverse("credits:file-claim", args=[purchase.pk])
     ).content.decode()
     assert "7 days (168 hours) from the moment the lead was delivered" in claim_page
     assert "5 days" not in claim_page and "5-day" not in claim_page

@@ -63,7 +63,7 @@ def test_the_request_credit_button_is_gone_once_the_lead_is_credited_in_full(
     assert queries.can_claim(purchase, now=purchase.created_at)
     services.credit_lead_proactively(purchase.lead, by=reviewer, reason="non_working_phone")
     assert not queries.can_claim(purchase, now=purchase.created_at)
-    page = contractor_client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = contractor_client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert "Request a credit" not in page
     assert "credited $4.50 of the $4.50 you paid" in page
 

@@ -27,18 +27,18 @@ def credit_reviewer(client):
 
 def test_the_lead_page_offers_a_credit_only_while_eligible(client, contractor, purchase, clock):
     client.force_login(contractor.user)
-    page = client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
-    assert reverse("dashboard:file-claim", args=[purchase.pk]) in page
+    page = client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
+    assert reverse("credits:file-claim", args=[purchase.pk]) in page
     clock.shift(timedelta(days=5, minutes=1))
-    page = client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
-    assert reverse("dashboard:file-claim", args=[purchase.pk]) not in page
+    page = client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
+    assert reverse("credits:file-claim", args=[purchase.pk]) not in page
 
 
 def test_filing_from_the_page_explains_an_instant_decline_and_lists_the_policy(
     client, contractor, purchase
 ):
     client.force_login(contractor.user)
-    url = reverse("dashboard:file-claim", args=[purchase.pk])
+    url = reverse("credits:file-claim", args=[purchase.pk])
     page = client.get(url).content.decode()
     assert "Non-working phone number" in page and "You did not win the job" in page
     response = client.post(url, {"reason": "non_contact", "notes": "No answer."})
@@ -46,8 +46,8 @@ def test_filing_from_the_page_explains_an_instant_decline_and_lists_the_policy(
     response = client.post(url, {"reason": "non_working_phone", "notes": ""})
     assert "without notes" in response.content.decode()
     response = client.post(url, {"reason": "non_working_phone", "notes": "Disconnected."})
-    assert response.url == reverse("dashboard:credits")
-    page = client.get(reverse("dashboard:credits")).content.decode()
+    assert response.url == reverse("credits:credits")
+    page = client.get(reverse("credits:credits")).content.decode()
     assert "Pending review" in page and "decision due by" in page
 
 
@@ -103,9 +103,9 @@ def test_claims_of_others_are_404(api_client, client, contractor, other_contract
     )
     assert api_client.get(reverse("api:credit-claims")).json()["count"] == 0
     client.force_login(other_contractor.user)
-    assert client.get(reverse("dashboard:file-claim", args=[purchase.pk])).status_code == 404
+    assert client.get(reverse("credits:file-claim", args=[purchase.pk])).status_code == 404
     assert (
-        client.post(reverse("dashboard:appeal", args=[claim.pk]), {"notes": "x"}).status_code == 404
+        client.post(reverse("credits:appeal", args=[claim.pk]), {"notes": "x"}).status_code == 404
     )
 
 

@@ -1,15 +1,18 @@
 """Accepting an offer: one transaction, one charge, never oversold (pros racing for the
 last slot: tests/resilience/test_purchase_races.py)."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import connections
 from django.urls import reverse
 
 from billing.models import Entry
 from leads import services
 from leads.models import Lead, Offer, Purchase
-from marketplace.models import Notification
+from marketplace.models import Contractor, Notification
 from tests.factories import ContractorFactory, LeadFactory, fund
 
 pytestmark = pytest.mark.django_db
@@ -161,14 +164,14 @@ def test_offers_page_hides_the_contact_until_bought(client, contractor):
     fund(contractor)
     offer = make_offer(contractor=contractor, name="Secret Name", phone="+16195550987")
     client.force_login(contractor.user)
-    page = client.get(reverse("dashboard:offers")).content.decode()
+    page = client.get(reverse("leads:offers")).content.decode()
     assert offer.lead.description[:30] in page
     assert "Secret Name" not in page and "+16195550987" not in page
-    confirm = client.get(reverse("dashboard:offer-accept", args=[offer.pk])).content.decode()
+    confirm = client.get(reverse("leads:offer-accept", args=[offer.pk])).content.decode()
     assert "Secret Name" not in confirm and "$4.50" in confirm and "Balance after" in confirm
-    response = client.post(reverse("dashboard:offer-accept", args=[offer.pk]))
+    response = client.post(reverse("leads:offer-accept", args=[offer.pk]))
     purchase = Purchase.objects.get()
-    assert response.url == reverse("dashboard:lead", args=[purchase.pk])
+    assert response.url == reverse("leads:lead", args=[purchase.pk])
     detail = client.get(response.url).content.decode()
     assert "Secret Name" in detail and "+16195550987" in detail
 
@@ -178,17 +181,17 @@ def test_other_contractors_offers_and_leads_are_404(client, contractor, other_co
     purchase = services.accept_offer(offer, contractor=contractor)
     pending = make_offer(contractor=contractor)
     client.force_login(other_contractor.user)
-    assert client.get(reverse("dashboard:offer-accept", args=[pending.pk])).status_code == 404
-    assert client.post(reverse("dashboard:offer-accept", args=[pending.pk])).status_code == 404
-    assert client.post(reverse("dashboard:offer-decline", args=[pending.pk])).status_code == 404
-    assert client.get(reverse("dashboard:lead", args=[purchase.pk])).status_code == 404
-    attempt = reverse("dashboard:lead-attempt", args=[purchase.pk])
+    assert client.get(reverse("leads:offer-accept", args=[pending.pk])).status_code == 404
+    assert client.post(reverse("leads:offer-accept", args=[pending.pk])).status_code == 404
+    assert client.post(reverse("leads:offer-decline", args=[pending.pk])).status_code == 404
+    assert client.get(reverse("leads:lead", args=[purchase.pk])).status_code == 404
+    attempt = reverse("leads:lead-attempt", args=[purchase.pk])
     assert client.post(attempt, {"channel": "call", "result": "reached"}).status_code == 404
-    outcome = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    outcome = reverse("leads:lead-outcome", args=[purchase.pk])
     assert client.post(outcome, {"outcome": "lost", "lost_reason": "x"}).status_code == 404
     purchase.refresh_from_db()
     assert purchase.outcome == "new" and not purchase.attempts.exists()
-    page = client.get(reverse("dashboard:offers")).content.decode()
+    page = client.get(reverse("leads:offers")).content.decode()
     assert pending.lead.description[:30] not in page
 
 
@@ -201,19 +204,19 @@ def test_offers_page_queries_do_not_grow_with_offers(client, contractor, django_
             services.accept_offer(offer, contractor=contractor)
     client.force_login(contractor.user)
     with django_assert_num_queries(6):
-        response = client.get(reverse("dashboard:offers"))
+        response = client.get(reverse("leads:offers"))
     assert len(response.context["page"]) == 20
 
 
 def test_the_lead_page_logs_attempts_and_outcomes(client, contractor):
     purchase = services.accept_offer(make_offer(contractor=fund(contractor)), contractor=contractor)
     client.force_login(contractor.user)
-    url = reverse("dashboard:lead-attempt", args=[purchase.pk])
+    url = reverse("leads:lead-attempt", args=[purchase.pk])
     response = client.post(url, {"channel": "call", "result": "reached", "attempted_at": ""})
     assert response.status_code == 302
     purchase.refresh_from_db()
     assert purchase.outcome == "contacted"
-    outcome_url = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    outcome_url = reverse("leads:lead-outcome", args=[purchase.pk])
     response = client.post(outcome_url, {"outcome": "won"})
     assert "final job value" in " ".join(
         response.context["outcome_form"].errors["final_value_dollars"]
@@ -225,3 +228,82 @@ def test_the_lead_page_logs_attempts_and_outcomes(client, contractor):
         url, {"channel": "call", "result": "reached", "attempted_at": "2099-01-01T10:00"}
     )
     assert "future" in str(response.context["attempt_form"].errors)
+
+
+def test_accepting_respects_the_daily_cap_at_the_moment_of_buying(contractor):
+    fund(contractor)
+    Contractor.objects.filter(pk=contractor.pk).update(daily_lead_cap=1, weekly_lead_cap=5)
+    first, second = make_offer(contractor=contractor), make_offer(contractor=contractor)
+    services.accept_offer(first, contractor=contractor)
+    with pytest.raises(services.NotABuyer, match="lead cap") as error:
+        services.accept_offer(second, contractor=contractor)
+    assert error.value.status_code == 409
+    assert Purchase.objects.count() == 1
+
+
+def test_accepting_respects_the_monthly_budget(contractor):
+    fund(contractor)
+    Contractor.objects.filter(pk=contractor.pk).update(monthly_budget_cents=500)
+    services.accept_offer(make_offer(contractor=contractor), contractor=contractor)  # $4.50
+    with pytest.raises(services.NotABuyer, match="budget"):
+        services.accept_offer(make_offer(contractor=contractor), contractor=contractor)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"is_paused": True}, "paused"), ({"is_active": False}, "cannot buy")],
+)
+def test_a_pro_paused_or_deactivated_after_the_offer_cannot_buy(contractor, change, message):
+    fund(contractor)
+    offer = make_offer(contractor=contractor)
+    Contractor.objects.filter(pk=contractor.pk).update(**change)
+    with pytest.raises(services.NotABuyer, match=message):
+        services.accept_offer(offer, contractor=contractor)
+
+
+def test_the_same_homeowner_is_never_sold_twice_to_one_pro_even_through_a_profile(
+    contractor, metro_zips, plumbing
+):
+    fund(contractor)
+    first = make_offer(contractor=contractor, phone="+16195550123")
+    services.accept_offer(first, contractor=contractor)
+    again = LeadFactory(
+        status=Lead.Status.OPEN, phone="+16195550123", profile_contractor=contractor
+    )
+    services.route(again.pk)
+    again.refresh_from_db()
+    assert (again.status, again.rejection_reason) == (Lead.Status.REJECTED, "duplicate")
+    assert not Offer.objects.filter(lead=again).exists()
+    # And an offer made some other way is refused at the moment of buying.
+    offer = make_offer(LeadFactory(status=Lead.Status.OPEN, phone="+16195550123"), contractor)
+    with pytest.raises(services.NotABuyer, match="already bought"):
+        services.accept_offer(offer, contractor=contractor)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="row locks need PostgreSQL (CI runs it)",
+)
+def test_one_pro_accepting_many_offers_at_once_stays_within_the_cap():
+    pro = fund(ContractorFactory(daily_lead_cap=2, weekly_lead_cap=10), 50_000)
+    offers = [make_offer(contractor=pro) for _ in range(6)]
+    barrier = threading.Barrier(6)
+    results = [None] * 6
+
+    def accept(i):
+        try:
+            barrier.wait()
+            results[i] = services.accept_offer(offers[i], contractor=pro)
+        except Exception as error:  # noqa: BLE001
+            results[i] = error
+        finally:
+            connections.close_all()  # this thread's connection, so the test db can be dropped
+
+    threads = [threading.Thread(target=accept, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert Purchase.objects.filter(contractor=pro).count() == 2
+    assert sum(isinstance(r, services.NotABuyer) for r in results) == 4

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import Entry
+from leads import policy, services
 from leads.models import ContactAttempt, Lead, Offer
 from tests.factories import fund
 
@@ -69,7 +70,6 @@ def test_accept_errors_402_and_409(contractor_api, contractor):
     Lead.objects.filter(pk=full.lead_id).update(max_pros=1)
     make_offer(full.lead)  # someone else
     other = Offer.objects.exclude(contractor=contractor).get(lead=full.lead)
-    from leads import services
 
     services.accept_offer(other, contractor=fund(other.contractor))
     response = contractor_api.post(reverse("api:offer-accept", args=[full.pk]))
@@ -133,7 +133,6 @@ def test_another_contractors_ids_are_404_everywhere(api_client, contractor, othe
     fund(other_contractor)
     assert api_client.post(contractor_api_url).status_code == 404
     assert api_client.post(reverse("api:offer-decline", args=[mine.pk])).status_code == 404
-    from leads import services
 
     services.accept_offer(mine, contractor=contractor)
     for method, url in [
@@ -144,3 +143,33 @@ def test_another_contractors_ids_are_404_everywhere(api_client, contractor, othe
         assert getattr(api_client, method)(url, {}, format="json").status_code == 404, url
     assert api_client.get(reverse("api:offers")).json()["count"] == 0
     assert api_client.get(reverse("api:leads")).json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Leaky pipe. Call Dana on 619 555 0177 after 5pm please.",
+        "Leaky pipe, reach me at dana.rivera@example.com anytime.",
+        "Leaky pipe at 12 Elm Street, ask for Dana Rivera.",
+        "Leaky pipe, text (619) 555-0177 or +1 619 555 0177.",
+    ],
+)
+def test_contact_written_in_the_description_is_masked_before_purchase(
+    client, contractor_api, contractor, description
+):
+    fund(contractor)
+    offer = make_offer(
+        contractor=contractor,
+        description=description,
+        name="Dana Rivera",
+        street_address="12 Elm Street",
+    )
+    secrets = ["555 0177", "555-0177", "dana.rivera@", "Dana", "Rivera", "12 Elm Street"]
+    api = str(contractor_api.get(reverse("api:offers")).json())
+    client.force_login(contractor.user)
+    page = client.get(reverse("leads:offers")).content.decode()
+    confirm = client.get(reverse("leads:offer-accept", args=[offer.pk])).content.decode()
+    for text in (api, page, confirm):
+        assert "Leaky pipe" in text
+        assert not [s for s in secrets if s in text], text
+    assert policy.HIDDEN in api

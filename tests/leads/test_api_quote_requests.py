@@ -104,3 +104,9 @@ def test_the_form_is_rate_limited_with_a_friendly_message(client, quote_data, se
     assert "many requests from your connection" in response.content.decode()
     assert 'value="Dana Homeowner"' in response.content.decode()
     assert Lead.objects.count() == 2
+
+
+def test_the_api_accepts_json_only(api_client, api_quote):
+    response = api_client.post(reverse("api:quote-requests"), api_quote(), format="multipart")
+    assert response.status_code == 415
+    assert not Lead.objects.exists()

@@ -9,9 +9,9 @@ from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
+from config.celery import app
 from leads.models import Lead
 from leads.tasks import sweep_unrouted_leads
-from marketplace.celery import app
 from marketplace.models import Notification
 from marketplace.tasks import send_notification, sweep_notifications
 
@@ -131,3 +131,12 @@ def test_a_request_closed_as_a_duplicate_is_answered_on_its_page_not_by_email(
     copy = Lead.objects.latest("pk")
     page = client.get(reverse("leads:sent", args=[copy.status_token])).content.decode()
     assert "did not send this one again" in page
+
+
+def test_the_confirmation_email_is_plain_text_not_html_escaped(
+    client, quote_data, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("leads:quote"), quote_data(name="Pat O'Brien & Sons"))
+    assert "Hello Pat O'Brien & Sons," in mail.outbox[0].body
+    assert Notification.objects.get(template="received").status == "sent"

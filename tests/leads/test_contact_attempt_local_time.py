@@ -25,7 +25,7 @@ def purchase(contractor, clock):
 
 def post_attempt(client, purchase, when: str):
     return client.post(
-        reverse("dashboard:lead-attempt", args=[purchase.pk]),
+        reverse("leads:lead-attempt", args=[purchase.pk]),
         {"channel": "call", "result": "no_answer", "attempted_at": when, "note": ""},
     )
 
@@ -44,7 +44,7 @@ def test_the_form_is_prefilled_with_the_pros_local_now_and_says_its_zone(
     contractor_client, purchase, clock
 ):
     clock.move_to(datetime(2026, 3, 2, 14, 7, tzinfo=UTC), tick=False)
-    page = contractor_client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = contractor_client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert 'value="2026-03-02T06:07"' in page
     assert "PST" in page
     assert "UTC" not in page
@@ -56,7 +56,7 @@ def test_a_call_just_before_local_midnight_keeps_its_local_day(contractor_client
     assert response.status_code == 302
     attempt = ContactAttempt.objects.get(purchase=purchase)
     assert attempt.attempted_at == datetime(2026, 3, 3, 7, 50, tzinfo=UTC)
-    page = contractor_client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = contractor_client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert "Mar 2, 11:50 PM PST" in page
 
 
@@ -69,7 +69,7 @@ def test_a_call_on_the_night_clocks_spring_forward(contractor_client, purchase, 
     )
     # 1:55 AM PST and 3:05 AM PDT are ten minutes apart.
     assert times[1] - times[0] == timedelta(minutes=10)
-    page = contractor_client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = contractor_client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert "Mar 8, 1:55 AM PST" in page and "Mar 8, 3:05 AM PDT" in page
 
 

@@ -19,11 +19,13 @@ def test_directory_lists_active_pros_by_category_and_served_zip(client, san_dieg
     ContractorFactory(business_name="Half Done", slug="half-done", onboarded_at=None)
 
     names = lambda response: [c.business_name for c in response.context["page"]]  # noqa: E731
-    assert names(client.get(reverse("directory"))) == ["Harbor Plumbing", "Top Roofs"]
-    assert names(client.get(reverse("directory"), {"category": "plumbing"})) == ["Harbor Plumbing"]
-    assert names(client.get(reverse("directory"), {"zip": "92103"})) == ["Harbor Plumbing"]
-    assert names(client.get(reverse("directory"), {"zip": "78701"})) == []
-    response = client.get(reverse("directory"), {"zip": "00000"})
+    assert names(client.get(reverse("leads:directory"))) == ["Harbor Plumbing", "Top Roofs"]
+    assert names(client.get(reverse("leads:directory"), {"category": "plumbing"})) == [
+        "Harbor Plumbing"
+    ]
+    assert names(client.get(reverse("leads:directory"), {"zip": "92103"})) == ["Harbor Plumbing"]
+    assert names(client.get(reverse("leads:directory"), {"zip": "78701"})) == []
+    response = client.get(reverse("leads:directory"), {"zip": "00000"})
     assert "not a US zip code" in response.content.decode()
 
 
@@ -36,27 +38,27 @@ def test_directory_is_paginated_with_bounded_queries(client, plumbing, django_as
         ServiceArea.objects.create(contractor=pro, zip_code=zip_code)
     # zip check, count, page, categories of the page, the category menu
     with django_assert_num_queries(5):
-        response = client.get(reverse("directory"), {"zip": "92101"})
+        response = client.get(reverse("leads:directory"), {"zip": "92101"})
     assert len(response.context["page"]) == 20
     assert response.context["page"].paginator.count == 25
-    response = client.get(reverse("directory"), {"zip": "92101", "page": 2})
+    response = client.get(reverse("leads:directory"), {"zip": "92101", "page": 2})
     assert len(response.context["page"]) == 5
 
 
 def test_directory_htmx_search_returns_only_the_rows(client, san_diego_pro):
-    response = client.get(reverse("directory"), {"zip": "92101"}, HTTP_HX_REQUEST="true")
+    response = client.get(reverse("leads:directory"), {"zip": "92101"}, HTTP_HX_REQUEST="true")
     page = response.content.decode()
     assert "Harbor Plumbing" in page
     assert "<html" not in page
 
 
 def test_profile_page_shows_the_pro_and_a_quote_button(client, san_diego_pro):
-    response = client.get(reverse("profile", args=["harbor-plumbing"]))
+    response = client.get(reverse("leads:profile", args=["harbor-plumbing"]))
     page = response.content.decode()
     assert "Harbor Plumbing" in page
     assert reverse("leads:profile-quote", args=["harbor-plumbing"]) in page
     assert "No reviews yet" in page
-    assert client.get(reverse("profile", args=["nobody"])).status_code == 404
+    assert client.get(reverse("leads:profile", args=["nobody"])).status_code == 404
 
 
 def test_a_quote_from_a_profile_is_a_profile_lead(
@@ -96,14 +98,16 @@ def test_a_profile_quote_offers_only_the_pros_categories(client, san_diego_pro):
 
 
 def test_call_and_website_clicks_are_counted_then_redirected(client, san_diego_pro):
-    profile_url = reverse("profile", args=["harbor-plumbing"])
+    profile_url = reverse("leads:profile", args=["harbor-plumbing"])
     response = client.get(
-        reverse("profile-call", args=["harbor-plumbing"]),
+        reverse("leads:profile-call", args=["harbor-plumbing"]),
         HTTP_REFERER="http://testserver" + profile_url,
     )
     assert response.status_code == 302
     assert response["Location"] == "tel:+16195550150"
-    response = client.get(reverse("profile-web", args=["harbor-plumbing"]), {"from": profile_url})
+    response = client.get(
+        reverse("leads:profile-web", args=["harbor-plumbing"]), {"from": profile_url}
+    )
     assert response.status_code == 200  # the page that names the site; no redirect
     assert 'href="https://harborplumbing.example"' in response.content.decode()
     clicks = {c.kind: c for c in ProfileClick.objects.all()}
@@ -115,11 +119,13 @@ def test_call_and_website_clicks_are_counted_then_redirected(client, san_diego_p
 
 def test_one_visitor_hammering_a_link_is_counted_a_few_times_only(client, san_diego_pro):
     for _ in range(20):
-        assert client.get(reverse("profile-call", args=["harbor-plumbing"])).status_code == 302
+        assert (
+            client.get(reverse("leads:profile-call", args=["harbor-plumbing"])).status_code == 302
+        )
     assert ProfileClick.objects.count() == 5
 
 
 def test_a_rated_pro_shows_the_star_score(client, san_diego_pro):
     type(san_diego_pro).objects.filter(pk=san_diego_pro.pk).update(star_score=92)
-    page = client.get(reverse("profile", args=["harbor-plumbing"])).content.decode()
+    page = client.get(reverse("leads:profile", args=["harbor-plumbing"])).content.decode()
     assert "92%" in page

@@ -1,8 +1,16 @@
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from django.core import mail
+from django.conf import settings as django_settings
+from django.core import mail, signing
+from django.db import connections
+from django.test import Client
 from django.urls import reverse
 
 from leads import policy
+from leads.forms import STARTED_SALT
 from leads.models import Consent, Lead
 from tests.factories import ServiceCategoryFactory
 
@@ -138,3 +146,52 @@ def test_form_carries_utm_parameters_and_referrer_from_the_landing_url(client, p
 def test_the_consent_text_shown_is_the_one_stored(client, plumbing):
     page = client.get(reverse("leads:quote")).content.decode()
     assert policy.consent_text() in page
+
+
+def test_typing_mistakes_do_not_use_up_the_limit(client, quote_data, settings):
+    settings.INTAKE_RATE_LIMIT = "2/h"
+    for _ in range(4):
+        response = client.post(reverse("leads:quote"), quote_data(phone="555"))
+        assert response.status_code == 200
+    response = client.post(reverse("leads:quote"), quote_data())
+    assert response.status_code == 302
+
+
+def test_a_form_token_older_than_a_day_is_refused(client, quote_data, time_machine):
+    time_machine.move_to(datetime(2026, 3, 1, 9, 0, tzinfo=UTC), tick=False)
+    token = signing.dumps(time.time(), salt=STARTED_SALT)
+    time_machine.shift(timedelta(days=1, minutes=1))
+    response = client.post(reverse("leads:quote"), quote_data(started=token))
+    assert "expired" in str(response.context["form"].errors["__all__"])
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="advisory locks need PostgreSQL (CI runs it)",
+)
+def test_a_double_tap_creates_one_open_lead(quote_data, plumbing, metro_zips):
+    data = quote_data()
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def submit():
+        try:
+            barrier.wait()
+            statuses.append(Client().post(reverse("leads:quote"), data).status_code)
+        finally:
+            connections.close_all()  # this thread's connection, so the test db can be dropped
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses == [302] * 4
+    assert Lead.objects.count() == 4
+    assert Lead.objects.filter(status=Lead.Status.OPEN).count() == 1
+    original = Lead.objects.get(status=Lead.Status.OPEN)
+    assert set(Lead.objects.exclude(pk=original.pk).values_list("duplicate_of", flat=True)) == {
+        original.pk
+    }

@@ -84,9 +84,9 @@ def test_the_database_refuses_sizes_out_of_order():
 
 def test_the_offer_shows_the_size_the_homeowner_chose(contractor_client, contractor):
     offer = make_offer(contractor=contractor, job_size="small", estimated_value_cents=30_000)
-    listing = contractor_client.get(reverse("dashboard:offers")).content.decode()
+    listing = contractor_client.get(reverse("leads:offers")).content.decode()
     assert "Small job" in listing
-    accept = contractor_client.get(reverse("dashboard:offer-accept", args=[offer.pk]))
+    accept = contractor_client.get(reverse("leads:offer-accept", args=[offer.pk]))
     page = accept.content.decode()
     assert "Job size" in page and "Small: a repair or a quick job" in page
 
@@ -130,3 +130,10 @@ def test_ops_edit_the_three_values_in_the_admin_and_see_a_bad_order_refused(admi
     assert response.status_code == 302
     roofing.refresh_from_db()
     assert roofing.small_job_value_cents == 90_000
+
+
+def test_a_cheap_category_never_estimates_below_one_dollar(client, quote_data, metro_zips):
+    cheap = ServiceCategoryFactory(name="Key cutting", slug="keys", typical_job_value_cents=150)
+    response = client.post(reverse("leads:quote"), quote_data(category=cheap.pk, job_size="small"))
+    assert response.status_code == 302
+    assert Lead.objects.get().estimated_value_cents == 100

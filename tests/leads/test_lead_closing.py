@@ -113,7 +113,7 @@ def test_a_dispute_tells_each_buyer_and_points_to_a_credit(routed, clock, client
     told = Notification.objects.get(template="homeowner_disputed", channel="email", user=pro.user)
     assert lead.reference in told.body and "Request a credit" in told.body
     client.force_login(pro.user)
-    page = client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert "says they did not make this request" in page
     services.dispute_lead(lead)  # twice: told once
     assert Notification.objects.filter(template="homeowner_disputed", channel="email").count() == 1

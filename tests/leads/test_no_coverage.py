@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from leads import reports
+from insights import reports
 from leads.models import Lead
 from marketplace.models import ServiceArea
 from tests.factories import ContractorFactory

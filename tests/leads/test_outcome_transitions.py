@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from leads import services
 from leads.models import Purchase
-from tests.factories import PurchaseFactory
+from tests.factories import PurchaseFactory, fund
+from tests.leads.test_accept import make_offer
 from tests.resilience.conftest import run_at_once
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +59,8 @@ def test_outcomes_follow_the_allowed_steps(purchase, steps, allowed):
 
 def test_saving_the_page_after_the_api_changed_the_outcome_is_refused(purchase, contractor_client):
     """The page was opened while the job was new; the API marked it won meanwhile."""
-    url = reverse("dashboard:lead-outcome", args=[purchase.pk])
-    page = contractor_client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    url = reverse("leads:lead-outcome", args=[purchase.pk])
+    page = contractor_client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert 'name="was" value="new"' in page
     services.record_outcome(purchase, outcome="won", final_value_cents=30_000)
     response = contractor_client.post(
@@ -99,10 +100,22 @@ def test_two_outcomes_at_the_same_moment_one_wins_the_other_is_told(contractor):
 
 
 def test_a_final_value_is_typed_in_dollars_and_cents(purchase, contractor_client):
-    url = reverse("dashboard:lead-outcome", args=[purchase.pk])
+    url = reverse("leads:lead-outcome", args=[purchase.pk])
     response = contractor_client.post(
         url, {"outcome": "won", "final_value_dollars": "$1,250.50", "was": "new"}
     )
     assert response.status_code == 302
     purchase.refresh_from_db()
     assert purchase.final_value_cents == 125_050
+
+
+def test_a_huge_final_value_is_a_400(contractor_api, contractor):
+    fund(contractor)
+    offer = make_offer(contractor=contractor)
+    contractor_api.post(reverse("api:offer-accept", args=[offer.pk]))
+    response = contractor_api.patch(
+        reverse("api:lead", args=[offer.lead_id]),
+        {"outcome": "won", "final_value_cents": 10**12},
+        format="json",
+    )
+    assert response.status_code == 400 and "final_value_cents" in response.json()

@@ -68,7 +68,7 @@ def test_the_accept_page_of_a_territory_offer_states_the_fee_not_one_percent(
 ):
     offer = territory_offer(plumbing, django_capture_on_commit_callbacks)
     client.force_login(subscriber.user)
-    page = client.get(reverse("dashboard:offer-accept", args=[offer.pk])).content.decode()
+    page = client.get(reverse("leads:offer-accept", args=[offer.pk])).content.decode()
     assert "$15.00" in page
     assert "per-lead fee of an exclusive Plumbing territory" in page
     assert "1%" not in page

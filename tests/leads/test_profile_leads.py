@@ -73,15 +73,15 @@ def test_a_pro_who_cannot_take_requests_offers_no_get_a_quote(client, san_diego_
     """Harbor Plumbing has no balance: listed, but with no "Get a quote", and its form
     says so instead of taking a request nobody will buy."""
     drain(san_diego_pro)
-    listing = client.get(reverse("directory"), {"zip": "92101"}).content.decode()
+    listing = client.get(reverse("leads:directory"), {"zip": "92101"}).content.decode()
     assert "Harbor Plumbing" in listing
     assert reverse("leads:profile-quote", args=["harbor-plumbing"]) not in listing
-    profile = client.get(reverse("profile", args=["harbor-plumbing"])).content.decode()
+    profile = client.get(reverse("leads:profile", args=["harbor-plumbing"])).content.decode()
     assert "not taking new requests right now" in profile
     form = client.get(reverse("leads:profile-quote", args=["harbor-plumbing"])).content.decode()
     assert "not taking new requests right now" in form
     fund(san_diego_pro)
-    listing = client.get(reverse("directory"), {"zip": "92101"}).content.decode()
+    listing = client.get(reverse("leads:directory"), {"zip": "92101"}).content.decode()
     assert reverse("leads:profile-quote", args=["harbor-plumbing"]) in listing
 
 

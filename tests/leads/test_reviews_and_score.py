@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from leads import scoring, services
+from leads import queries, scoring, services
 from leads.models import Review
 from marketplace.models import Contractor, Notification
 from tests.factories import fund
@@ -105,7 +105,7 @@ def test_hidden_reviews_count_for_nothing_and_are_not_shown(client, bought, cont
     assert low < 80
     # Its only review hidden, the pro has no score again: not held back.
     assert Contractor.objects.get(pk=contractor.pk).star_score is None
-    page = client.get(reverse("profile", args=["alice-plumbing"])).content.decode()
+    page = client.get(reverse("leads:profile", args=["alice-plumbing"])).content.decode()
     assert "Alice Plumbing" in page and "Rude and late" not in page
 
 
@@ -114,12 +114,12 @@ def test_the_pro_replies_once_and_the_profile_shows_it(client, bought, contracto
     review = services.invite_review(bought)
     services.submit_review(review, rating=4, text="Good work")
     client.force_login(contractor.user)
-    url = reverse("dashboard:review-reply", args=[bought.pk])
+    url = reverse("leads:review-reply", args=[bought.pk])
     client.post(url, {"reply": "Thank you, Dana!"})
     client.post(url, {"reply": "Second reply"})
     review.refresh_from_db()
     assert review.reply == "Thank you, Dana!"
-    page = client.get(reverse("profile", args=["alice-plumbing"])).content.decode()
+    page = client.get(reverse("leads:profile", args=["alice-plumbing"])).content.decode()
     assert "Good work" in page and "Thank you, Dana!" in page
 
 
@@ -132,15 +132,15 @@ def test_a_low_score_removes_a_pro_from_the_marketplace(bought, contractor, sett
 
     other_homeowner = LeadFactory(status="open", phone="+16195550999", email="new@example.com")
     settings.STAR_SCORE_THRESHOLD = score  # at the threshold: still in
-    buyers = services.queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
+    buyers = queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
     assert buyers.filter(pk=contractor.pk).exists()
     settings.STAR_SCORE_THRESHOLD = score + 1
-    buyers = services.queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
+    buyers = queries.buyers(other_homeowner, price_cents=450, now=bought.created_at)
     assert not buyers.filter(pk=contractor.pk).exists()
 
 
 def test_the_dashboard_shows_the_real_counts_behind_the_score(client, bought, contractor):
     client.force_login(contractor.user)
-    page = client.get(reverse("dashboard:home")).content.decode()
+    page = client.get(reverse("leads:home")).content.decode()
     assert "Answered within an hour so far: 0 of 1 lead you bought" in page
     assert "Star score: <strong>none yet</strong>" in page

@@ -1,13 +1,21 @@
 """Routing: who is offered a lead, in which wave, and when."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.db import OperationalError
 
 from leads import services
 from leads.models import Lead, Offer, Purchase, Wave
-from marketplace.models import Contractor, Notification, ServiceArea, ZipCode
-from tests.factories import ContractorFactory, LeadFactory, ServiceCategoryFactory, fund
+from marketplace.models import Contractor, Notification, ServiceArea, SmsOptOut, ZipCode
+from tests.factories import (
+    ContractorFactory,
+    LeadFactory,
+    ServiceCategoryFactory,
+    UserFactory,
+    fund,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +191,75 @@ def test_new_offers_notify_each_pro_on_their_channels(clock, downtown, plumbing)
     assert "$4.50" in sms.body
     assert lead.name not in sms.body and lead.phone not in sms.body  # no contact before buying
     assert Purchase.objects.count() == 0
+
+
+def test_a_routing_failure_leaves_the_lead_for_the_retry(clock, metro_zips, plumbing):
+    lead = LeadFactory(status=Lead.Status.OPEN, zip_code=ZipCode.objects.get(code="92101"))
+    with mock.patch.object(Wave.objects, "bulk_create", side_effect=OperationalError("db gone")):
+        with pytest.raises(OperationalError):
+            services.route(lead.pk)
+    lead.refresh_from_db()
+    assert lead.routed_at is None  # not claimed: the retry or the sweep routes it
+    assert services.route(lead.pk) is not None
+    assert Wave.objects.filter(lead=lead).count() == 3
+
+
+def test_re_route_leaves_a_profile_lead_with_its_pro_while_they_have_it(contractor, clock):
+    fund(contractor)
+    lead = LeadFactory(status=Lead.Status.OPEN, profile_contractor=contractor)
+    services.route(lead.pk)
+    assert lead.offers.filter(status="pending").count() == 1
+    with pytest.raises(services.DomainError, match="still has the offer"):
+        services.reroute_lead(lead, by=UserFactory(is_staff=True))
+    assert not Wave.objects.filter(lead=lead).exists()
+
+
+def test_a_wave_of_texting_pros_costs_the_same_queries_for_1_or_20(clock, metro_zips, plumbing):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    downtown = ZipCode.objects.get(code="92101")
+    SmsOptOut.objects.create(phone="+10000000000")
+    counts = []
+    for n in (1, 20):
+        Contractor.objects.update(is_active=False)
+        for _ in range(n):
+            pro = ContractorFactory(tier="elite", notify_sms=True)
+            ServiceArea.objects.create(contractor=pro, zip_code=downtown)
+            fund(pro)
+        lead = LeadFactory(status=Lead.Status.OPEN, zip_code=downtown, category=plumbing)
+        with CaptureQueriesContext(connection) as queries:
+            services.route(lead.pk)
+        counts.append(len(queries))
+        assert Offer.objects.filter(lead=lead).count() == n
+    assert counts[0] == counts[1], counts
+
+
+def test_a_routed_offer_text_carries_the_offers_expiry(clock, metro_zips, plumbing):
+    downtown = ZipCode.objects.get(code="92101")
+    pro = ContractorFactory(tier="elite", notify_sms=True)
+    ServiceArea.objects.create(contractor=pro, zip_code=downtown)
+    fund(pro)
+    lead = LeadFactory(status=Lead.Status.OPEN, zip_code=downtown, category=plumbing)
+    services.route(lead.pk)
+    offer = Offer.objects.get(lead=lead)
+    sms = Notification.objects.get(user=pro.user, channel="sms", template="new_offer")
+    assert sms.expires_at == offer.expires_at
+
+
+def test_re_route_keeps_the_earlier_waves_and_offers(clock, metro_zips, plumbing):
+    downtown = ZipCode.objects.get(code="92101")
+    early = ContractorFactory(tier="elite")
+    ServiceArea.objects.create(contractor=early, zip_code=downtown)
+    fund(early)
+    lead = LeadFactory(status=Lead.Status.OPEN, zip_code=downtown, category=plumbing)
+    services.route(lead.pk)
+    late = ContractorFactory(tier="base")
+    ServiceArea.objects.create(contractor=late, zip_code=downtown)
+    fund(late)
+    assert services.reroute_lead(lead) == 1
+    assert Wave.objects.filter(lead=lead).count() == 3
+    assert set(Offer.objects.filter(lead=lead).values_list("contractor_id", flat=True)) == {
+        early.pk,
+        late.pk,
+    }

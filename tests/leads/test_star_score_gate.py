@@ -9,8 +9,8 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from leads import scoring, services, tasks
-from leads.models import Lead
-from marketplace.models import Contractor, ServiceArea
+from leads.models import Lead, Offer
+from marketplace.models import Contractor, ServiceArea, ZipCode
 from tests.factories import ContractorFactory, LeadFactory, PurchaseFactory, fund
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_a_pro_without_reviews_keeps_marketplace_leads_however_slow_the_first_ca
     assert pro.star_score is None
     assert offered(pro, plumbing)
     client.force_login(pro.user)
-    page = client.get(reverse("dashboard:home")).content.decode()
+    page = client.get(reverse("leads:home")).content.decode()
     assert "Star score: <strong>none yet</strong>" in page
     assert "from 0 reviews" not in page
 
@@ -101,7 +101,25 @@ def test_the_settings_help_text_and_dashboard_say_the_same(pro, clock, client):
     purchase = PurchaseFactory(contractor=pro)
     services.submit_review(services.invite_review(purchase), rating=5, text="Great.")
     client.force_login(pro.user)
-    page = client.get(reverse("dashboard:home")).content.decode()
+    page = client.get(reverse("leads:home")).content.decode()
     pro.refresh_from_db()
     assert f"Star score: <strong>{scoring.shown(pro.star_score)}%</strong>" in page
     assert "from 1 review (provisional" in page
+
+
+def test_a_low_star_score_keeps_a_pro_out_and_no_reviews_does_not(
+    clock, metro_zips, plumbing, settings
+):
+    downtown = ZipCode.objects.get(code="92101")
+    rated_low, unrated, rated_high = (
+        ContractorFactory(tier="elite", star_score=70),
+        ContractorFactory(tier="elite", star_score=None),
+        ContractorFactory(tier="elite", star_score=95),
+    )
+    for pro in (rated_low, unrated, rated_high):
+        ServiceArea.objects.create(contractor=pro, zip_code=downtown)
+        fund(pro)
+    lead = LeadFactory(status=Lead.Status.OPEN, zip_code=downtown, category=plumbing)
+    services.route(lead.pk)
+    offered = set(Offer.objects.filter(lead=lead).values_list("contractor_id", flat=True))
+    assert offered == {unrated.pk, rated_high.pk}

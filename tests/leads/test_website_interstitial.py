@@ -11,7 +11,7 @@ from marketplace.models import Contractor, ProfileClick
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("profile-web", args=["harbor-plumbing"])
+URL = reverse("leads:profile-web", args=["harbor-plumbing"])
 
 
 def set_website(pro, website):
@@ -31,7 +31,7 @@ def test_the_page_names_the_destination_and_links_to_the_stored_address_only(cli
     assert 'rel="noopener noreferrer nofollow ugc"' in page
     assert "Continue to harborplumbing.example" in page
     assert "Back to Harbor Plumbing's profile" in page
-    assert f'href="{reverse("profile", args=["harbor-plumbing"])}"' in page
+    assert f'href="{reverse("leads:profile", args=["harbor-plumbing"])}"' in page
     assert ProfileClick.objects.get().kind == "website"
 
 
@@ -42,7 +42,7 @@ def test_the_page_names_the_destination_and_links_to_the_stored_address_only(cli
 def test_an_address_that_is_not_a_web_site_is_never_linked(client, san_diego_pro, stored):
     set_website(san_diego_pro, stored)
     assert client.get(URL).status_code == 404
-    profile = client.get(reverse("profile", args=["harbor-plumbing"])).content.decode()
+    profile = client.get(reverse("leads:profile", args=["harbor-plumbing"])).content.decode()
     assert URL not in profile
     assert not ProfileClick.objects.exists()
 

@@ -56,7 +56,7 @@ def test_confirming_the_email_logs_in_and_leads_to_onboarding(client, committed)
     assert response.status_code == 302
     assert EmailAddress.objects.get(email="pro@example.com").verified
     response = client.get(response.url, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("dashboard:onboarding")
+    assert response.redirect_chain[-1][0] == reverse("leads:onboarding")
 
 
 def test_signup_with_a_taken_email_tells_the_owner_and_reveals_nothing(client, committed):
@@ -103,7 +103,7 @@ def test_login_and_logout(client, contractor):
     response = client.post(
         reverse("account_login"), {"login": "alice@example.com", "password": PASSWORD}
     )
-    assert response.url == reverse("dashboard:home")
+    assert response.url == reverse("leads:home")
     client.post(reverse("account_logout"))
     assert "_auth_user_id" not in client.session
 
@@ -147,7 +147,7 @@ def test_emails_are_sent_by_a_task_only_after_the_transaction_commits(
 
 
 def test_signup_still_succeeds_when_the_broker_is_down(client, django_capture_on_commit_callbacks):
-    from marketplace.celery import app
+    from config.celery import app
 
     app.conf.task_always_eager = False
     original = app.conf.broker_url

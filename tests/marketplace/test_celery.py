@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from marketplace.celery import FairleadTask
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
+from marketplace.tasking import FairleadTask
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ def test_a_real_worker_runs_a_task_sent_through_the_broker():
             "-m",
             "celery",
             "-A",
-            "marketplace",
+            "config",
             "worker",
             "--pool=solo",
             "--queues",
@@ -69,7 +69,7 @@ def test_a_real_worker_runs_a_task_sent_through_the_broker():
             "--loglevel=INFO",
         ],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def test_health_reports_database_broker_and_last_worker_heartbeat(client, clock):
     record_heartbeat.delay()
-    response = client.get(reverse("health"))
+    response = client.get(reverse("marketplace:health"))
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok"
@@ -20,12 +20,12 @@ def test_health_reports_database_broker_and_last_worker_heartbeat(client, clock)
 
 
 def test_health_is_503_when_the_broker_is_unreachable(client, settings):
-    from marketplace.celery import app
+    from config.celery import app
 
     original = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     try:
-        response = client.get(reverse("health"))
+        response = client.get(reverse("marketplace:health"))
     finally:
         app.conf.broker_url = original
     assert response.status_code == 503
@@ -43,7 +43,7 @@ def test_heartbeat_task_updates_one_row(clock):
 def test_a_stale_heartbeat_is_reported_without_failing_web(client, clock):
     record_heartbeat.delay()
     clock.shift(60 * 10)
-    body = client.get(reverse("health")).json()
+    body = client.get(reverse("marketplace:health")).json()
     assert body["worker"] == "stale"
     assert body["status"] == "ok"
 

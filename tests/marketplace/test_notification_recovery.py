@@ -20,8 +20,8 @@ from django.core.checks import run_checks
 from django.db import connection
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from marketplace import notifications
-from marketplace.celery import app as celery_app
 from marketplace.models import Notification
 from marketplace.tasks import send_notification, sweep_notifications
 from tests.factories import NotificationFactory
@@ -263,7 +263,7 @@ def _start_worker(queue: str, **env) -> subprocess.Popen:
             "-m",
             "celery",
             "-A",
-            "marketplace",
+            "config",
             "worker",
             "--pool=solo",
             "--queues",
@@ -274,7 +274,7 @@ def _start_worker(queue: str, **env) -> subprocess.Popen:
             "--loglevel=INFO",
         ],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings", **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -2,6 +2,7 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, time, timedelta
+from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
@@ -11,6 +12,8 @@ from django.urls import reverse
 from marketplace import notifications
 from marketplace.models import Contractor, Notification, SmsOptOut
 from marketplace.tasks import send_notification, sweep_notifications
+from tests.factories import LeadFactory
+from tests.leads.test_accept import make_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -120,12 +123,16 @@ def test_twilio_status_callback_needs_a_valid_signature(client, contractor, twil
     Notification.objects.filter(channel="sms").update(provider_id="SM123", status="sent")
     url = "https://fairlead.example/webhooks/twilio/status/"
     params = {"MessageSid": "SM123", "MessageStatus": "delivered"}
-    response = client.post(reverse("twilio-status"), params, HTTP_X_TWILIO_SIGNATURE="forged")
+    response = client.post(
+        reverse("marketplace:twilio-status"), params, HTTP_X_TWILIO_SIGNATURE="forged"
+    )
     assert response.status_code == 400
     assert Notification.objects.get(channel="sms").status == "sent"
     for _ in range(2):  # a replay changes nothing more
         response = client.post(
-            reverse("twilio-status"), params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, params)
+            reverse("marketplace:twilio-status"),
+            params,
+            HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, params),
         )
         assert response.status_code == 204
     assert Notification.objects.get(channel="sms").status == "delivered"
@@ -136,7 +143,7 @@ def test_stop_opts_a_number_out_and_start_back_in(client, contractor, twilio_on)
     url = "https://fairlead.example/webhooks/twilio/sms/"
     stop = {"From": "+16195550100", "Body": " Stop "}
     response = client.post(
-        reverse("twilio-sms"), stop, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, stop)
+        reverse("marketplace:twilio-sms"), stop, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, stop)
     )
     assert response.status_code == 200
     contractor.refresh_from_db()
@@ -149,12 +156,19 @@ def test_stop_opts_a_number_out_and_start_back_in(client, contractor, twilio_on)
     )
     assert "sms" not in {r.channel for r in rows}  # never texted while opted out
     start = {"From": "+16195550100", "Body": "START"}
-    client.post(reverse("twilio-sms"), start, HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, start))
+    client.post(
+        reverse("marketplace:twilio-sms"),
+        start,
+        HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, start),
+    )
     assert not SmsOptOut.objects.exists()
 
 
 def test_twilio_webhooks_refuse_when_twilio_is_off(client):
-    assert client.post(reverse("twilio-sms"), {"From": "+1", "Body": "STOP"}).status_code == 400
+    assert (
+        client.post(reverse("marketplace:twilio-sms"), {"From": "+1", "Body": "STOP"}).status_code
+        == 400
+    )
 
 
 def test_the_badge_counts_unread_and_the_list_marks_them_read(client, contractor):
@@ -163,11 +177,11 @@ def test_the_badge_counts_unread_and_the_list_marks_them_read(client, contractor
             contractor, template="offer_withdrawn", context={"offer": _fake_offer()}
         )
     client.force_login(contractor.user)
-    badge = client.get(reverse("dashboard:notification-badge"), HTTP_HX_REQUEST="true")
+    badge = client.get(reverse("marketplace:notification-badge"), HTTP_HX_REQUEST="true")
     assert 'aria-label="3 unread"' in badge.content.decode()
-    page = client.get(reverse("dashboard:notifications")).content.decode()
+    page = client.get(reverse("marketplace:notifications")).content.decode()
     assert "no longer available" in page
-    badge = client.get(reverse("dashboard:notification-badge"), HTTP_HX_REQUEST="true")
+    badge = client.get(reverse("marketplace:notification-badge"), HTTP_HX_REQUEST="true")
     assert "unread" not in badge.content.decode()
 
 
@@ -177,7 +191,8 @@ def test_notifications_of_others_are_not_shown(client, contractor, other_contrac
     )
     client.force_login(contractor.user)
     assert (
-        "no longer available" not in client.get(reverse("dashboard:notifications")).content.decode()
+        "no longer available"
+        not in client.get(reverse("marketplace:notifications")).content.decode()
     )
 
 
@@ -206,3 +221,33 @@ def test_email_adds_the_link_and_in_app_text_does_not_end_on_a_colon(
     assert mail.outbox[0].body.endswith(f"Open it: {settings.SITE_URL}/dashboard/")
     for row in Notification.objects.all():
         assert not row.body.rstrip().endswith(":")
+
+
+def test_a_notification_is_sent_once_even_if_a_sweep_and_a_retry_race(contractor):
+    contractor.notify_in_app = False
+    rows = notifications.notify_contractor(
+        contractor, template="lead_expired", context={"lead": LeadFactory()}
+    )
+    sends = []
+    with mock.patch.dict(notifications.BACKENDS, {"email": lambda n: sends.append(n.pk)}):
+        notifications.send(rows[0].pk)
+        notifications.send(rows[0].pk)
+    assert sends == [rows[0].pk]
+
+
+def test_a_new_offer_text_held_past_the_offers_expiry_is_dropped(contractor, clock):
+    from datetime import time
+
+    Contractor.objects.filter(pk=contractor.pk).update(
+        notify_sms=True, quiet_hours_start=time(0, 0), quiet_hours_end=time(23, 59)
+    )
+    contractor.refresh_from_db()
+    offer = make_offer(contractor=contractor)
+    notifications.notify_contractors(
+        [(contractor, "lead_expired", {"lead": offer.lead}, "")], expires_at=offer.expires_at
+    )
+    sms = Notification.objects.get(channel="sms")
+    clock.shift(timedelta(days=1))
+    notifications.send(sms.pk)
+    sms.refresh_from_db()
+    assert sms.status == "failed" and "expired" in sms.last_error

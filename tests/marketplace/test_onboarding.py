@@ -42,23 +42,23 @@ def form_data(**overrides):
 
 def test_dashboard_asks_for_onboarding_until_it_is_complete(client, newcomer):
     for name in [
-        "dashboard:home",
-        "dashboard:offers",
-        "dashboard:leads",
-        "dashboard:territories",
+        "leads:home",
+        "leads:offers",
+        "leads:leads",
+        "territories:territories",
         "billing:home",
-        "dashboard:credits",
-        "dashboard:analytics",
+        "credits:credits",
+        "insights:analytics",
     ]:
         response = client.get(reverse(name))
         assert response.status_code == 302
-        assert response.url == reverse("dashboard:onboarding")
+        assert response.url == reverse("leads:onboarding")
 
 
 def test_onboarding_saves_profile_and_expands_radius_into_zip_rows(client, newcomer, plumbing):
-    response = client.post(reverse("dashboard:onboarding"), form_data(categories=[plumbing.pk]))
+    response = client.post(reverse("leads:onboarding"), form_data(categories=[plumbing.pk]))
     assert response.status_code == 302
-    assert response.url == reverse("dashboard:home")
+    assert response.url == reverse("leads:home")
     newcomer.refresh_from_db()
     assert newcomer.is_onboarded
     assert newcomer.phone == "+16195550142"
@@ -71,12 +71,12 @@ def test_onboarding_saves_profile_and_expands_radius_into_zip_rows(client, newco
     assert "92014" not in served  # Del Mar, ~18 miles north
     assert "78701" not in served
     assert max(newcomer.service_areas.values_list("distance_miles", flat=True)) <= 10
-    assert client.get(reverse("dashboard:home")).status_code == 200
+    assert client.get(reverse("leads:home")).status_code == 200
 
 
 def test_onboarding_with_a_zip_list_serves_exactly_those_zips(client, newcomer, plumbing):
     client.post(
-        reverse("dashboard:onboarding"),
+        reverse("leads:onboarding"),
         form_data(
             categories=[plumbing.pk],
             area_mode="zips",
@@ -115,7 +115,7 @@ def test_bad_input_is_shown_by_its_field_and_nothing_is_saved(
 ):
     data = form_data(categories=[plumbing.pk])
     data.update(overrides)
-    response = client.post(reverse("dashboard:onboarding"), data)
+    response = client.post(reverse("leads:onboarding"), data)
     assert response.status_code == 200
     form = response.context["form"]
     assert message in " ".join(form.errors[field])
@@ -139,7 +139,7 @@ def test_rules_across_fields_are_shown_by_the_field(
     client, newcomer, plumbing, overrides, field, message
 ):
     response = client.post(
-        reverse("dashboard:onboarding"), form_data(categories=[plumbing.pk], **overrides)
+        reverse("leads:onboarding"), form_data(categories=[plumbing.pk], **overrides)
     )
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
@@ -148,13 +148,13 @@ def test_rules_across_fields_are_shown_by_the_field(
 
 
 def test_settings_page_edits_the_profile_and_reexpands_the_area(client, newcomer, plumbing):
-    client.post(reverse("dashboard:onboarding"), form_data(categories=[plumbing.pk]))
+    client.post(reverse("leads:onboarding"), form_data(categories=[plumbing.pk]))
     roofing = ServiceCategoryFactory(name="Roofing", slug="roofing")
-    response = client.get(reverse("dashboard:settings"))
+    response = client.get(reverse("marketplace:settings"))
     assert response.status_code == 200
     assert response.context["form"].initial["base_zip"] == "92101"
     response = client.post(
-        reverse("dashboard:settings"),
+        reverse("marketplace:settings"),
         form_data(
             categories=[roofing.pk],
             base_zip="78701",
@@ -177,12 +177,12 @@ def test_settings_page_edits_the_profile_and_reexpands_the_area(client, newcomer
 
 def test_onboarding_page_sends_an_onboarded_contractor_to_settings(client, contractor):
     client.force_login(contractor.user)
-    response = client.get(reverse("dashboard:onboarding"))
-    assert response.url == reverse("dashboard:settings")
+    response = client.get(reverse("leads:onboarding"))
+    assert response.url == reverse("marketplace:settings")
 
 
 def test_dashboard_requires_login(client):
-    response = client.get(reverse("dashboard:home"))
+    response = client.get(reverse("leads:home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
 
@@ -190,25 +190,25 @@ def test_dashboard_requires_login(client):
 def test_staff_without_a_profile_are_sent_to_the_admin(client):
     staff = UserFactory(email="ops@example.com", is_staff=True)
     client.force_login(staff)
-    assert client.get(reverse("dashboard:home")).url == reverse("admin:index")
+    assert client.get(reverse("leads:home")).url == reverse("admin:index")
 
 
 def test_dashboard_shows_only_the_logged_in_contractors_profile(
     client, contractor, other_contractor
 ):
     client.force_login(contractor.user)
-    page = client.get(reverse("dashboard:home")).content.decode()
+    page = client.get(reverse("leads:home")).content.decode()
     assert "Alice Plumbing" in page
     assert "Bob Builders" not in page
-    page = client.get(reverse("dashboard:settings")).content.decode()
+    page = client.get(reverse("marketplace:settings")).content.decode()
     assert "Alice Plumbing" in page
     assert "Bob Builders" not in page
 
 
 def test_zip_lookup_names_the_place(client, newcomer):
-    response = client.get(reverse("dashboard:zip-lookup"), {"base_zip": "78701"})
+    response = client.get(reverse("marketplace:zip-lookup"), {"base_zip": "78701"})
     assert "Austin, TX" in response.content.decode()
-    response = client.get(reverse("dashboard:zip-lookup"), {"base_zip": "00000"})
+    response = client.get(reverse("marketplace:zip-lookup"), {"base_zip": "00000"})
     assert "not a US zip code" in response.content.decode()
 
 
@@ -220,4 +220,4 @@ def test_dashboard_home_query_count_does_not_grow_with_the_area(
     )
     client.force_login(contractor.user)
     with django_assert_num_queries(11):  # + the star score (2) and what is missing (3)
-        assert client.get(reverse("dashboard:home")).status_code == 200
+        assert client.get(reverse("leads:home")).status_code == 200

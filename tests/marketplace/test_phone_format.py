@@ -25,12 +25,12 @@ def test_the_phone_filter_shows_national_format_for_us_numbers(stored, shown):
 @pytest.mark.django_db
 def test_a_bought_lead_shows_the_number_readably_and_dials_e164(contractor_client, contractor):
     purchase = PurchaseFactory(contractor=contractor, lead__phone="+16195550147")
-    page = contractor_client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = contractor_client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert '<a href="tel:+16195550147" role="button">Call (619) 555-0147</a>' in page
     assert 'href="sms:+16195550147"' in page
     assert ">+16195550147<" not in page and "Call +1" not in page
 
-    listing = contractor_client.get(reverse("dashboard:leads")).content.decode()
+    listing = contractor_client.get(reverse("leads:leads")).content.decode()
     assert '<a href="tel:+16195550147">(619) 555-0147</a>' in listing
 
 
@@ -46,5 +46,5 @@ def test_the_homeowner_sees_the_pro_number_readably(client, plumbing):
 def test_settings_show_the_business_phone_readably(contractor_client, contractor):
     contractor.phone = "+16195550147"
     contractor.save()
-    page = contractor_client.get(reverse("dashboard:settings")).content.decode()
+    page = contractor_client.get(reverse("marketplace:settings")).content.decode()
     assert 'value="(619) 555-0147"' in page

@@ -23,7 +23,7 @@ def run_django(args, **env_overrides):
         }
     }
     env.update(env_overrides)
-    env["DJANGO_SETTINGS_MODULE"] = "marketplace.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

@@ -35,15 +35,15 @@ def test_a_contractor_reads_times_in_their_own_zone(client, plumbing, clock, zon
     pro = ContractorFactory(timezone=zone)
     purchase = services.accept_offer(make_offer(contractor=fund(pro)), contractor=pro)  # 14:00 UTC
     client.force_login(pro.user)
-    page = client.get(reverse("dashboard:lead", args=[purchase.pk])).content.decode()
+    page = client.get(reverse("leads:lead", args=[purchase.pk])).content.decode()
     assert shown in page
     assert "UTC" not in page
-    leads = client.get(reverse("dashboard:leads")).content.decode()
+    leads = client.get(reverse("leads:leads")).content.decode()
     assert shown.replace(", 2026", "") in leads and "UTC" not in leads
 
 
 def test_the_zone_does_not_leak_past_the_request(contractor_client, contractor, clock):
-    contractor_client.get(reverse("dashboard:notifications"))
+    contractor_client.get(reverse("marketplace:notifications"))
     assert timezone.get_current_timezone_name() == "UTC"
 
 
@@ -52,15 +52,15 @@ def test_every_dashboard_page_is_free_of_utc(client, plumbing, clock):
     purchase = services.accept_offer(make_offer(contractor=fund(pro)), contractor=pro)
     client.force_login(pro.user)
     for url in [
-        reverse("dashboard:home"),
-        reverse("dashboard:offers"),
-        reverse("dashboard:leads"),
-        reverse("dashboard:lead", args=[purchase.pk]),
-        reverse("dashboard:file-claim", args=[purchase.pk]),
-        reverse("dashboard:credits"),
-        reverse("dashboard:notifications"),
+        reverse("leads:home"),
+        reverse("leads:offers"),
+        reverse("leads:leads"),
+        reverse("leads:lead", args=[purchase.pk]),
+        reverse("credits:file-claim", args=[purchase.pk]),
+        reverse("credits:credits"),
+        reverse("marketplace:notifications"),
         reverse("billing:home"),
-        reverse("dashboard:analytics"),
+        reverse("insights:analytics"),
     ]:
         page = client.get(url).content.decode()
         assert "UTC" not in page, url

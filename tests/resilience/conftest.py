@@ -28,7 +28,7 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 from django.test import override_settings
 
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.conftest import IN_CI
 from tests.leads.conftest import quote_data  # noqa: F401 - the quote form as a browser posts it
 
@@ -134,7 +134,7 @@ class Worker:
 
 @pytest.fixture
 def celery_worker(tmp_path):
-    """`with celery_worker(database_url, pause_at="leads.services:_schedule_waves"):` runs
+    """`with celery_worker(database_url, pause_at="leads.services.routing:_schedule_waves"):` runs
     a worker on a private queue and sends this process's tasks to it through the broker
     (not eager) until the block ends. With `pause_at`, the first call of that function
     hangs until the test kills the process (tests/resilience/paused_worker.py). Extra
@@ -150,7 +150,7 @@ def celery_worker(tmp_path):
         launcher = (
             ["-m", "tests.resilience.paused_worker", pause_at, str(marker)]
             if pause_at
-            else ["-m", "celery", "-A", "marketplace", "worker"]
+            else ["-m", "celery", "-A", "config", "worker"]
         )
         options = [f"--pool={pool}", "--queues", queue, "--without-gossip", "--without-mingle"]
         options += ["--without-heartbeat", "--loglevel=INFO"]
@@ -162,7 +162,7 @@ def celery_worker(tmp_path):
                 cwd=ROOT,
                 env={
                     **os.environ,
-                    "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+                    "DJANGO_SETTINGS_MODULE": "config.settings",
                     "DATABASE_URL": database_url,
                     "CELERY_TASK_DEFAULT_QUEUE": queue,  # what it enqueues stays with it
                     "EMAIL_URL": "dummymail://",

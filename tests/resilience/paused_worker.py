@@ -39,7 +39,7 @@ def main() -> None:
     django.setup()
     module_name, name = target.split(":")
     pause_once(module_name, name, marker)
-    from marketplace.celery import app  # after django.setup(): the app reads settings
+    from config.celery import app  # after django.setup(): the app reads settings
 
     app.worker_main(["worker", *options])
 

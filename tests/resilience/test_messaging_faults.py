@@ -16,8 +16,8 @@ from unittest import mock
 import pytest
 from django.test import Client
 
+from config.celery import app as celery_app
 from marketplace import notifications
-from marketplace.celery import app as celery_app
 from marketplace.models import Notification
 from marketplace.tasks import send_notification, sweep_notifications
 from tests.factories import NotificationFactory

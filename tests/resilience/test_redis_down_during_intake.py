@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
+from config.celery import app as celery_app
 from leads.models import Lead, Offer, Wave
 from leads.tasks import sweep_unrouted_leads
-from marketplace.celery import app as celery_app
 from marketplace.models import Notification
 from marketplace.tasks import sweep_notifications
 from tests.factories import ContractorFactory, fund

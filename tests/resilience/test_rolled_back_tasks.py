@@ -8,10 +8,10 @@ import pytest
 from django.db import transaction
 
 from billing.models import Entry
+from config.celery import app as celery_app
 from leads import services
 from leads.forms import QuoteRequestForm
 from leads.models import Lead, Offer
-from marketplace.celery import app as celery_app
 from tests.factories import ContractorFactory, OfferFactory, fund
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on_commit runs for real

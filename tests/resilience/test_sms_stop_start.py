@@ -28,7 +28,9 @@ def reply(client, body: str, *, sender: str = PHONE) -> str:
     """Text `body` from `sender` to our number, as Twilio posts it; the TwiML reply's text."""
     params = {"From": sender, "To": "+15005550006", "Body": body, "MessageSid": "SM" + "9" * 32}
     response = client.post(
-        reverse("twilio-sms"), params, HTTP_X_TWILIO_SIGNATURE=twilio_signature(SMS_URL, params)
+        reverse("marketplace:twilio-sms"),
+        params,
+        HTTP_X_TWILIO_SIGNATURE=twilio_signature(SMS_URL, params),
     )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
@@ -95,7 +97,7 @@ def test_any_other_text_changes_nothing_and_gets_no_reply(client, twilio, textin
 def test_a_forged_stop_is_refused_with_no_write(client, twilio, texting_contractor):
     params = {"From": PHONE, "Body": "STOP"}
     response = client.post(
-        reverse("twilio-sms"),
+        reverse("marketplace:twilio-sms"),
         params,
         HTTP_X_TWILIO_SIGNATURE=twilio_signature(SMS_URL, params, token="guessed"),
     )

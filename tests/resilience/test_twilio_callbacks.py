@@ -151,7 +151,7 @@ def test_a_forged_report_is_refused_with_no_write(client, twilio, sent_text, for
         "status edited": twilio_signature(url, {**params, "MessageStatus": "delivered"}),
     }
     response = client.post(
-        f"{reverse('twilio-status')}?n={message.pk}",
+        f"{reverse('marketplace:twilio-status')}?n={message.pk}",
         params,
         HTTP_X_TWILIO_SIGNATURE=signatures[forgery],
     )
@@ -165,7 +165,7 @@ def test_a_report_with_a_row_id_that_is_not_a_number_is_refused(client, twilio, 
     params = {"MessageSid": taken["sid"], "MessageStatus": "delivered"}
     url = f"{SITE_URL}/webhooks/twilio/status/?n=abc"
     response = client.post(
-        f"{reverse('twilio-status')}?n=abc",
+        f"{reverse('marketplace:twilio-status')}?n=abc",
         params,
         HTTP_X_TWILIO_SIGNATURE=twilio_signature(url, params),
     )

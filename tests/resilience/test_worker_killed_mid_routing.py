@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
+from config.celery import app as celery_app
 from leads import services
 from leads.models import Offer, Wave
 from leads.tasks import route_lead, send_due_waves, sweep_unrouted_leads
-from marketplace.celery import app as celery_app
 from marketplace.models import ZipCode
 from tests.factories import ContractorFactory, LeadFactory, fund
 
@@ -63,7 +63,7 @@ def test_a_pool_process_killed_mid_routing_is_redelivered_and_routes_once(
     with (
         shared_database(tmp_path) as database_url,
         celery_worker(
-            database_url, pool="prefork", pause_at="leads.services:_schedule_waves"
+            database_url, pool="prefork", pause_at="leads.services.routing:_schedule_waves"
         ) as worker,
     ):
         route_lead.delay(lead.pk)
@@ -86,7 +86,7 @@ def test_a_worker_killed_mid_routing_leaves_the_lead_to_the_routing_sweep(
     ROUTING_SWEEP_AFTER; the message that comes back later changes nothing."""
     with (
         shared_database(tmp_path) as database_url,
-        celery_worker(database_url, pause_at="leads.services:_schedule_waves") as worker,
+        celery_worker(database_url, pause_at="leads.services.routing:_schedule_waves") as worker,
     ):
         route_lead.delay(lead.pk)
         assert worker.paused_pid() == worker.process.pid
@@ -112,7 +112,7 @@ def test_a_worker_killed_while_sending_the_first_wave_leaves_it_to_beat(
     (every 30 seconds) sends the wave, once."""
     with (
         shared_database(tmp_path) as database_url,
-        celery_worker(database_url, pause_at="leads.services:_make_offers") as worker,
+        celery_worker(database_url, pause_at="leads.services.routing:_make_offers") as worker,
     ):
         route_lead.delay(lead.pk)
         worker.paused_pid()

@@ -7,7 +7,7 @@ The Redis is the test's own, never the shared one.
 
 import pytest
 
-from marketplace.celery import app as celery_app
+from config.celery import app as celery_app
 from marketplace.models import Heartbeat
 from marketplace.tasks import record_heartbeat
 

@@ -11,7 +11,7 @@ from tests.territories.conftest import served
 
 pytestmark = pytest.mark.django_db
 
-PAGE = reverse("dashboard:territories")
+PAGE = reverse("territories:territories")
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_colours_follow_what_others_hold(page_client, austin, plumbing):
 
 def test_the_quote_shows_each_figure_and_the_discount(page_client, austin):
     response = page_client.post(
-        reverse("dashboard:territory-quote"),
+        reverse("territories:territory-quote"),
         {"category": "plumbing", "zip_codes": [z.code for z in austin]},
         HTTP_HX_REQUEST="true",
     )
@@ -84,20 +84,20 @@ def test_the_quote_shows_each_figure_and_the_discount(page_client, austin):
 
 def test_the_quote_explains_bad_picks(page_client, austin):
     response = page_client.post(
-        reverse("dashboard:territory-quote"),
+        reverse("territories:territory-quote"),
         {"category": "plumbing", "zip_codes": ["00000"]},
         HTTP_HX_REQUEST="true",
     )
     assert "Unknown zip code: 00000." in response.content.decode()
     response = page_client.post(
-        reverse("dashboard:territory-quote"), {"category": "plumbing"}, HTTP_HX_REQUEST="true"
+        reverse("territories:territory-quote"), {"category": "plumbing"}, HTTP_HX_REQUEST="true"
     )
     assert "Pick at least one zip code." in response.content.decode()
 
 
 def test_subscribing_from_the_page_then_cancelling(page_client, funded, austin):
     response = page_client.post(
-        reverse("dashboard:territory-subscribe"),
+        reverse("territories:territory-subscribe"),
         {"category": "plumbing", "zip_codes": ["78701", "78702"], "expected_total_cents": 5800},
         follow=True,
     )
@@ -106,12 +106,12 @@ def test_subscribing_from_the_page_then_cancelling(page_client, funded, austin):
     assert "Renews Apr" in html or "Renews" in html
     sub = TerritorySubscription.objects.get(zip_code_id="78701")
     html = page_client.post(
-        reverse("dashboard:territory-cancel", args=[sub.pk]), follow=True
+        reverse("territories:territory-cancel", args=[sub.pk]), follow=True
     ).content.decode()
     assert "is not charged again" in html and "Keep it" in html
     sub.refresh_from_db()
     assert sub.cancel_at_period_end
-    page_client.post(reverse("dashboard:territory-resume", args=[sub.pk]))
+    page_client.post(reverse("territories:territory-resume", args=[sub.pk]))
     sub.refresh_from_db()
     assert not sub.cancel_at_period_end
 
@@ -120,13 +120,13 @@ def test_a_taken_pair_or_a_moved_price_is_explained_without_charging(page_client
     other = fund(ContractorFactory(service_zips=served()))
     services.subscribe(other, zip_codes=[austin[0]], category=austin and funded.categories.get())
     response = page_client.post(
-        reverse("dashboard:territory-subscribe"),
+        reverse("territories:territory-subscribe"),
         {"category": "plumbing", "zip_codes": ["78701"], "expected_total_cents": 2900},
     )
     assert response.status_code == 409
     assert "already taken in 78701" in response.content.decode()
     response = page_client.post(
-        reverse("dashboard:territory-subscribe"),
+        reverse("territories:territory-subscribe"),
         {"category": "plumbing", "zip_codes": ["78702"], "expected_total_cents": 100},
     )
     assert response.status_code == 409
@@ -165,7 +165,7 @@ def test_the_page_costs_the_same_queries_for_a_few_zips_or_a_whole_metro(
 
 def test_after_subscribing_the_page_shows_the_same_search(page_client, funded, austin):
     response = page_client.post(
-        reverse("dashboard:territory-subscribe"),
+        reverse("territories:territory-subscribe"),
         {
             "category": "plumbing",
             "zip_codes": ["78701"],
@@ -177,7 +177,7 @@ def test_after_subscribing_the_page_shows_the_same_search(page_client, funded, a
     )
     assert response.status_code == 302
     assert response["Location"] == (
-        reverse("dashboard:territories") + "?category=plumbing&q=78701&radius=10"
+        reverse("territories:territories") + "?category=plumbing&q=78701&radius=10"
     )
     html = page_client.get(response["Location"]).content.decode()
     assert "Austin, TX" in html  # the table names the state: there is a San Diego in Texas
@@ -205,7 +205,7 @@ def test_the_price_box_states_terms_from_the_settings(page_client, austin, funde
     assert "priced as 2 leads a month" in html
     assert "5% off every zip when you hold 3 or more; 12% off every zip when you hold 8" in html
     response = page_client.post(
-        reverse("dashboard:territory-quote"),
+        reverse("territories:territory-quote"),
         {"category": "plumbing", "zip_codes": ["78701"]},
         HTTP_HX_REQUEST="true",
     )

@@ -5,6 +5,7 @@ from datetime import time, timedelta
 
 import pytest
 
+from billing import services as billing_services
 from billing.models import Entry
 from leads import services as leads
 from leads.models import Lead, Offer
@@ -129,7 +130,7 @@ def test_an_unavailable_subscriber_is_skipped(
     elif unavailable == "balance_below_fee":
         account = subscriber.account
         account.refresh_from_db()
-        leads.billing.post_entry(
+        billing_services.post_entry(
             account,
             kind="adjustment",
             amount_cents=-(account.balance_cents - 1_499),

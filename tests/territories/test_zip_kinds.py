@@ -9,7 +9,7 @@ from territories.models import TerritorySubscription
 
 pytestmark = pytest.mark.django_db
 
-PAGE = reverse("dashboard:territories")
+PAGE = reverse("territories:territories")
 TERRITORIES = reverse("api:territories")
 SUBSCRIPTIONS = reverse("api:territory-subscriptions")
 NOT_HOMES = [ZipCode.Kind.PO_BOX, ZipCode.Kind.UNIQUE, ZipCode.Kind.MILITARY]

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.services import ledger_mismatches
 from credits.queries import over_credited_purchases
-from marketplace.templatetags.money import cents
+from marketplace.money import format_cents
 
 
 class Command(BaseCommand):
@@ -18,15 +18,16 @@ class Command(BaseCommand):
         for account, total in ledger_mismatches():
             problems += 1
             self.stderr.write(
-                f"{account.contractor}: balance {cents(account.balance_cents)}, "
-                f"entries sum to {cents(total)}"
+                f"{account.contractor}: balance {format_cents(account.balance_cents)}, "
+                f"entries sum to {format_cents(total)}"
             )
         over = 0
         for purchase, net in over_credited_purchases():
             over += 1
             self.stderr.write(
                 f"{purchase.contractor}: lead {purchase.lead.reference} cost "
-                f"{cents(purchase.price_cents)} and was credited {cents(net)} net of reversals"
+                f"{format_cents(purchase.price_cents)} and was credited {format_cents(net)} "
+                "net of reversals"
             )
         if problems or over:
             raise CommandError(

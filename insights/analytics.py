@@ -1,0 +1,499 @@
+"""Contractor analytics: what the leads of a period cost and what they earned (read only).
+
+The definitions below are the product's; the analytics page shows them word for word
+(`DEFINITIONS`) and the API documents them. Change them here and nowhere else.
+
+- Period: [start, end) in local dates of the contractor's time zone. A lead belongs to the
+  period by its delivery (the purchase), an offer by when it was shown, a click by when it
+  happened. Credits and reversals count on the lead they are about, whenever posted: the
+  cost of a period is what the leads delivered in it cost in the end (a cohort view).
+- Source: the connection type (marketplace, territory, profile lead) plus the homeowner's
+  `utm_source` when the request carried one, lower-cased: "Marketplace · google".
+- Acceptance rate: offers accepted ÷ offers accepted, declined or left to expire. Offers
+  still pending, and offers withdrawn because other pros filled the lead, are left out.
+- Appointment booked: the lead's outcome was set to "appointment booked" or "won" at some
+  point (Purchase.appointment_booked_at), even if the job was lost afterwards.
+- Response time: delivery → first logged contact attempt; the median over leads with one.
+- Spend: the lead-purchase debits of those leads (per-lead territory fees included). Net
+  cost = spend − credits (credits minus reversals). Cost per booked appointment and per won
+  job = net cost ÷ appointments, ÷ wins. Return on spend = won revenue ÷ net cost.
+- Territory subscriptions and membership fees charged in the period are shown apart: they
+  are not split by source, city or service.
+
+Queries: nine, whatever the number of leads: slim rows of the period's purchases (medians
+need them), credit entries and the claims they name, offers counted in SQL once per grouping,
+clicks and fees counted in SQL. Money is integer cents; ratios are basis points (1 bp = 0.01%).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
+
+from billing import queries as billing_queries
+from billing.models import Entry
+from credits.queries import net_credits_by_purchase
+from leads import queries as lead_queries
+from leads.models import Offer, Purchase
+from marketplace import clock
+from marketplace import queries as marketplace_queries
+from marketplace.models import Contractor
+
+DEFINITIONS = [
+    (
+        "Period",
+        "From the first day through the last, in your time zone. A lead counts in the "
+        "period it was delivered to you; its credits count with it, whenever they came.",
+    ),
+    (
+        "Source",
+        "How the lead reached you (marketplace, exclusive territory or your profile), plus "
+        "the campaign source the homeowner came from when there was one, e.g. "
+        "“Marketplace · google”.",
+    ),
+    (
+        "Acceptance rate",
+        "Offers you accepted ÷ offers you accepted, declined or let expire. Pending offers "
+        "and offers withdrawn because other pros filled the lead are not counted.",
+    ),
+    (
+        "Booked appointment",
+        "A lead you marked “appointment booked” or “won” at some point. It stays booked if "
+        "the job is lost afterwards: the appointment happened.",
+    ),
+    ("Response time", "From delivery to your first logged call, text or email: the median."),
+    (
+        "Net cost",
+        "What the leads cost (per-lead territory fees included) minus credits, net of "
+        "reversals. Territory subscriptions and membership fees are shown apart.",
+    ),
+    ("Return on spend", "Won revenue ÷ net cost: 5.0× means $5 of won jobs for every $1."),
+]
+
+CONNECTION_LABELS = {
+    Offer.Route.MARKETPLACE: "Marketplace",
+    Offer.Route.TERRITORY: "Exclusive territory",
+    Offer.Route.PROFILE: "Profile lead",
+    "phone_click": "Phone click",
+    "website_click": "Website click",
+}
+ROUTE_ORDER = [Offer.Route.MARKETPLACE, Offer.Route.TERRITORY, Offer.Route.PROFILE]
+GROUPS = ["source", "city", "category", "month"]
+ANSWERED = {Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED}
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2101, 1, 1)  # dates are accepted before this (and date arithmetic never overflows)
+MAX_PERIOD_DAYS = 3 * 366
+
+
+# --- The period --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates [start, end) in a time zone."""
+
+    start: date
+    end: date
+    timezone: str
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        return clock.start_of(self.timezone, self.start), clock.start_of(self.timezone, self.end)
+
+    def months(self) -> list[date]:
+        months, month = [], self.start.replace(day=1)
+        while month <= self.last_day:
+            months.append(month)
+            month = _next_month(month)
+        return months
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _months_back(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 - count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def local_today(contractor: Contractor, *, now: datetime | None = None) -> date:
+    return clock.local_date(contractor, now)
+
+
+PRESETS = {
+    "last_30_days": "Last 30 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_year": "This year",
+    "last_12_months": "Last 12 months",
+}
+DEFAULT_PRESET = "last_30_days"
+
+
+def preset_dates(name: str, *, today: date) -> tuple[date, date]:
+    """A named period as [start, end) ending today (or last month's end)."""
+    tomorrow = today + timedelta(days=1)
+    this_month = today.replace(day=1)
+    return {
+        "last_30_days": (today - timedelta(days=29), tomorrow),
+        "this_month": (this_month, tomorrow),
+        "last_month": (_months_back(this_month, 1), this_month),
+        "this_year": (date(today.year, 1, 1), tomorrow),
+        "last_12_months": (_months_back(this_month, 11), tomorrow),
+    }[name]
+
+
+DATE_RANGE_ERROR = f"Pick a date from {EARLIEST.year} to {LATEST.year - 1}."
+DATE_FORMAT_ERROR = "Enter a date as YYYY-MM-DD, e.g. 2026-03-01."
+
+
+def resolve_period(start: date | None, end: date | None, *, today: date) -> tuple[date, date]:
+    """[start, end) from what was given, for the page and the API alike: nothing → the
+    default preset; no end → through today; no start → the 30 days before the end."""
+    if start is None and end is None:
+        return preset_dates(DEFAULT_PRESET, today=today)
+    end = end or today + timedelta(days=1)
+    return start or end - timedelta(days=30), end
+
+
+def period_errors(start: date, end: date, *, today: date) -> dict[str, str]:
+    """What is wrong with the period [start, end), by "start" / "end"; empty when fine.
+    The page and the API both ask this, and put the messages next to their own fields."""
+    errors = {}
+    if start < EARLIEST:
+        errors["start"] = f"Pick a start date on or after {EARLIEST:%B %-d, %Y}."
+    elif start > today:
+        errors["start"] = "The period starts in the future. Pick a start date up to today."
+    if end <= start:
+        errors["end"] = "The period must end on or after the day it starts."
+    elif end > LATEST:
+        errors["end"] = f"Pick an end date before {LATEST.year}."
+    elif (end - start).days > MAX_PERIOD_DAYS:
+        errors["end"] = "Pick a period of at most three years."
+    return errors
+
+
+# --- Metrics -----------------------------------------------------------------------------
+
+
+def ratio_bp(numerator: int, denominator: int) -> int | None:
+    """numerator ÷ denominator in basis points, rounded half up; None without a base."""
+    if denominator <= 0:
+        return None
+    return (numerator * 20_000 + denominator) // (2 * denominator)
+
+
+def per_unit_cents(total_cents: int, count: int) -> int | None:
+    """Cents per unit, rounded half up (never a float); None when there is nothing."""
+    if count <= 0:
+        return None
+    sign = -1 if total_cents < 0 else 1
+    return sign * ((abs(total_cents) * 2 + count) // (2 * count))
+
+
+def median_int(values: list[int]) -> int | None:
+    """The median, in whole units (the lower whole number between two middles)."""
+    if not values:
+        return None
+    ordered, middle = sorted(values), len(values) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) // 2
+
+
+@dataclass
+class Metrics:
+    """One row of numbers: the totals, or one source, city, service or month."""
+
+    offers_seen: int = 0
+    offers_accepted: int = 0
+    offers_answered: int = 0
+    leads: int = 0
+    spend_cents: int = 0
+    credits_cents: int = 0
+    appointments: int = 0
+    wins: int = 0
+    won_revenue_cents: int = 0
+    response_seconds: list[int] = field(default_factory=list, repr=False)
+
+    @property
+    def net_cost_cents(self) -> int:
+        return self.spend_cents - self.credits_cents
+
+    @property
+    def acceptance_rate_bp(self) -> int | None:
+        return ratio_bp(self.offers_accepted, self.offers_answered)
+
+    @property
+    def contacted(self) -> int:
+        return len(self.response_seconds)
+
+    @property
+    def median_response_seconds(self) -> int | None:
+        return median_int(self.response_seconds)
+
+    @property
+    def cost_per_appointment_cents(self) -> int | None:
+        return per_unit_cents(self.net_cost_cents, self.appointments)
+
+    @property
+    def cost_per_win_cents(self) -> int | None:
+        return per_unit_cents(self.net_cost_cents, self.wins)
+
+    @property
+    def return_on_spend_bp(self) -> int | None:
+        return ratio_bp(self.won_revenue_cents, self.net_cost_cents)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.leads or self.offers_seen)
+
+    def as_dict(self) -> dict:
+        return {
+            "offers_seen": self.offers_seen,
+            "offers_accepted": self.offers_accepted,
+            "acceptance_rate_bp": self.acceptance_rate_bp,
+            "leads": self.leads,
+            "spend_cents": self.spend_cents,
+            "credits_cents": self.credits_cents,
+            "net_cost_cents": self.net_cost_cents,
+            "contacted": self.contacted,
+            "median_response_seconds": self.median_response_seconds,
+            "appointments": self.appointments,
+            "wins": self.wins,
+            "won_revenue_cents": self.won_revenue_cents,
+            "cost_per_appointment_cents": self.cost_per_appointment_cents,
+            "cost_per_win_cents": self.cost_per_win_cents,
+            "return_on_spend_bp": self.return_on_spend_bp,
+        }
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+@dataclass
+class Analytics:
+    period: Period
+    totals: Metrics
+    connections: dict[str, int]
+    fees_cents: dict[str, int]
+    groups: dict[str, list[Row]]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.totals.is_empty and not any(self.connections.values())
+
+    @property
+    def fixed_fees_cents(self) -> int:
+        return sum(self.fees_cents.values())
+
+    def best(self, group: str) -> Row | None:
+        """The row with the most won revenue (then the best return): "where the money is"."""
+        rows = [r for r in self.groups[group] if r.metrics.won_revenue_cents > 0]
+        return max(
+            rows,
+            key=lambda r: (r.metrics.won_revenue_cents, r.metrics.return_on_spend_bp or 0),
+            default=None,
+        )
+
+
+# --- Grouping keys: what "source", "city", "service" and "month" mean --------------------
+
+
+def source_key(route: str, utm_source: str) -> tuple[str, str]:
+    return route, (utm_source or "").strip().lower()
+
+
+def source_label(route: str, utm_source: str) -> str:
+    label = CONNECTION_LABELS.get(route, route)
+    return f"{label} · {utm_source}" if utm_source else label
+
+
+@lru_cache(maxsize=4096)  # label strings, reused across leads and requests
+def _source(route, utm) -> tuple[str, str]:
+    route, utm = source_key(route, utm)
+    return (f"{route}:{utm}" if utm else route), source_label(route, utm)
+
+
+@lru_cache(maxsize=4096)  # label strings, reused across leads and requests
+def _city(city, state) -> tuple[str, str]:
+    place = f"{city}, {state}"
+    return place, place
+
+
+def _category(slug, name) -> tuple[str, str]:
+    return slug, name
+
+
+@lru_cache(maxsize=4096)  # label strings, reused across leads and requests
+def _month(month: date) -> tuple[str, str]:
+    return f"{month:%Y-%m}", f"{month:%b %Y}"
+
+
+class _Groups:
+    def __init__(self):
+        self.rows: dict[str, dict[str, Row]] = {group: {} for group in GROUPS}
+
+    def metrics(self, group: str, key_label: tuple[str, str]) -> Metrics:
+        key, label = key_label
+        row = self.rows[group].get(key)
+        if row is None:
+            row = self.rows[group][key] = Row(key=key, label=label)
+        return row.metrics
+
+
+def _sorted(rows: dict[str, Row], group: str, period: Period) -> list[Row]:
+    if group == "month":
+        for month in period.months():  # every month of the period, for the chart
+            key, label = _month(month)
+            rows.setdefault(key, Row(key=key, label=label))
+        return sorted(rows.values(), key=lambda r: r.key)
+    if group == "source":
+        order = {route: i for i, route in enumerate(ROUTE_ORDER)}
+        return sorted(
+            rows.values(), key=lambda r: (order.get(r.key.split(":")[0], 9), r.key.lower())
+        )
+    return sorted(
+        rows.values(),
+        key=lambda r: (-r.metrics.won_revenue_cents, -r.metrics.leads, r.label.lower()),
+    )
+
+
+# --- The one function ----------------------------------------------------------------------
+
+
+def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
+    """Every number of the analytics page for one contractor and period."""
+
+    zone = clock.zone(period.timezone)
+    start_at, end_at = period.bounds()
+    totals, groups = Metrics(), _Groups()
+    targets: dict[tuple, list[Metrics]] = {}
+
+    def each(month: date, route, utm, city, state, slug, name) -> list[Metrics]:
+        """The five rows a lead counts in; one dict lookup per lead after the first."""
+        key = (month, route, utm, city, state, slug)
+        found = targets.get(key)
+        if found is None:
+            found = targets[key] = [
+                totals,
+                groups.metrics("source", _source(route, utm)),
+                groups.metrics("city", _city(city, state)),
+                groups.metrics("category", _category(slug, name)),
+                groups.metrics("month", _month(month)),
+            ]
+        return found
+
+    purchases = lead_queries.purchase_facts(contractor, start_at=start_at, end_at=end_at)
+    credits = net_credits_by_purchase(contractor, delivered_from=start_at, delivered_to=end_at)
+    connections = dict.fromkeys(CONNECTION_LABELS, 0)
+    months: dict[date, date] = {}  # local month of each delivery day, computed once a day
+    for (
+        pk,
+        route,
+        utm,
+        city,
+        state,
+        slug,
+        name,
+        delivered_at,
+        price,
+        outcome,
+        booked_at,
+        final_value,
+        first_attempt_at,
+    ) in purchases:
+        connections[route] += 1
+        local = delivered_at.astimezone(zone).date()
+        month = months.get(local) or months.setdefault(local, local.replace(day=1))
+        credit = credits.get(pk, 0)
+        response = (
+            None
+            if first_attempt_at is None
+            else max(0, int((first_attempt_at - delivered_at).total_seconds()))
+        )
+        booked, won = booked_at is not None, outcome == Purchase.Outcome.WON
+        for m in each(month, route, utm, city, state, slug, name):
+            m.leads += 1
+            m.spend_cents += price
+            m.credits_cents += credit
+            if response is not None:
+                m.response_seconds.append(response)
+            if booked:
+                m.appointments += 1
+            if won:
+                m.wins += 1
+                m.won_revenue_cents += final_value or 0
+
+    # Offers are many (every lead shown, bought or not): counted in SQL, one small query
+    # per grouping rather than one row per combination of all four.
+    offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at)
+    by_group = {
+        "source": (["route", "lead__utm_source"], lambda r: _source(*r)),
+        "city": (["lead__zip_code__city", "lead__zip_code__state"], lambda r: _city(*r)),
+        "category": (["lead__category__slug", "lead__category__name"], lambda r: _category(*r)),
+    }
+    counted = [
+        (group, key_of, offers.values(*fields, "status").annotate(count=Count("pk")).order_by())
+        for group, (fields, key_of) in by_group.items()
+    ]
+    monthly = (
+        offers.annotate(month=TruncMonth("offered_at", tzinfo=zone))
+        .values("month", "status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counted.append(("month", lambda r: _month(_local_date(r[0], zone).replace(day=1)), monthly))
+    for group, key_of, rows in counted:
+        for row in rows:
+            values = list(row.values())  # the grouping fields, then status and count
+            status, count = values[-2], values[-1]
+            targets_of_row = [groups.metrics(group, key_of(values[:-2]))]
+            if group == "month":
+                targets_of_row.append(totals)
+            for m in targets_of_row:
+                m.offers_seen += count
+                if status in ANSWERED:
+                    m.offers_answered += count
+                if status == Offer.Status.ACCEPTED:
+                    m.offers_accepted += count
+
+    clicks = marketplace_queries.clicks_by_kind(contractor, start_at=start_at, end_at=end_at)
+    for kind, count in clicks.items():
+        connections[f"{kind}_click"] = count
+
+    fees = dict.fromkeys([Entry.Kind.SUBSCRIPTION, Entry.Kind.MEMBERSHIP], 0)
+    charged = billing_queries.charged_by_kind(
+        contractor, kinds=list(fees), start_at=start_at, end_at=end_at
+    )
+    for kind, total in charged.items():
+        fees[kind] = -total  # charges are debits: shown as positive cost
+
+    return Analytics(
+        period=period,
+        totals=totals,
+        connections=connections,
+        fees_cents={str(kind): cents for kind, cents in fees.items()},
+        groups={g: _sorted(groups.rows[g], g, period) for g in GROUPS},
+    )
+
+
+def _local_date(value, zone: ZoneInfo) -> date:
+    """TruncMonth gives an aware datetime (a date on some backends): its local date."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone).date() if value.tzinfo else value.date()
+    return value

@@ -1,0 +1,387 @@
+"""A homeowner's request coming in: validation shared by the form and the API, the
+reference, duplicates, submit (with consent), automatic screening, the screeners' verify
+and reject decisions, and the homeowner's own answers on the status link (I didn't make
+this request, I already hired someone)."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace import clock
+from marketplace.errors import DomainError
+from marketplace.models import Contractor, ServiceCategory, ZipCode
+from marketplace.notifications import (
+    notify_contractors,
+)
+from marketplace.services import get_zip, normalize_phone
+
+from .. import policy, queries
+from ..models import (
+    Consent,
+    Lead,
+    LeadFlag,
+    ScreeningDecision,
+)
+from .lifecycle import being_handled, set_status, tell_homeowner
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+class IntakeError(DomainError):
+    pass
+
+
+class NotScreenable(DomainError):
+    status_code = 409
+
+
+@dataclass
+class QuoteRequest:
+    """What a homeowner submits, by form or API, already in our types."""
+
+    category: ServiceCategory
+    zip_code: ZipCode
+    description: str
+    timeframe: str
+    job_size: str
+    ownership: str
+    name: str
+    phone: str
+    email: str
+    preferred_contact: str
+    one_pro_only: bool = False
+    street_address: str = ""
+    profile_contractor: Contractor | None = None
+
+
+@dataclass
+class Submission:
+    """Where and how it was submitted: consent evidence and the lead's source."""
+
+    consent_text: str
+    consent_method: str = "form_checkbox"
+    ip_address: str | None = None
+    user_agent: str = ""
+    referrer: str = ""
+    landing_page: str = ""
+    channel: str = "web"
+    utm: dict = field(default_factory=dict)
+
+
+def clean_category(slug_or_obj) -> ServiceCategory:
+    if isinstance(slug_or_obj, ServiceCategory):
+        category = slug_or_obj
+    else:
+        category = ServiceCategory.objects.filter(slug=slug_or_obj).first()
+    if category is None or not category.active:
+        raise IntakeError("Choose one of the services we offer.", field="category")
+    return category
+
+
+def clean_zip(code: str) -> ZipCode:
+    return get_zip(code, field="zip_code")
+
+
+def clean_phone(raw: str) -> str:
+    return normalize_phone(raw)
+
+
+def clean_description(text: str) -> str:
+    text = (text or "").strip()
+    if len(text) < policy.DESCRIPTION_MIN_CHARS:
+        raise IntakeError(
+            f"Tell the pros a little more: at least {policy.DESCRIPTION_MIN_CHARS} characters.",
+            field="description",
+        )
+    if len(text) > policy.DESCRIPTION_MAX_CHARS:
+        raise IntakeError(
+            f"Keep it under {policy.DESCRIPTION_MAX_CHARS} characters.", field="description"
+        )
+    return text
+
+
+def clean_profile_contractor(contractor: Contractor, *, category, zip_code) -> Contractor:
+    """A profile lead must fit the pro it is sent to, who must take requests now."""
+    if not queries.takes_profile_requests(contractor):
+        raise IntakeError(
+            f"{contractor.business_name} is not taking new requests right now. Send your "
+            "request to other local pros instead.",
+            field="category",
+        )
+    if not contractor.categories.filter(pk=category.pk).exists():
+        raise IntakeError(
+            f"{contractor.business_name} does not offer {category.name.lower()}.",
+            field="category",
+        )
+    if not contractor.service_areas.filter(zip_code=zip_code).exists():
+        raise IntakeError(
+            f"{contractor.business_name} does not work in {zip_code.code}.", field="zip_code"
+        )
+    return contractor
+
+
+def _new_reference() -> str:
+    while True:
+        reference = "FL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if not Lead.objects.filter(reference=reference).exists():
+            return reference
+
+
+def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead | None:
+    """The earlier lead of the same homeowner (phone or email) and category in 30 days.
+
+    One still being handled wins (the oldest: the original, not a copy already
+    rejected); else the latest one.
+    """
+    since = timezone.now() - policy.DUPLICATE_WINDOW
+    matches = Lead.objects.filter(
+        Q(phone=phone) | Q(email=email.lower()), category=category, created_at__gte=since
+    )
+    handled = matches.filter(being_handled()).order_by("created_at").first()
+    return handled or matches.order_by("-created_at").first()
+
+
+def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> None:
+    """Serialise submissions of one homeowner and category, so a double tap cannot slip
+    two copies past the duplicate check. PostgreSQL: transaction-level advisory locks, in a
+    fixed order; SQLite already runs one writing transaction at a time."""
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted({f"phone:{phone}:{category.pk}", f"email:{email}:{category.pk}"})
+    with connection.cursor() as cursor:
+        for key in keys:
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+            )
+
+
+@transaction.atomic
+def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Lead:
+    """Record a homeowner's request with its consent, then screen it.
+
+    Same homeowner and category within 30 days: linked to the earlier lead. While that
+    one is still being handled (being_handled()) the new one is closed as a duplicate,
+    unless it asks a specific pro through their profile; otherwise it is a new job and
+    goes on, and routing never sells it to a pro who bought the earlier one.
+    """
+    email = request.email.strip().lower()
+    _lock_homeowner(phone=request.phone, email=email, category=request.category)
+    earlier = find_duplicate(phone=request.phone, email=email, category=request.category)
+    lead = Lead.objects.create(
+        reference=_new_reference(),
+        status_token=secrets.token_urlsafe(32),
+        category=request.category,
+        zip_code=request.zip_code,
+        street_address=request.street_address.strip(),
+        description=request.description.strip(),
+        timeframe=request.timeframe,
+        job_size=request.job_size,
+        ownership=request.ownership,
+        estimated_value_cents=policy.estimate_job_value_cents(request.category, request.job_size),
+        name=request.name.strip(),
+        phone=request.phone,
+        email=email,
+        preferred_contact=request.preferred_contact,
+        one_pro_only=request.one_pro_only,
+        max_pros=policy.max_pros_for(one_pro_only=request.one_pro_only),
+        profile_contractor=request.profile_contractor,
+        # Nobody does this job here: said at once (page, email), and counted for ops.
+        unserved=request.profile_contractor is None
+        and not queries.covered(category_id=request.category.pk, zip_code_id=request.zip_code.pk),
+        duplicate_of=earlier,
+        referrer=submission.referrer[:500],
+        landing_page=submission.landing_page[:500],
+        channel=submission.channel,
+        **{f"utm_{k}": str(v)[:100] for k, v in submission.utm.items() if v},
+    )
+    Consent.objects.create(
+        lead=lead,
+        text=submission.consent_text,
+        method=submission.consent_method,
+        given_at=lead.created_at,
+        ip_address=submission.ip_address,
+        user_agent=submission.user_agent[:500],
+    )
+    new_pro = (
+        request.profile_contractor is not None
+        and earlier is not None
+        and earlier.profile_contractor_id != request.profile_contractor.pk
+    )
+    still_handled = (
+        earlier is not None and Lead.objects.filter(being_handled(), pk=earlier.pk).exists()
+    )
+    if still_handled and not new_pro:
+        # Answered on the page only: a double tap, or a script posting one request over
+        # and over, must not send an email each time; the earlier request's confirmation
+        # went out already.
+        set_status(
+            lead,
+            Lead.Status.REJECTED,
+            reason=Lead.RejectReason.DUPLICATE,
+            note=f"Same request as {earlier.reference}, still being handled.",
+        )
+        return lead
+    screen(lead, duplicate_of=earlier)
+    # In the outbox with the lead: sent after commit, retried and swept like every message.
+    tell_homeowner(lead, "received")
+    return lead
+
+
+def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
+    """Automatic screening: clean leads open for routing, flagged ones wait for a person."""
+    flags = policy.screening_flags(lead)
+    if duplicate_of is not None:
+        flags.append(
+            policy.Flag(
+                LeadFlag.Code.DUPLICATE,
+                f"Same homeowner asked for {lead.category.name} in {duplicate_of.reference} "
+                f"on {clock.local_date(lead.zip_code, duplicate_of.created_at):%b %-d}",
+            )
+        )
+        if duplicate_of.rejection_reason in policy.HOLD_AFTER_REJECTION:
+            flags.append(
+                policy.Flag(
+                    LeadFlag.Code.PRIOR_REJECTION,
+                    f"{duplicate_of.reference} was rejected: "
+                    f"{duplicate_of.get_rejection_reason_display().lower()}",
+                )
+            )
+    LeadFlag.objects.bulk_create(
+        [LeadFlag(lead=lead, code=flag.code, detail=flag.detail[:300]) for flag in flags]
+    )
+    # A duplicate of a finished lead may still be sold (never to the earlier buyers):
+    # that flag alone does not hold it.
+    holding = [f for f in flags if f.code != LeadFlag.Code.DUPLICATE]
+    set_status(lead, Lead.Status.SCREENING if holding else Lead.Status.OPEN)
+    return lead
+
+
+@transaction.atomic
+def verify_lead(
+    lead: Lead,
+    *,
+    by,
+    category: ServiceCategory | None = None,
+    estimated_value_cents: int | None = None,
+    note: str = "",
+    reached_homeowner: bool = False,
+) -> Lead:
+    """A screener confirms a held lead, optionally correcting category or value; it opens.
+    `reached_homeowner`: the screener spoke with or heard back from the homeowner, which
+    later rules out non-contact credits."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status != Lead.Status.SCREENING:
+        raise NotScreenable(
+            f"{lead.reference} is {lead.get_status_display().lower()}, not waiting."
+        )
+    changes = {}
+    if category is not None and category != lead.category:
+        changes["category"] = [lead.category.slug, category.slug]
+        lead.category = category
+    if estimated_value_cents is not None and estimated_value_cents != lead.estimated_value_cents:
+        if estimated_value_cents < 100:
+            raise IntakeError(
+                "The estimated value must be at least $1.00.", field="estimated_value_cents"
+            )
+        changes["estimated_value_cents"] = [lead.estimated_value_cents, estimated_value_cents]
+        lead.estimated_value_cents = estimated_value_cents
+    if reached_homeowner and lead.verification_reached_at is None:
+        lead.verification_reached_at = timezone.now()
+        changes["verification_reached"] = [False, True]
+    lead.save(
+        update_fields=["category", "estimated_value_cents", "verification_reached_at", "updated_at"]
+    )
+    ScreeningDecision.objects.create(
+        lead=lead,
+        outcome=ScreeningDecision.Outcome.VERIFIED,
+        decided_by=by,
+        note=note,
+        changes=changes,
+    )
+    set_status(lead, Lead.Status.OPEN)
+    return lead
+
+
+@transaction.atomic
+def reject_lead(lead: Lead, *, by, reason: str, note: str = "") -> Lead:
+    """A screener rejects a held lead with a reason; it is never offered to anyone."""
+    if reason not in Lead.RejectReason.values:
+        raise IntakeError("Choose a reason for rejecting.", field="reason")
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status not in {Lead.Status.SCREENING, Lead.Status.SUBMITTED}:
+        raise NotScreenable(
+            f"{lead.reference} is {lead.get_status_display().lower()}, not waiting."
+        )
+    ScreeningDecision.objects.create(
+        lead=lead,
+        outcome=ScreeningDecision.Outcome.REJECTED,
+        decided_by=by,
+        reason=reason,
+        note=note,
+    )
+    set_status(lead, Lead.Status.REJECTED, reason=reason, note=note)
+    return lead
+
+
+@transaction.atomic
+def dispute_lead(lead: Lead) -> Lead:
+    """ "I didn't make this request": flag it, and stop it if nobody has it yet. Idempotent."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.homeowner_disputed_at is not None:
+        return lead
+    lead.homeowner_disputed_at = timezone.now()
+    lead.save(update_fields=["homeowner_disputed_at", "updated_at"])
+    if lead.is_active:
+        set_status(
+            lead,
+            Lead.Status.REJECTED,
+            reason=Lead.RejectReason.NOT_REQUESTED,
+            note="The homeowner said they did not make this request.",
+            why="was closed: the homeowner told us they did not make this request",
+        )
+    # Pros who bought it are about to call someone who says they never asked: tell them,
+    # and where a credit is asked for.
+    notify_contractors(
+        [
+            (
+                purchase.contractor,
+                "homeowner_disputed",
+                {"purchase": purchase, "lead": lead},
+                reverse("leads:lead", args=[purchase.pk]),
+            )
+            for purchase in lead.purchases.select_related("contractor__user")
+        ]
+    )
+    return lead
+
+
+def close_invalid_lead(lead: Lead, *, label: str) -> None:
+    """Fairlead found a lead invalid (its buyers are credited): it stops here, so nobody
+    else is offered or sold it. The caller holds the lead's lock."""
+    if lead.is_active:
+        set_status(
+            lead,
+            Lead.Status.REJECTED,
+            reason=Lead.RejectReason.FOUND_INVALID,
+            note=f"Found invalid by Fairlead: {label}.",
+            why="was closed: Fairlead found the request invalid",
+        )
+
+
+@transaction.atomic
+def homeowner_hired(lead: Lead) -> Lead:
+    """The homeowner says they hired someone: the request stops (filled), and no more pros
+    are offered it. Idempotent."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.homeowner_hired_at is not None or not lead.is_active:
+        return lead
+    lead.homeowner_hired_at = timezone.now()
+    lead.save(update_fields=["homeowner_hired_at", "updated_at"])
+    set_status(lead, Lead.Status.FILLED, why="was closed: the homeowner has hired a pro")
+    return lead

@@ -1,0 +1,42 @@
+"""Task plumbing every app uses: the base task class and sending a task after commit.
+
+The Celery app itself lives in `config/celery.py`; apps import from here so they never
+import the project package (config sits at the left end of the import chain).
+"""
+
+import logging
+
+from celery.contrib.django.task import DjangoTask
+from django.db import InterfaceError, OperationalError, transaction
+
+logger = logging.getLogger(__name__)
+
+
+class FairleadTask(DjangoTask):
+    """Base task: transient failures (database or network) retry with exponential backoff.
+
+    DjangoTask adds `delay_on_commit()`, which services use so a task never runs before
+    the rows it reads are committed.
+    """
+
+    autoretry_for = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+    retry_backoff = 5
+    retry_backoff_max = 600
+    retry_jitter = True
+    max_retries = 8
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Send a task once the transaction commits; if the broker is down, log and move on.
+
+    For work a periodic sweep re-sends (routing, notifications): the person who caused it
+    gets their answer, and nothing is lost.
+    """
+
+    def send():
+        try:
+            task.apply_async(args=args, kwargs=kwargs)
+        except Exception:  # noqa: BLE001 - any publishing failure is left to the sweep
+            logger.exception("Could not enqueue %s%r", task.name, args)
+
+    transaction.on_commit(send)

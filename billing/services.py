@@ -284,6 +284,13 @@ def handle_stripe_webhook(payload: bytes, signature: str) -> StripeEvent | None:
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise WebhookRejected("Stripe webhooks are not configured.")
     try:
+        # The signature first: an unsigned body gets no further than an HMAC.
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"),
+            signature,
+            settings.STRIPE_WEBHOOK_SECRET,
+            stripe.Webhook.DEFAULT_TOLERANCE,
+        )
         if json_too_deep(payload.decode("utf-8")):  # json.loads would recurse until it fails
             raise ValueError("nested too deeply")
         event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)

@@ -9,6 +9,7 @@ from .models import (
     WEB_SCHEMES,
     Contractor,
     ServiceCategory,
+    validate_web_address,
 )
 from .services import ProfileChanges, get_zip, normalize_phone, parse_zip_list
 from .templatetags.phone import phone
@@ -39,7 +40,10 @@ class ContractorProfileForm(FairleadForm):
         required=False,
         assume_scheme="https",
         label="Website (optional)",
-        validators=[URLValidator(schemes=WEB_SCHEMES, message="Enter a web address (https://…).")],
+        validators=[
+            URLValidator(schemes=WEB_SCHEMES, message="Enter a web address (https://…)."),
+            validate_web_address,
+        ],
     )
     base_zip = forms.CharField(
         max_length=5,

@@ -15,6 +15,7 @@ admin); the password reset calls unlock_account().
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,9 +67,27 @@ def pair_refusal(*, now: datetime | None = None) -> Refusal:
     return Refusal(scope=PAIR, until=(now or timezone.now()) + settings.AXES_COOLOFF_TIME)
 
 
+def address_block(ip: str | None) -> str | None:
+    """The address the per-address budget counts: an IPv4 address itself, an IPv6 address
+    by its /64 (one home or one server is handed a whole /64, so counting single IPv6
+    addresses would give an attacker billions of budgets)."""
+    if not ip:
+        return ip
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+
+
 def active_refusal(*, login: str, ip: str | None, now: datetime | None = None) -> Refusal | None:
     """The lock on this email or this address now, the one ending last; None if neither."""
     now = now or timezone.now()
+    ip = address_block(ip)
     keys = Q(scope=LoginLock.Scope.ACCOUNT, key=login) if login else Q(pk__in=[])
     if ip:
         keys |= Q(scope=LoginLock.Scope.IP, key=ip)
@@ -81,6 +100,7 @@ def record_failure(*, login: str, ip: str | None, now: datetime | None = None) -
     """Count one wrong password; lock the account or the address when it is over budget,
     and say so (None while both are within it)."""
     now = now or timezone.now()
+    ip = address_block(ip)
     failure = LoginFailure.objects.create(login=login[:254], ip_address=ip, at=now)
     refusals = []
     # Always the account first, then the address: two failures never wait on each other's locks.

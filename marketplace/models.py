@@ -178,6 +178,31 @@ class ZipCode(models.Model):
 WEB_SCHEMES = ["http", "https"]
 
 
+def web_address_problem(url: str) -> str:
+    """Why `url` is not a plain web address a homeowner can be sent to, or "".
+
+    Browsers and Python read some addresses differently: `https://a.example\\@b.example/`
+    is b.example to Python and a.example to Chromium (which reads the backslash as a
+    slash). So the interstitial could name one site and open another. A plain address has
+    no backslash, no user name or password before the host, and no spaces or control
+    characters; then both read the same host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return "Enter a web address (https://…)."
+    if "\\" in url or any(ord(char) <= 32 or ord(char) == 127 for char in url):
+        return "A web address has no spaces, backslashes or control characters."
+    if "@" in parts.netloc:
+        return "Enter the address without a user name or password (nothing before an “@”)."
+    return ""
+
+
+def validate_web_address(value: str) -> None:
+    problem = web_address_problem(value)
+    if problem:
+        raise ValidationError(problem, code="invalid")
+
+
 class Contractor(models.Model):
     """A contractor's business profile, what they serve and how they want leads."""
 
@@ -209,7 +234,9 @@ class Contractor(models.Model):
     phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +16195550100")
     # Shown to homeowners behind an interstitial that names it (views.profile_website);
     # only web addresses, here for the admin and in the profile form.
-    website = models.URLField(blank=True, validators=[URLValidator(schemes=WEB_SCHEMES)])
+    website = models.URLField(
+        blank=True, validators=[URLValidator(schemes=WEB_SCHEMES), validate_web_address]
+    )
     base_zip = models.ForeignKey(
         ZipCode, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -299,10 +326,9 @@ class Contractor(models.Model):
 
     @property
     def website_link(self) -> str:
-        """The stored website if it is a web address with a host, else "": a row saved
-        before the scheme check, or edited past it, is never linked."""
-        parts = urlsplit(self.website or "")
-        if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        """The stored website if it is a plain web address, else "": a row saved before
+        the checks, or edited past them, is never linked."""
+        if not self.website or web_address_problem(self.website):
             return ""
         return self.website
 

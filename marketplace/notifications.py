@@ -194,9 +194,20 @@ SECRET_REMOVED = "(Removed once sent: it held a one-time link to this account.)"
 
 def holds_secret(template: str) -> bool:
     """Messages with a one-time link into an account (verification, password reset, the
-    lock email's reset link): hidden in the admin, and their text dropped once sent, so the
-    outbox is not a store of keys staff could use."""
+    lock email's reset link): hidden in the admin, and their text dropped once sent or
+    failed, so the outbox is not a store of keys staff could use."""
     return template.startswith("account/") or template == "account_locked"
+
+
+HOLDS_SECRET = Q(template__startswith="account/") | Q(template="account_locked")
+
+
+def _failed(notification: Notification, **fields) -> dict:
+    """The fields of a message that will not be sent: a one-time link goes with it."""
+    fields["status"] = Notification.Status.FAILED
+    if holds_secret(notification.template):
+        fields["body"] = SECRET_REMOVED
+    return fields
 
 
 def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
@@ -256,14 +267,12 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
     )
     notification = Notification.objects.get(pk=notification_id)
     if notification.expires_at and notification.expires_at <= now:
-        mine.update(
-            status=Notification.Status.FAILED, last_error="Not sent: it expired before its time."
-        )
+        mine.update(**_failed(notification, last_error="Not sent: it expired before its time."))
         return
     try:
         provider_id = BACKENDS[notification.channel](notification)
     except PermanentFailure as error:
-        if mine.update(status=Notification.Status.FAILED, last_error=str(error)[:500]):
+        if mine.update(**_failed(notification, last_error=str(error)[:500])):
             if error.opted_out:
                 opt_out(notification.to)
         return
@@ -278,8 +287,10 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
         if now - notification.created_at >= settings.NOTIFICATION_GIVE_UP_AFTER:
             hours = int(settings.NOTIFICATION_GIVE_UP_AFTER.total_seconds() // 3600)
             mine.update(
-                status=Notification.Status.FAILED,
-                last_error=f"Gave up after {hours} hours of provider errors: {error}"[:500],
+                **_failed(
+                    notification,
+                    last_error=f"Gave up after {hours} hours of provider errors: {error}"[:500],
+                )
             )
             return
         if last_try:
@@ -427,6 +438,7 @@ def due_notification_ids(limit: int = 500) -> list[int]:
         interrupted.filter(interrupted=0).update(
             status=Notification.Status.QUEUED, interrupted=F("interrupted") + 1
         )
+        interrupted.filter(HOLDS_SECRET).update(body=SECRET_REMOVED)
         interrupted.update(
             status=Notification.Status.FAILED,
             interrupted=F("interrupted") + 1,

@@ -16,21 +16,34 @@ from rest_framework.parsers import JSONParser
 
 MAX_JSON_DEPTH = 32
 
-# A complete JSON string literal, escapes included ("unrolled" so it runs in linear time).
-STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-BRACKET = re.compile(r"[\[\]{}]")
+# The characters that matter for depth: brackets, and the quotes and backslashes that say
+# whether a bracket is inside a string.
+SIGNIFICANT = re.compile(r'[\[\]{}"\\]')
 
 
 def json_too_deep(text: str, *, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether arrays and objects nest deeper than `limit` (brackets inside strings do not
-    count). Stops at the first bracket beyond the limit."""
+    count). One left-to-right pass, linear in the text whatever it holds (an unterminated
+    string of escaped quotes included), stopping at the first bracket beyond the limit."""
     depth = 0
-    for match in BRACKET.finditer(STRING.sub("", text)):
-        if match.group() in "[{":
+    in_string = False
+    escaped_at = -1  # the position of the character a backslash escapes
+    for match in SIGNIFICANT.finditer(text):
+        position, char = match.start(), match.group()
+        if position == escaped_at:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped_at = position + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
             depth += 1
             if depth > limit:
                 return True
-        else:
+        elif char in "]}":
             depth -= 1
     return False
 

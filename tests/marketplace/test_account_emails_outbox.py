@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from marketplace import notifications
 from marketplace.models import Notification
 from marketplace.notifications import SECRET_REMOVED
 from marketplace.tasks import sweep_notifications
@@ -75,3 +76,27 @@ def test_the_admin_hides_a_queued_account_email(admin_client, contractor):
     page = admin_client.get(reverse("admin:marketplace_notification_change", args=[row.pk]))
     assert page.status_code == 200
     assert "/accounts/password/reset/key/" not in page.content.decode()
+
+
+def test_the_admin_list_refuses_a_filter_on_the_text(admin_client, contractor):
+    """?body__contains= would read a queued key a character at a time."""
+    admin_client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
+    url = reverse("admin:marketplace_notification_changelist")
+    for lookup in ("body__contains", "body__startswith", "body"):
+        response = admin_client.get(url, {lookup: "/accounts/password/reset/key/"})
+        assert response.status_code == 400, lookup
+    assert admin_client.get(url, {"template": "account_locked"}).status_code == 200
+
+
+def test_an_account_email_that_fails_for_good_keeps_no_key(
+    client, contractor, monkeypatch, django_capture_on_commit_callbacks
+):
+    def refuse(notification):
+        raise notifications.PermanentFailure("550 mailbox unavailable")
+
+    monkeypatch.setitem(notifications.BACKENDS, Notification.Channel.EMAIL, refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": "alice@example.com"})
+    row = Notification.objects.get(template="account/email/password_reset_key")
+    assert row.status == Notification.Status.FAILED
+    assert row.body == SECRET_REMOVED

@@ -2,12 +2,14 @@
 the API token endpoint alike (marketplace/logins.py)."""
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import hashers
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from marketplace import logins, notifications
@@ -187,24 +189,32 @@ def _page(content: bytes, email: str) -> str:
     return re.sub(r"[A-Za-z0-9]{64}", "TOKEN", content.decode()).replace(email, "EMAIL")
 
 
-def test_an_unknown_email_is_answered_exactly_like_a_real_one(client, contractor):
-    real, ghost, took = [], [], {"real": [], "ghost": []}
+def test_an_unknown_email_is_answered_exactly_like_a_real_one(client, contractor, monkeypatch):
+    """Same status, same page, and the same work: a refused attempt hashes no password
+    and runs the same queries for a real account as for none (what timing would tell)."""
+    hashed = []
+    get_hasher = hashers.get_hasher
+    monkeypatch.setattr(hashers, "get_hasher", lambda *a: hashed.append(a) or get_hasher(*a))
+    real, ghost = [], []
+    work = {"real": [], "ghost": []}
     for n in range(14):
         for email, answers, key in (
             ("alice@example.com", real, "real"),
             ("nobody@example.com", ghost, "ghost"),
         ):
-            started = time.perf_counter()
-            response = web_login(client, email, "wrong", f"10.2.{n}.1")
-            took[key].append(time.perf_counter() - started)
+            hashed.clear()
+            with CaptureQueriesContext(connection) as queries:
+                response = web_login(client, email, "wrong", f"10.2.{n}.1")
+            work[key].append((len(hashed) > 0, len(queries)))
             answers.append((response.status_code, _page(response.content, email)))
     assert [s for s, _ in real] == [200] * 9 + [429] * 5
     assert real == ghost
     assert len(lock_emails()) == 1  # the owner of the real one only
-    # Refused attempts check no password for either: similar timing (measured, loosely held).
-    refused_real = sorted(took["real"][10:])[2]
-    refused_ghost = sorted(took["ghost"][10:])[2]
-    assert abs(refused_real - refused_ghost) < 0.05
+    # Refused attempts (after the lock) check no password for either, in as many queries.
+    assert all(not checked for checked, _ in work["real"][10:] + work["ghost"][10:])
+    assert [count for _, count in work["real"][10:]] == [count for _, count in work["ghost"][10:]]
+    # Attempts that are judged hash the password for both, the unknown one included.
+    assert all(checked for checked, _ in work["real"][:9] + work["ghost"][:9])
 
 
 def test_the_token_endpoint_counts_failures_not_successes(api_client, contractor):
@@ -277,3 +287,31 @@ def test_failures_racing_past_the_limit_lock_once_and_tell_once(contractor):
     assert sum(r is not None for r in refusals) >= 10  # the 10th and every one after
     assert len(lock_emails()) == 1
     assert LoginLock.objects.get(scope="account").lock_count == 1
+
+
+def test_an_ipv6_network_spends_one_budget_whichever_of_its_addresses_it_uses(client, contractor):
+    """A /64 is one home or one server: rotating through its addresses buys nothing."""
+    statuses = [
+        web_login(client, f"victim{n}@example.com", "wrong", f"2001:db8:7:7::{n + 1:x}").status_code
+        for n in range(21)
+    ]
+    assert statuses[:19] == [200] * 19
+    assert statuses[19:] == [429] * 2
+    assert web_login(client, "alice@example.com", PASSWORD, "2001:db8:7:7:ffff::1").status_code == (
+        429
+    )
+    assert web_login(client, "alice@example.com", PASSWORD, "2001:db8:7:8::1").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "ip, block",
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("2001:db8:7:7:abcd::1", "2001:db8:7:7::"),
+        ("not an address", None),
+        (None, None),
+    ],
+)
+def test_the_address_budget_counts_ipv4_addresses_and_ipv6_networks(ip, block):
+    assert logins.address_block(ip) == block

@@ -822,13 +822,23 @@ def credit_unmatched(item: UnmatchedPayment, *, account: Account, note: str, by)
         raise NotCreditable("There is no money to credit.")
     # The payment's top-up: the item's own, or the one another report of it names (a
     # payment_intent.succeeded item does not know its session).
-    top_up = item.top_up or next(
-        (
-            other.top_up
-            for other in queries.other_reports_of_payment(item).select_related("top_up")
-            if other.top_up_id
-        ),
-        None,
+    # A session's completion can arrive before start_top_up has written its top-up (then
+    # it was "no top-up"): the top-up written since is the payment's.
+    top_up = (
+        item.top_up
+        or next(
+            (
+                other.top_up
+                for other in queries.other_reports_of_payment(item).select_related("top_up")
+                if other.top_up_id
+            ),
+            None,
+        )
+        or (
+            TopUp.objects.filter(checkout_session_id=item.session_id).first()
+            if item.session_id
+            else None
+        )
     )
     if top_up is not None and top_up.account_id != account.pk:
         raise NotCreditable(f"This payment's top-up belongs to {top_up.account.contractor}.")

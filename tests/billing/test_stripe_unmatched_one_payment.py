@@ -108,6 +108,22 @@ def test_a_session_completing_after_finance_credited_its_payment_credits_nothing
     assert "already on a balance" in record.result
 
 
+def test_a_session_whose_top_up_was_written_after_it_completed_credits_that_top_up(
+    contractor, finance, stripe_on
+):
+    account = services.account_for(contractor)
+    deliver(session("cs_race", 5_000, event_id="evt_race", account_id=account.pk))
+    top_up = TopUp.objects.create(
+        account=account, amount_cents=5_000, checkout_session_id="cs_race"
+    )
+    item = UnmatchedPayment.objects.get()
+    entry = services.credit_unmatched(item, account=account, note="hers", by=finance)
+    top_up.refresh_from_db()
+    assert (top_up.status, top_up.entry, top_up.payment_intent_id) == ("paid", entry, PI)
+    assert TopUp.objects.count() == 1
+    assert balance(contractor) == 5_000
+
+
 def test_the_flag_says_how_long_it_waited_in_minutes(contractor, finance, stripe_on):
     deliver(payment_succeeded(5_000))
     services.flag_unmatched_stripe_events(now=timezone.now() + timedelta(hours=2))

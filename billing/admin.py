@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from marketplace.adminkit import HistoryAdmin, ReadOnlyAdmin, ServiceFormMixin
 from marketplace.errors import DomainError
@@ -9,7 +11,7 @@ from marketplace.formtools import DollarsField
 from marketplace.models import Contractor
 from marketplace.money import format_cents
 
-from . import services
+from . import queries, services
 from .models import Account, Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
 
 
@@ -209,6 +211,7 @@ class UnmatchedPaymentAdmin(HistoryAdmin):
     list_select_related = ["event", "suggested_account__contractor", "resolved_by"]
     search_fields = ["=event__event_id", "=session_id", "=payment_intent_id"]
     actions = ["credit_to_contractor", "close_refunded_in_stripe", "close_not_ours"]
+    readonly_fields = ["other_reports"]
 
     def has_add_permission(self, request):
         return False
@@ -224,9 +227,39 @@ class UnmatchedPaymentAdmin(HistoryAdmin):
 
     @admin.display(description="Amount", ordering="amount_cents")
     def money(self, item):
-        return f"{item.amount_cents / 100:,.2f} {item.currency.upper()}"
+        return item.money
+
+    @admin.display(description="Other items of this payment")
+    def other_reports(self, item):
+        """One payment can be reported twice (its session, its payment intent): finance
+        sees the other items before crediting, and which one credited it."""
+        others = queries.other_reports_of_payment(item).select_related("event")
+        if not others:
+            return "none"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                '<li><a href="{}">item {}</a>: {} ({}), {}</li>',
+                (
+                    (
+                        reverse("admin:billing_unmatchedpayment_change", args=[other.pk]),
+                        other.pk,
+                        other.event.type,
+                        other.money,
+                        other.get_status_display(),
+                    )
+                    for other in others
+                ),
+            ),
+        )
 
     def _form_page(self, request, queryset, *, form, action, title, explanation, submit):
+        items = list(queryset)
+        for item in items:
+            item.other_reports = list(
+                queries.other_reports_of_payment(item).select_related("event")
+            )
         return TemplateResponse(
             request,
             "admin/billing/unmatchedpayment/resolve.html",
@@ -235,7 +268,7 @@ class UnmatchedPaymentAdmin(HistoryAdmin):
                 "opts": self.model._meta,
                 "title": title,
                 "explanation": explanation,
-                "items": queryset,
+                "items": items,
                 "form": form,
                 "action": action,
                 "submit_label": submit,

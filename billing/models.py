@@ -234,7 +234,15 @@ class UnmatchedPayment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_reason_display()}: {self.amount_cents} {self.currency} ({self.event})"
+        return f"{self.get_reason_display()}: {self.money} ({self.event})"
+
+    @property
+    def money(self) -> str:
+        """The amount as Stripe reported it: dollars in our currency ("$75.00"), else the
+        amount in its currency's units and its code ("75.00 EUR")."""
+        if self.currency == settings.STRIPE_CURRENCY:
+            return format_cents(self.amount_cents)
+        return f"{self.amount_cents / 100:,.2f} {self.currency.upper()}"
 
 
 class Membership(models.Model):

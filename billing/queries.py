@@ -13,7 +13,7 @@ from marketplace.models import Contractor
 from marketplace.money import format_cents
 
 from . import services
-from .models import Account, Entry, Membership
+from .models import Account, Entry, Membership, UnmatchedPayment
 from .pricing import lead_price_cents
 
 
@@ -306,3 +306,19 @@ def credit_entries(*, start_at, end_at) -> list[tuple[str, int, int]]:
         .filter(kind__in=[Entry.Kind.CREDIT, Entry.Kind.REVERSAL])
         .values_list("idempotency_key", "amount_cents", "account__contractor")
     )
+
+
+def other_reports_of_payment(item: UnmatchedPayment):
+    """The other unmatched items of the same card payment: by its payment intent or its
+    Checkout session (a session's completion and its payment_intent.succeeded each become
+    an item when they cannot be placed). Finance sees them next to the item."""
+    same = Q()
+    if item.payment_intent_id:
+        same |= Q(payment_intent_id=item.payment_intent_id)
+    if item.session_id:
+        same |= Q(session_id=item.session_id)
+    if item.top_up_id:
+        same |= Q(top_up_id=item.top_up_id)
+    if not same:
+        return UnmatchedPayment.objects.none()
+    return UnmatchedPayment.objects.filter(same).exclude(pk=item.pk).order_by("created_at", "pk")

@@ -10,7 +10,7 @@ import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -373,6 +373,14 @@ def _credit_session(top_up: TopUp, *, paid_cents: int, payment_intent_id: str) -
     intent = payment_intent_id
     if intent:
         _lock_payment(intent)
+    if TopUp.objects.filter(pk=top_up.pk, status=TopUp.Status.PENDING).exists():
+        elsewhere = _payment_on_balance(
+            intent=intent, session_id=top_up.checkout_session_id, top_up=top_up
+        )
+        if elsewhere:
+            # Finance placed this payment by hand before its session completed.
+            logger.warning("Stripe session %s: payment already on %s", top_up.pk, elsewhere)
+            return f"not credited: this payment is already on a balance ({elsewhere})"
     entry = complete_top_up(top_up, paid_cents=paid_cents, payment_intent_id=intent)
     result = f"credited entry {entry.pk}"
     if intent:
@@ -458,9 +466,11 @@ def _apply_reversal(record: StripeEvent) -> tuple[str, bool]:
     return result, True
 
 
-def _apply_waiting_reversals(top_up: TopUp, *, payment_intent_id: str) -> str:
-    """A payment just completed: merge the refunds and disputes that arrived before it
-    (the caller holds the payment's lock)."""
+def _apply_waiting_reversals(
+    top_up: TopUp, *, payment_intent_id: str, how: str = "when its session completed"
+) -> str:
+    """A payment just completed (its session, or finance credited it): merge the refunds
+    and disputes that arrived before it (the caller holds the payment's lock)."""
     waiting = list(
         StripeEvent.objects.filter(
             payment_intent_id=payment_intent_id,
@@ -471,7 +481,7 @@ def _apply_waiting_reversals(top_up: TopUp, *, payment_intent_id: str) -> str:
     succeeded = [record for record in waiting if record.type == PAYMENT_SUCCEEDED]
     if succeeded:
         for record in succeeded:
-            record.result = f"matched top-up {top_up.pk} when its session completed"
+            record.result = f"matched top-up {top_up.pk} {how}"[:200]
             record.processed_at = timezone.now()
         StripeEvent.objects.bulk_update(succeeded, ["result", "processed_at"])
         _close_matched_later(succeeded)
@@ -697,7 +707,7 @@ def _record_unmatched(
         context = {
             "item": item,
             "event": record,
-            "amount": f"{item.amount_cents / 100:,.2f} {item.currency.upper()}",
+            "amount": item.money,
             "admin_path": reverse("admin:billing_unmatchedpayment_change", args=[item.pk]),
         }
         for email in _finance_emails():
@@ -739,7 +749,7 @@ def flag_unmatched_stripe_events(*, now=None) -> int:
                 record,
                 reason=UnmatchedPayment.Reason.NO_PAYMENT,
                 detail=f"no payment {record.payment_intent_id} completed with us "
-                f"within {settings.STRIPE_UNMATCHED_AFTER}",
+                f"within {settings.STRIPE_UNMATCHED_AFTER // timedelta(minutes=1)} minutes",
             )
             flagged += 1
     return flagged
@@ -748,6 +758,10 @@ def flag_unmatched_stripe_events(*, now=None) -> int:
 def _lock_open_item(item: UnmatchedPayment, note: str) -> UnmatchedPayment:
     if not note.strip():
         raise NoteRequired("Say why, in a note.")
+    # The payment first, then the item: the order the webhook locks them in (it takes the
+    # payment's lock, then closes the items its completion explains). Two finance members
+    # crediting two reports of one payment at once wait for each other here.
+    _lock_payment(_payment_of(item))
     # Two finance members resolving the same item at once: one wins, the other is told.
     locked = UnmatchedPayment.objects.select_for_update().get(pk=item.pk)
     if locked.status != UnmatchedPayment.Status.OPEN:
@@ -755,12 +769,53 @@ def _lock_open_item(item: UnmatchedPayment, note: str) -> UnmatchedPayment:
     return locked
 
 
+def _payment_of(item: UnmatchedPayment) -> str:
+    """What names the card payment behind an item, for its lock and its ledger key."""
+    return item.payment_intent_id or item.session_id or item.event.event_id
+
+
+def _payment_on_balance(*, intent: str, session_id: str, top_up: TopUp | None = None) -> str:
+    """Where one card payment is already on a balance, in words for finance, or "".
+
+    One payment is reported by up to two events (its session's completion and its
+    payment_intent.succeeded), and each can become an unmatched item; it reaches a balance
+    by its top-up completing or by finance crediting an item, each once under its own
+    ledger key. So every way is checked, by the payment intent and by the session: a paid
+    top-up, a credited item, a finance entry. The caller holds _lock_payment."""
+    names = Q()
+    if intent:
+        names |= Q(payment_intent_id=intent)
+    if session_id:
+        names |= Q(checkout_session_id=session_id)
+    if not names:
+        return ""
+    paid = TopUp.objects.filter(names, status=TopUp.Status.PAID)
+    if top_up is not None:
+        paid = paid.exclude(pk=top_up.pk)
+    if found := paid.first():
+        return f"top-up {found.pk}, entry {found.entry_id}"
+    items = Q(payment_intent_id=intent) if intent else Q()
+    if session_id:
+        items |= Q(session_id=session_id)
+    credited = UnmatchedPayment.objects.filter(items, status=UnmatchedPayment.Status.CREDITED)
+    if found := credited.first():
+        return f"unmatched item {found.pk}, entry {found.entry_id}"
+    keys = [f"stripe-unmatched:{name}" for name in (intent, session_id) if name]
+    if top_up is None and session_id:
+        keys.append(f"stripe-session:{session_id}")
+    if found := Entry.objects.filter(idempotency_key__in=keys).first():
+        return f"entry {found.pk}"
+    return ""
+
+
 @transaction.atomic
 def credit_unmatched(item: UnmatchedPayment, *, account: Account, note: str, by) -> Entry:
     """Finance places a payment on a contractor's balance: only money Stripe took (a
-    completed session or payment), in our currency, once per payment however many events
-    or clicks report it. A session with a top-up completes that top-up, so its refunds and
-    disputes find it."""
+    completed session or payment), in our currency, once per payment however many events,
+    items or clicks report it (_payment_on_balance). The payment's top-up completes (a
+    session's own top-up, or one written now for a payment that had none), so its later
+    refunds and disputes find it, and those that waited for it are applied now. The other
+    open items reporting the same payment close, naming this one."""
     item = _lock_open_item(item, note)
     event = item.event
     if event.type not in ("checkout.session.completed", PAYMENT_SUCCEEDED):
@@ -772,35 +827,86 @@ def credit_unmatched(item: UnmatchedPayment, *, account: Account, note: str, by)
         )
     if item.amount_cents <= 0:
         raise NotCreditable("There is no money to credit.")
-    if item.top_up_id and item.top_up.account_id != account.pk:
-        raise NotCreditable(f"This payment's top-up belongs to {item.top_up.account.contractor}.")
-    key = f"stripe-unmatched:{item.payment_intent_id or item.session_id or event.event_id}"
-    if item.top_up_id:
-        key = f"stripe-session:{item.top_up.checkout_session_id}"
-    if Entry.objects.filter(idempotency_key=key).exists():
-        raise AlreadyResolved("This payment is already on a balance; close this one instead.")
-    if item.top_up_id:
-        _credit_session(
-            item.top_up, paid_cents=item.amount_cents, payment_intent_id=item.payment_intent_id
+    # The payment's top-up: the item's own, or the one another report of it names (a
+    # payment_intent.succeeded item does not know its session).
+    # A session's completion can arrive before start_top_up has written its top-up (then
+    # it was "no top-up"): the top-up written since is the payment's.
+    top_up = (
+        item.top_up
+        or next(
+            (
+                other.top_up
+                for other in queries.other_reports_of_payment(item).select_related("top_up")
+                if other.top_up_id
+            ),
+            None,
         )
-        entry = Entry.objects.get(idempotency_key=key)
+        or (
+            TopUp.objects.filter(checkout_session_id=item.session_id).first()
+            if item.session_id
+            else None
+        )
+    )
+    if top_up is not None and top_up.account_id != account.pk:
+        raise NotCreditable(f"This payment's top-up belongs to {top_up.account.contractor}.")
+    intent = item.payment_intent_id
+    elsewhere = _payment_on_balance(intent=intent, session_id=item.session_id)
+    if elsewhere:
+        raise AlreadyResolved(
+            f"This payment is already on a balance ({elsewhere}); close this one instead."
+        )
+    if top_up is not None:
+        entry = complete_top_up(top_up, paid_cents=item.amount_cents, payment_intent_id=intent)
     else:
         entry = post_entry(
             account,
             kind=Entry.Kind.TOP_UP,
             amount_cents=item.amount_cents,
             memo=f"Card payment placed by Fairlead finance ({event.event_id[-8:]})",
-            idempotency_key=key,
+            idempotency_key=f"stripe-unmatched:{_payment_of(item)}",
             reason=note,
             created_by=by,
         )
+        # The payment's top-up, written now, so its refunds and disputes find it.
+        top_up = TopUp.objects.create(
+            account=account,
+            amount_cents=item.amount_cents,
+            checkout_session_id=item.session_id or f"finance:{_payment_of(item)}",
+            status=TopUp.Status.PAID,
+            paid_at=timezone.now(),
+            entry=entry,
+            payment_intent_id=intent,
+        )
+    now = timezone.now()
     item.status = UnmatchedPayment.Status.CREDITED
     item.entry = entry
     item.note = note
     item.resolved_by = by
-    item.resolved_at = timezone.now()
+    item.resolved_at = now
     item.save(update_fields=["status", "entry", "note", "resolved_by", "resolved_at"])
+    _close_other_reports(item, entry=entry, by=by, now=now)
+    if intent:
+        _apply_waiting_reversals(
+            top_up, payment_intent_id=intent, how=f"when finance credited unmatched item {item.pk}"
+        )
     return entry
+
+
+def _close_other_reports(item: UnmatchedPayment, *, entry: Entry, by, now) -> None:
+    """The other open items that report the same payment's money (its session's
+    completion, its payment_intent.succeeded) are answered by this credit."""
+    for other in queries.other_reports_of_payment(item).filter(
+        status=UnmatchedPayment.Status.OPEN,
+        event__type__in=("checkout.session.completed", PAYMENT_SUCCEEDED),
+    ):
+        other.status = UnmatchedPayment.Status.MATCHED_LATER
+        other.note = (
+            f"The same payment was credited with unmatched item {item.pk} "
+            f"(entry {entry.pk}, {format_cents(entry.amount_cents)}) by {by}."
+        )
+        other.resolved_by = by
+        other.resolved_at = now
+        other.save(update_fields=["status", "note", "resolved_by", "resolved_at"])
 
 
 @transaction.atomic

@@ -5,6 +5,9 @@ import time
 
 import pytest
 import stripe
+from django.contrib.auth.models import Group
+
+from tests.factories import UserFactory
 
 WEBHOOK_SECRET = "whsec_test_fairlead"
 
@@ -125,3 +128,12 @@ def stripe_on(settings, monkeypatch):
     fake = FakeStripeHTTP()
     monkeypatch.setattr(stripe, "default_http_client", fake)
     return fake
+
+
+@pytest.fixture
+def finance(db):
+    """A staff member of the finance group, who resolves unmatched Stripe money."""
+    user = UserFactory(email="fin@fairlead.example", is_staff=True)
+    # get_or_create: a transactional test before this one may have flushed the migrated groups.
+    user.groups.add(Group.objects.get_or_create(name="finance")[0])
+    return user

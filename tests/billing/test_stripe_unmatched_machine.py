@@ -1,14 +1,18 @@
 """Hypothesis sends random sequences of Stripe webhooks (matched, for no top-up, in another
-currency, for the wrong amount, replayed) and finance's resolutions (credit, close, credit
-again): the ledger stays whole (balance = sum of entries), a webhook credits only a matched
-payment, and no unmatched payment is ever credited twice."""
+currency, for the wrong amount, replayed, each payment's payment_intent.succeeded), moves
+the clock so waiting events are flagged, and plays finance's resolutions (credit, close,
+credit again): the ledger stays whole (balance = sum of entries), a webhook credits only a
+matched payment, no unmatched payment is ever credited twice, and no payment reaches a
+balance for more than Stripe took, however many items report it."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -17,7 +21,7 @@ from billing import services
 from billing.models import Entry, TopUp, UnmatchedPayment
 from tests.factories import ContractorFactory, UserFactory
 
-from .conftest import checkout_completed
+from .conftest import checkout_completed, stripe_event
 from .test_stripe_unmatched import signed
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +38,8 @@ class UnmatchedMoney(RuleBasedStateMachine):
         self.finance = UserFactory(is_staff=True)
         self.finance.groups.add(Group.objects.get(name="finance"))
         self.sent: list[bytes] = []
+        self.payments: dict[str, tuple[str, int, str]] = {}  # intent: session, paid, currency
+        self.later = timezone.now()
         self.expected_credit = 0  # what matched payments and finance's credits add up to
         self.n = 0
 
@@ -59,6 +65,7 @@ class UnmatchedMoney(RuleBasedStateMachine):
             body["data"]["object"]["currency"] = "eur"
         payload = json.dumps(body).encode()
         self.sent.append(payload)
+        self.payments[f"pi_{self.n}"] = (session_id, paid, body["data"]["object"]["currency"])
         self.deliver(payload)
         if kind == "matched":
             self.expected_credit += amount
@@ -69,6 +76,53 @@ class UnmatchedMoney(RuleBasedStateMachine):
             payload = data.draw(st.sampled_from(self.sent))
             for _ in range(times):
                 self.deliver(payload)
+
+    @rule(data=st.data())
+    def stripe_confirms_the_payment(self, data):
+        """payment_intent.succeeded: matched if its session completed with us, else it waits
+        and, once the clock moves, becomes a second item for the same money."""
+        if self.payments:
+            intent = data.draw(st.sampled_from(sorted(self.payments)))
+            _, paid, currency = self.payments[intent]
+            payload = stripe_event(
+                f"evt_{intent}",
+                "payment_intent.succeeded",
+                {"id": intent, "object": "payment_intent", "amount": paid, "currency": currency},
+            )
+            self.sent.append(payload)
+            self.deliver(payload)
+
+    @rule(amount=st.integers(1_000, 20_000), who=st.integers(0, 1), intent_first=st.booleans())
+    def a_mismatched_payment_is_reported_twice_and_finance_credits_both(
+        self, amount, who, intent_first
+    ):
+        """The reviewer's sequence: paid another amount than the top-up (the session's
+        item), its payment_intent.succeeded flagged once the clock moves (a second item),
+        then finance credits both, in either order."""
+        self.stripe_pays("amount", amount, who)
+        intent = f"pi_{self.n}"
+        payload = stripe_event(
+            f"evt_{intent}",
+            "payment_intent.succeeded",
+            {"id": intent, "object": "payment_intent", "amount": amount + 100, "currency": "usd"},
+        )
+        self.sent.append(payload)
+        self.deliver(payload)
+        self.the_clock_moves_and_the_sweep_flags_what_waited()
+        items = list(UnmatchedPayment.objects.filter(payment_intent_id=intent).order_by("pk"))
+        for item in reversed(items) if intent_first else items:
+            try:
+                entry = services.credit_unmatched(
+                    item, account=self.accounts[who], note="theirs", by=self.finance
+                )
+            except services.DomainError:
+                continue
+            self.expected_credit += entry.amount_cents
+
+    @rule()
+    def the_clock_moves_and_the_sweep_flags_what_waited(self):
+        self.later += timedelta(hours=2)
+        services.flag_unmatched_stripe_events(now=self.later)
 
     def deliver(self, payload):
         services.handle_stripe_webhook(payload, signed(payload))
@@ -114,6 +168,22 @@ class UnmatchedMoney(RuleBasedStateMachine):
         assert UnmatchedPayment.objects.values("event").distinct().count() == (
             UnmatchedPayment.objects.count()
         )
+
+    @invariant()
+    def no_payment_is_credited_beyond_what_stripe_took(self):
+        for intent, (session_id, paid, _) in self.payments.items():
+            credited = (
+                Entry.objects.filter(
+                    Q(top_up__payment_intent_id=intent)
+                    | Q(unmatched_payment__payment_intent_id=intent)
+                    | Q(idempotency_key__in=[f"stripe-unmatched:{intent}"])
+                    | Q(idempotency_key=f"stripe-session:{session_id}"),
+                    amount_cents__gt=0,
+                )
+                .distinct()
+                .values_list("amount_cents", flat=True)
+            )
+            assert sum(credited) <= paid, intent
 
 
 def test_random_webhooks_and_resolutions_keep_the_ledger_whole(stripe_on):

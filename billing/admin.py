@@ -192,7 +192,7 @@ class CloseForm(forms.Form):
 
 
 @admin.register(UnmatchedPayment)
-class UnmatchedPaymentAdmin(HistoryAdmin):
+class UnmatchedPaymentAdmin(ReadOnlyAdmin, HistoryAdmin):
     """Finance's queue of Stripe money the ledger could not place. Each item is resolved by
     an action that calls billing.services (credit, or close with a note); resolved items
     stay, with their history."""
@@ -212,15 +212,6 @@ class UnmatchedPaymentAdmin(HistoryAdmin):
     search_fields = ["=event__event_id", "=session_id", "=payment_intent_id"]
     actions = ["credit_to_contractor", "close_refunded_in_stripe", "close_not_ours"]
     readonly_fields = ["other_reports"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resolve_permission(self, request):
         return request.user.has_perm("billing.resolve_unmatchedpayment")

@@ -308,3 +308,11 @@ class CreditClaimFactory(DjangoModelFactory):
     notes = factory.Faker("sentence")
     filed_at = factory.LazyFunction(_now)
     due_by = factory.LazyAttribute(lambda o: o.filed_at + timedelta(days=2))
+
+    class Params:
+        # Decided against the pro, as the reviewer does when the homeowner confirms.
+        denied = factory.Trait(
+            status="denied",
+            decision_reason="They confirmed the request.",
+            decided_at=factory.SelfAttribute("filed_at"),
+        )

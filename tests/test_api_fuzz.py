@@ -6,23 +6,19 @@ a stateful run chains operations through the links schemathesis infers (POST a
 territory -> GET/DELETE it), where the stateful checks (use_after_free,
 ensure_resource_availability) have something to look at. 0 failures."""
 
-from datetime import timedelta
-
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
-from credits.models import CreditClaim
 from marketplace.models import ServiceArea, ZipCode
 from territories import services as territory_services
-from tests.factories import OfferFactory, PurchaseFactory, fund
+from tests.factories import CreditClaimFactory, OfferFactory, PurchaseFactory, fund
 
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()
@@ -86,19 +82,9 @@ def token(in_process_requests, contractor, plumbing, metro_zips) -> str:
     """A contractor with something behind every URL: a pending offer, a bought lead, a
     denied credit request (appealable), an exclusive territory, and money."""
     fund(contractor, 1_000_000)
-    now = timezone.now()
     OfferFactory(contractor=contractor)
     purchase = PurchaseFactory(contractor=contractor)
-    CreditClaim.objects.create(
-        purchase=purchase,
-        reason="fraudulent",
-        notes="The homeowner never asked.",
-        status=CreditClaim.Status.DENIED,
-        decision_reason="They confirmed the request.",
-        filed_at=now,
-        due_by=now + timedelta(days=2),
-        decided_at=now,
-    )
+    CreditClaimFactory(purchase=purchase, denied=True)
     austin = ZipCode.objects.get(code="78701")
     ServiceArea.objects.create(contractor=contractor, zip_code=austin)
     territory_services.subscribe(contractor, zip_codes=[austin], category=plumbing)

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from django.test import Client
-from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,6 +29,7 @@ from rest_framework.authtoken.models import Token
 from leads.models import Review
 from tests.factories import LeadFactory, PurchaseFactory, UserFactory
 from tests.resilience.test_object_scoping import owned_objects
+from tests.urlconf import named_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -76,23 +77,11 @@ EXAMPLES = 6
 def all_routes() -> list[tuple[str, str, list[str]]]:
     """(URL name, route, its parameters) for every named pattern outside the admin, plus
     the ops report, which the project wrote."""
-    found = []
-
-    def walk(patterns, prefix: str, namespace: str) -> None:
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                inner = ":".join(filter(None, [namespace, pattern.namespace]))
-                walk(pattern.url_patterns, route, inner)
-            elif isinstance(pattern, URLPattern) and pattern.name:
-                if route.startswith(SKIPPED_PREFIXES) and route != "admin/reports/":
-                    continue
-                parameters = re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route)
-                names = [a or b for a, b in parameters]
-                found.append((":".join(filter(None, [namespace, pattern.name])), route, names))
-
-    walk(get_resolver().url_patterns, "", "")
-    return found
+    return [
+        (name, route, parameters)
+        for name, route, parameters in named_routes()
+        if not route.startswith(SKIPPED_PREFIXES) or route == "admin/reports/"
+    ]
 
 
 ROUTES = all_routes()

@@ -2,23 +2,20 @@
 whatever the method, and writes nothing; its owner reaches it. The URLs are read from the
 URLconf, so a new one is covered the day it is added."""
 
-import re
-from datetime import timedelta
-
 import pytest
 from django.apps import apps
 from django.core import serializers
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from credits.models import CreditClaim
 from leads.models import Review
 from marketplace.models import ServiceArea, ZipCode
 from territories import services as territory_services
-from tests.factories import OfferFactory, PurchaseFactory, fund
+from tests.factories import CreditClaimFactory, OfferFactory, PurchaseFactory, fund
+from tests.urlconf import named_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -34,22 +31,11 @@ EXPECTED_REFUSALS = 30
 def urls_with_an_id() -> list[tuple[str, str, list[str]]]:
     """(URL name, route, the route's parameters) for every pattern under the dashboard and
     the API that takes a parameter."""
-    found = []
-
-    def walk(patterns, prefix: str, namespace: str) -> None:
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                inner = ":".join(filter(None, [namespace, pattern.namespace]))
-                walk(pattern.url_patterns, route, inner)
-            elif isinstance(pattern, URLPattern) and route.startswith(SCOPED_PREFIXES):
-                parameters = re.findall(r"<(?:\w+:)?(\w+)>", route)
-                if parameters:
-                    name = ":".join(filter(None, [namespace, pattern.name]))
-                    found.append((name, route, parameters))
-
-    walk(get_resolver().url_patterns, "", "")
-    return found
+    return [
+        (name, route, parameters)
+        for name, route, parameters in named_routes()
+        if route.startswith(SCOPED_PREFIXES) and parameters
+    ]
 
 
 def owned_objects(contractor, plumbing) -> dict[str, int]:
@@ -61,16 +47,7 @@ def owned_objects(contractor, plumbing) -> dict[str, int]:
     Review.objects.create(
         purchase=purchase, token="scoping", invited_at=now, rating=5, submitted_at=now
     )
-    claim = CreditClaim.objects.create(
-        purchase=purchase,
-        reason="fraudulent",
-        notes="The homeowner never asked.",
-        status=CreditClaim.Status.DENIED,
-        decision_reason="They confirmed the request.",
-        filed_at=now,
-        due_by=now + timedelta(days=2),
-        decided_at=now,
-    )
+    claim = CreditClaimFactory(purchase=purchase, denied=True)
     austin = ZipCode.objects.get(code="78701")
     ServiceArea.objects.create(contractor=contractor, zip_code=austin)
     (subscription,) = territory_services.subscribe(

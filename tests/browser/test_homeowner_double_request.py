@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from leads.models import Lead
 from marketplace.models import ServiceArea
+from tests.browser.quote_form import fill_quote_form
 from tests.factories import ContractorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -14,15 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def send_request(page, url):
     page.goto(url + "/quote/")
-    page.get_by_label("What do you need?").select_option(label="Plumbing")
-    page.get_by_label("Zip code of the job").fill("92101")
-    page.get_by_label("Describe the job").fill("Kitchen sink drain is clogged, water backs up.")
-    page.get_by_label("Urgent (within days)").check()
-    page.get_by_label("I own the property").check()
-    page.get_by_label("Your name").fill("Dana Rivera")
-    page.get_by_label("Phone", exact=True).fill("619 555 0142")
-    page.get_by_role("textbox", name="Email").fill("dana@example.com")
-    page.get_by_label("I agree that Fairlead may share").check()
+    fill_quote_form(page)
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_role("heading", name="Thank you, Dana Rivera!")).to_be_visible()
 

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from leads.models import Lead
 from marketplace.models import ServiceArea
+from tests.browser.quote_form import fill_quote_form
 from tests.factories import ContractorFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,14 +22,7 @@ def test_homeowner_requests_a_quote_on_a_phone_and_sees_the_status(
     page.goto(live_server.url + "/?utm_source=flyer")
     page.get_by_role("button", name="Get quotes").click()
 
-    page.get_by_label("What do you need?").select_option(label="Plumbing")
-    page.get_by_label("Zip code of the job").fill("92101")
-    page.get_by_label("Describe the job").fill("Kitchen sink drain is clogged, water backs up.")
-    page.get_by_label("Urgent (within days)").check()
-    page.get_by_label("I own the property").check()
-    page.get_by_label("Your name").fill("Dana Rivera")
-    page.get_by_label("Phone", exact=True).fill("619 555 0142")
-    page.get_by_role("textbox", name="Email").fill("dana@example.com")
+    fill_quote_form(page, consent=False)
     page.get_by_role("button", name="Send my request").click()
 
     # Forgot the consent box: told next to it, nothing lost.
@@ -60,15 +54,14 @@ def test_a_homeowner_no_pro_covers_is_told_so_at_once_on_a_desktop(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.set_default_timeout(15_000)
     page.goto(live_server.url + "/quote/")
-    page.get_by_label("What do you need?").select_option(label="Plumbing")
-    page.get_by_label("Zip code of the job").fill("92101")
-    page.get_by_label("Describe the job").fill("Outdoor spigot leaks when the hose is on.")
-    page.get_by_label("Within a few weeks").check()
-    page.get_by_label("I own the property").check()
-    page.get_by_label("Your name").fill("Sam Ortiz")
-    page.get_by_label("Phone", exact=True).fill("619 555 0188")
-    page.get_by_role("textbox", name="Email").fill("sam@example.com")
-    page.get_by_label("I agree that Fairlead may share").check()
+    fill_quote_form(
+        page,
+        name="Sam Ortiz",
+        phone="619 555 0188",
+        email="sam@example.com",
+        description="Outdoor spigot leaks when the hose is on.",
+        timeframe="Within a few weeks",
+    )
     page.get_by_role("button", name="Send my request").click()
 
     expect(page.get_by_text("No pro on Fairlead covers plumbing in 92101 yet.")).to_be_visible()

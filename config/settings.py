@@ -5,6 +5,7 @@ email) so `make run` needs nothing but Python. Production differs only by
 environment variables; README.md lists them.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "billing",
     "territories",
     "leads",
+    "calls",
     "credits",
     "insights",
 ]
@@ -242,6 +244,21 @@ TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 # Where the twilio client sends its REST calls: Twilio itself, or a stand-in that speaks its
 # API (a fake in the fault tests, a sandbox in staging).
 TWILIO_API_URL = env("TWILIO_API_URL", default="https://api.twilio.com").rstrip("/")
+# Without Twilio (a laptop's `make run`), the call simulator signs its webhook requests with
+# a token derived from SECRET_KEY, accepted only with DEBUG on; never in production.
+if DEBUG and not TWILIO_AUTH_TOKEN:
+    TWILIO_AUTH_TOKEN = "simulator-" + hashlib.sha256(SECRET_KEY.encode()).hexdigest()[:32]
+
+# --- Calls (calls/): Fairlead's tracking numbers, screened and forwarded live -------------
+# How long a pro's phone rings before the next pro is tried.
+CALL_RING_SECONDS = env.int("CALL_RING_SECONDS", default=20)
+# A bridged call that lasts at least this long is qualified, and only then charged.
+CALL_QUALIFIED_SECONDS = env.int("CALL_QUALIFIED_SECONDS", default=60)
+# Record bridged calls (the greeting says so) for the pro and for credit reviews.
+CALL_RECORDING = env.bool("CALL_RECORDING", default=True)
+# How many pros a caller may be offered to, one after another, before the call ends with
+# "a pro will call you back" (each rings up to CALL_RING_SECONDS).
+CALL_MAX_PROS = env.int("CALL_MAX_PROS", default=3)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_FS_DIR = BASE_DIR / env("CELERY_FS_DIR", default=str(VAR_DIR / "celery"))
@@ -327,6 +344,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "expire-offers-and-leads": {
         "task": "leads.tasks.expire_offers_and_leads",
+        "schedule": timedelta(minutes=1),
+    },
+    "settle-stale-calls": {
+        "task": "calls.tasks.settle_stale_calls",
         "schedule": timedelta(minutes=1),
     },
 }

@@ -11,6 +11,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from billing import urls as billing_urls
+from calls import urls as calls_urls
 from credits import urls as credits_urls
 from insights import urls as insights_urls
 from leads import urls as leads_urls
@@ -22,6 +23,7 @@ api_urlpatterns = (
     + billing_urls.api_urlpatterns
     + territories_urls.api_urlpatterns
     + leads_urls.api_urlpatterns
+    + calls_urls.api_urlpatterns
     + credits_urls.api_urlpatterns
     + insights_urls.api_urlpatterns
 )
@@ -32,6 +34,7 @@ urlpatterns = [
     path("", include(billing_urls)),
     path("", include(territories_urls)),
     path("", include(leads_urls)),
+    path("", include(calls_urls)),
     path("", include(credits_urls)),
     path("", include(insights_urls)),
     path("admin/", admin.site.urls),

@@ -93,7 +93,9 @@ class Lead(models.Model):
     utm_content = models.CharField(max_length=100, blank=True)
     referrer = models.CharField(max_length=500, blank=True)
     landing_page = models.CharField(max_length=500, blank=True)
-    channel = models.CharField(max_length=4, default="web", help_text="web form or api")
+    channel = models.CharField(
+        max_length=4, default="web", help_text="web form, api, or call (a phone call)"
+    )
 
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
@@ -189,6 +191,7 @@ class Consent(models.Model):
         API_ASSERTION = "api_assertion", "Asserted by an API client"
         STATUS_PAGE = "status_page", "Agreed on the private status page"
         OPS_RECORDED = "ops_recorded", "Recorded by Fairlead staff"
+        PHONE_IVR = "phone_ivr", "Heard and answered on a call to Fairlead"
 
     # A request has its consent from intake; a request to one chosen pro gets a second one
     # if the homeowner agrees to send it to other pros (services.release_profile_lead).
@@ -215,6 +218,7 @@ class LeadFlag(models.Model):
         RENTER_NO_APPROVAL = "renter_no_approval", "Renter without the owner's approval"
         DUPLICATE = "duplicate", "Same homeowner and category within 30 days"
         PRIOR_REJECTION = "prior_rejection", "The homeowner's earlier request was rejected"
+        CALL_VOICEMAIL = "call_voicemail", "A caller's voicemail: service or zip not screened"
 
     # Screening history, kept as long as the lead's consent is.
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="flags")
@@ -398,7 +402,14 @@ class Purchase(models.Model):
     contractor = models.ForeignKey(Contractor, on_delete=models.PROTECT, related_name="purchases")
     offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="purchase")
     price_cents = models.PositiveIntegerField()
-    entry = models.OneToOneField("billing.Entry", on_delete=models.PROTECT, related_name="purchase")
+    # Empty only for a live call not charged (yet): a call is paid for once it qualifies.
+    entry = models.OneToOneField(
+        "billing.Entry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="purchase",
+    )
     outcome = models.CharField(max_length=11, choices=Outcome.choices, default=Outcome.NEW)
     final_value_cents = models.PositiveIntegerField(null=True, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
@@ -448,6 +459,11 @@ class ContactAttempt(models.Model):
     result = models.CharField(max_length=12, choices=Result.choices)
     attempted_at = models.DateTimeField()
     note = models.CharField(max_length=300, blank=True)
+    verified = models.BooleanField(
+        default=False,
+        help_text="Logged by Fairlead itself (a call bridged through its number), not typed.",
+    )
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

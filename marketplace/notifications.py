@@ -166,6 +166,27 @@ def notify_address(
     )[0]
 
 
+def text_number(phone: str, *, template: str, context: dict) -> Notification | None:
+    """Text someone without an account (a caller we missed), through the outbox; None if
+    they opted out (replied STOP)."""
+    if _opted_out({phone}):
+        return None
+    now = timezone.now()
+    text = _render(template, {"site_url": settings.SITE_URL, **context})
+    return _queue(
+        [
+            Notification(
+                channel=Notification.Channel.SMS,
+                to=phone,
+                template=template,
+                body=text["sms"] or text["subject"],
+                send_after=now,
+            )
+        ],
+        now,
+    )[0]
+
+
 @transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
 def notify_written(
     email: str, *, template: str, subject: str, body: str, user=None
@@ -366,20 +387,29 @@ PERMANENT_SMS_ERRORS = {
 UNSUBSCRIBED = 21610
 
 
-def _send_sms(notification: Notification) -> str:
-    body = notification.body
-    if notification.link:
-        body += f" {settings.SITE_URL}{notification.link}"
-    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
-        logger.info("SMS to %s (console backend): %s", notification.to, body)
-        return ""
-    client = Client(
+def twilio_client() -> Client:
+    """The twilio REST client: our credentials, TWILIO_API_URL, a timeout."""
+    return Client(
         settings.TWILIO_ACCOUNT_SID,
         settings.TWILIO_AUTH_TOKEN,
         http_client=_TwilioHttpClient(timeout=PROVIDER_TIMEOUT_SECONDS),
     )
+
+
+def twilio_configured() -> bool:
+    """Real Twilio keys are set (a laptop without them logs what it would send)."""
+    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN)
+
+
+def _send_sms(notification: Notification) -> str:
+    body = notification.body
+    if notification.link:
+        body += f" {settings.SITE_URL}{notification.link}"
+    if not twilio_configured():
+        logger.info("SMS to %s (console backend): %s", notification.to, body)
+        return ""
     try:
-        message = client.messages.create(
+        message = twilio_client().messages.create(
             to=notification.to,
             from_=settings.TWILIO_FROM_NUMBER,
             body=body,

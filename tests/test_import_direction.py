@@ -1,4 +1,4 @@
-"""Apps import one way: config → insights → credits → leads → territories → billing →
+"""Apps import one way: config → insights → credits → calls → leads → territories → billing →
 marketplace. A module imports only the apps to its right (and itself), function-level
 imports included; so nothing outside config imports insights and marketplace imports no
 other app. Migrations are left out: Django writes their dependencies."""
@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAIN = ["config", "insights", "credits", "leads", "territories", "billing", "marketplace"]
+CHAIN = ["config", "insights", "credits", "calls", "leads", "territories", "billing", "marketplace"]
 RANK = {app: rank for rank, app in enumerate(CHAIN)}
 
 

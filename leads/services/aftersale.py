@@ -25,11 +25,20 @@ from .lifecycle import set_status, tell_homeowner
 
 
 def log_contact_attempt(
-    purchase: Purchase, *, channel: str, result: str, attempted_at=None, note: str = ""
+    purchase: Purchase,
+    *,
+    channel: str,
+    result: str,
+    attempted_at=None,
+    note: str = "",
+    verified: bool = False,
+    duration_seconds: int | None = None,
 ) -> ContactAttempt:
     """Record a call, text or email to the homeowner. Reaching them marks it contacted.
     `attempted_at` is aware (the form reads it in the contractor's zone, the API with its
-    offset); when it was logged is kept too (created_at), for the credit policy."""
+    offset); when it was logged is kept too (created_at), for the credit policy.
+    `verified`: Fairlead logged it itself (a call bridged through its number, with its
+    real time and duration), not the contractor."""
     now = timezone.now()
     attempted_at = attempted_at or now
     if timezone.is_naive(attempted_at):
@@ -39,7 +48,13 @@ def log_contact_attempt(
     if attempted_at < purchase.created_at - timedelta(minutes=1):
         raise DomainError("An attempt cannot be before you bought the lead.", field="attempted_at")
     attempt = ContactAttempt.objects.create(
-        purchase=purchase, channel=channel, result=result, attempted_at=attempted_at, note=note
+        purchase=purchase,
+        channel=channel,
+        result=result,
+        attempted_at=attempted_at,
+        note=note,
+        verified=verified,
+        duration_seconds=duration_seconds,
     )
     if result == ContactAttempt.Result.REACHED and purchase.outcome == Purchase.Outcome.NEW:
         if Purchase.objects.filter(pk=purchase.pk, outcome=Purchase.Outcome.NEW).update(

@@ -187,3 +187,70 @@ def decline_offer(offer: Offer, *, contractor: Contractor) -> Offer:
         elif offer.route == Offer.Route.PROFILE:
             ask_homeowner(offer.lead)
     return offer
+
+
+# --- A live call (calls/): bought when the pro takes it, paid for only if it qualifies ---
+
+
+@transaction.atomic
+def take_live_call(lead: Lead, *, contractor: Contractor, route: str, tier: str, price_cents: int):
+    """A pro pressed 1 on a caller's whisper: they buy the lead now, contact revealed, at no
+    charge yet (charge_live_call bills it if the call qualifies). The same checks as
+    accepting an offer, so a pro whose balance, caps or territory changed since they were
+    rung is refused (NotABuyer) and the next pro is rung. The caller is talking to them: the
+    lead is filled, nobody else is offered it."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status != Lead.Status.OPEN:
+        raise LeadClosed("This caller's request is no longer open.")
+    now = timezone.now()
+    account = Account.objects.select_for_update(no_key=True).get(
+        pk=billing.account_for(contractor).pk
+    )
+    if route == Offer.Route.TERRITORY and not _holds_territory(contractor, lead):
+        raise NotABuyer("You no longer hold this territory.")
+    star_gated = route == Offer.Route.MARKETPLACE
+    if account.balance_cents < price_cents or not (
+        queries.buyers(lead, price_cents=price_cents, now=now, star_gated=star_gated)
+        .filter(pk=contractor.pk)
+        .exists()
+    ):
+        raise NotABuyer("Your balance or limits no longer cover this call.")
+    offer, _ = Offer.objects.update_or_create(
+        lead=lead,
+        contractor=contractor,
+        defaults={
+            "status": Offer.Status.ACCEPTED,
+            "route": route,
+            "tier": tier,
+            "price_cents": price_cents,
+            "offered_at": now,
+            "expires_at": now,
+            "responded_at": now,
+        },
+    )
+    purchase = Purchase.objects.create(
+        lead=lead, contractor=contractor, offer=offer, price_cents=0, entry=None
+    )
+    set_status(lead, Lead.Status.FILLED)
+    return purchase
+
+
+@transaction.atomic
+def charge_live_call(purchase: Purchase, *, amount_cents: int, key: str, memo: str) -> Entry:
+    """Bill a qualified call once (idempotent by `key`, the call's sid): the ledger debit
+    and the purchase's price land together, under the purchase lock that orders every
+    credit decision on it. Not refused for a low balance: the pro had the balance when
+    they took the call, and the call has happened."""
+    purchase = Purchase.objects.select_for_update(no_key=True, of=("self",)).get(pk=purchase.pk)
+    entry = billing.post_entry(
+        billing.account_for(purchase.contractor),
+        kind=Entry.Kind.LEAD_PURCHASE,
+        amount_cents=-amount_cents,
+        memo=memo,
+        idempotency_key=key,
+    )
+    if purchase.entry_id is None:
+        purchase.entry = entry
+        purchase.price_cents = amount_cents
+        purchase.save(update_fields=["entry", "price_cents"])
+    return entry

@@ -71,6 +71,8 @@ class Submission:
     landing_page: str = ""
     channel: str = "web"
     utm: dict = field(default_factory=dict)
+    # Held for a person whatever the rules say (a caller's voicemail): (LeadFlag code, detail).
+    hold_flags: list = field(default_factory=list)
 
 
 def clean_category(slug_or_obj) -> ServiceCategory:
@@ -139,9 +141,10 @@ def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead
     rejected); else the latest one.
     """
     since = timezone.now() - policy.DUPLICATE_WINDOW
-    matches = Lead.objects.filter(
-        Q(phone=phone) | Q(email=email.lower()), category=category, created_at__gte=since
-    )
+    same = Q(phone=phone)
+    if email:  # a caller has no email: the phone alone says who they are
+        same |= Q(email=email.lower())
+    matches = Lead.objects.filter(same, category=category, created_at__gte=since)
     handled = matches.filter(being_handled()).order_by("created_at").first()
     return handled or matches.order_by("-created_at").first()
 
@@ -152,7 +155,9 @@ def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> Non
     fixed order; SQLite already runs one writing transaction at a time."""
     if connection.vendor != "postgresql":
         return
-    keys = sorted({f"phone:{phone}:{category.pk}", f"email:{email}:{category.pk}"})
+    keys = sorted(
+        {f"phone:{phone}:{category.pk}"} | ({f"email:{email}:{category.pk}"} if email else set())
+    )
     with connection.cursor() as cursor:
         for key in keys:
             digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
@@ -227,15 +232,18 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
             note=f"Same request as {earlier.reference}, still being handled.",
         )
         return lead
-    screen(lead, duplicate_of=earlier)
+    screen(lead, duplicate_of=earlier, hold_flags=submission.hold_flags)
     # In the outbox with the lead: sent after commit, retried and swept like every message.
     tell_homeowner(lead, "received")
     return lead
 
 
-def screen(lead: Lead, *, duplicate_of: Lead | None = None) -> Lead:
-    """Automatic screening: clean leads open for routing, flagged ones wait for a person."""
-    flags = policy.screening_flags(lead)
+def screen(lead: Lead, *, duplicate_of: Lead | None = None, hold_flags=()) -> Lead:
+    """Automatic screening: clean leads open for routing, flagged ones wait for a person.
+    `hold_flags`: (code, detail) pairs the caller knows of (a voicemail nobody screened)."""
+    flags = policy.screening_flags(lead) + [
+        policy.Flag(code, detail) for code, detail in hold_flags
+    ]
     if duplicate_of is not None:
         flags.append(
             policy.Flag(

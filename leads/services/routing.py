@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -109,6 +110,61 @@ def _route_general(lead: Lead, *, now) -> None:
         # The marketplace waits for the window; a decline brings it forward.
         start = now + window
     _schedule_waves(lead, start=start)
+
+
+# --- A live call (calls/): the caller waits on the line while pros are rung --------------
+
+
+def hold_for_live_call(lead: Lead) -> bool:
+    """A caller's open lead waits for the pros rung live: routing takes it (routed_at) so
+    no offer goes out meanwhile. False if routing had it already. The caller holds the lead's
+    lock."""
+    if lead.status != Lead.Status.OPEN or lead.routed_at is not None:
+        return False
+    lead.routed_at = timezone.now()
+    lead.save(update_fields=["routed_at", "updated_at"])
+    return True
+
+
+def hand_back_to_routing(lead: Lead) -> None:
+    """Nobody took the call: the lead is routed as any request (a territory window, then
+    waves; a profile call goes to its pro as a profile request), by the route task after
+    commit, or by the sweep if that task is lost. Pros who passed on the call keep their
+    declined offer and are not offered it again."""
+    if Lead.objects.filter(pk=lead.pk, status=Lead.Status.OPEN).update(
+        routed_at=None, updated_at=timezone.now()
+    ):
+        enqueue_on_commit(tasks.route_lead, lead.pk)
+
+
+def live_call_candidates(
+    lead: Lead, *, now, among, limit: int
+) -> list[tuple[Contractor, str, int]]:
+    """Whom a live call may ring, in order, with the route and price of each: those of
+    `among` (the pros who take calls and were not rung yet) who would be offered this lead
+    now. A profile call: its pro. Else the territory's subscriber (available_subscriber's
+    rules), then marketplace pros by wave order, best score first. Nobody in quiet hours."""
+    found = []
+    if lead.profile_contractor_id:
+        pro = lead.profile_contractor
+        if among.filter(pk=pro.pk).exists() and _chosen_pro_can_take(lead, pro, now=now):
+            found.append((pro, Offer.Route.PROFILE, _price(lead, Offer.Route.PROFILE).cents))
+    else:
+        subscriber = _available_subscriber(lead, now=now)
+        if subscriber is not None and among.filter(pk=subscriber.pk).exists():
+            found.append(
+                (subscriber, Offer.Route.TERRITORY, _price(lead, Offer.Route.TERRITORY).cents)
+            )
+        price = _price(lead, Offer.Route.MARKETPLACE).cents
+        for tier in Contractor.Tier.wave_order():
+            pros = (
+                queries.eligible_contractors(lead, tier=tier, price_cents=price, now=now)
+                .filter(pk__in=among.values("pk"))
+                .exclude(pk__in=[c.pk for c, *_ in found])
+                .order_by(F("star_score").desc(nulls_last=True), "pk")
+            )
+            found += [(pro, Offer.Route.MARKETPLACE, price) for pro in pros[: limit * 2]]
+    return [item for item in found if quiet_until(item[0], now) <= now][:limit]
 
 
 def _chosen_pro_can_take(lead: Lead, pro: Contractor, *, now) -> bool:

@@ -50,7 +50,8 @@ SCREENING = {Call.Stage.SERVICE, Call.Stage.ZIP, Call.Stage.READY}
 
 
 def _number(params: dict, key: str) -> str:
-    return (params.get(key) or "").strip()[:32]
+    """A phone number or a sid as Twilio sent it (sids are 34 characters)."""
+    return (params.get(key) or "").strip()[:64]
 
 
 def _seconds(raw) -> int | None:
@@ -107,7 +108,7 @@ def incoming(params: dict) -> str:
     if number is None or not call_sid:
         logger.warning("Call %s to %s: not one of our active numbers", call_sid, params.get("To"))
         return twiml.not_in_service()
-    from_number = _number(params, "From")
+    from_number = _number(params, "From")[:32]
     try:
         caller_phone = normalize_phone(from_number)
     except DomainError:

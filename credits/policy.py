@@ -165,6 +165,7 @@ class Attempt:
     at: datetime
     reached: bool
     logged_at: datetime | None = None  # when it was entered; None: as it happened
+    verified: bool = False  # logged by Fairlead itself: a call bridged through its number
 
     @property
     def logged_late(self) -> bool:
@@ -203,6 +204,11 @@ def non_contact_shortfall(
     return missing
 
 
+# A call Fairlead bridged is proof the homeowner was reached on the lead's number: a claim
+# that the number does not work, or that nobody could be reached, is declined at once.
+CONTRADICTED_BY_A_CONNECTED_CALL = {"non_working_phone", "non_contact"}
+
+
 def instant_decline(
     *,
     reason: str,
@@ -224,6 +230,13 @@ def instant_decline(
         )
     if not (notes or "").strip():
         return "Add notes that explain what happened: claims without notes are declined."
+    bridged = next((a for a in attempts if a.verified and a.reached), None)
+    if reason in CONTRADICTED_BY_A_CONNECTED_CALL and bridged is not None:
+        return (
+            "Fairlead connected you with this homeowner on their number on "
+            f"{clock.local_date(time_zone, bridged.at):%b %-d}: they were reached, so "
+            f"{REASONS_BY_SLUG[reason].label.lower()} does not apply."
+        )
     if reason == "non_contact":
         missing = non_contact_shortfall(attempts, delivered_at=delivered_at, time_zone=time_zone)
         if missing:

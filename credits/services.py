@@ -40,7 +40,8 @@ def _attempts(purchase: Purchase) -> list[policy.Attempt]:
             channel=a.channel,
             at=a.attempted_at,
             reached=a.result == ContactAttempt.Result.REACHED,
-            logged_at=a.created_at,
+            logged_at=None if a.verified else a.created_at,
+            verified=a.verified,
         )
         for a in purchase.attempts.all()
     ]

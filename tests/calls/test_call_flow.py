@@ -186,3 +186,27 @@ def test_a_connected_call_with_no_report_at_all_is_never_charged(phone, holder, 
     call = Call.objects.get()
     assert (call.qualified, call.fee_cents) == (False, 0)
     assert not call_charges(holder).exists()
+
+
+@pytest.mark.parametrize("order", ["repeated", "reversed"])
+def test_every_callback_three_times_in_any_order_charges_once(phone, holder, order):
+    dial = screen(phone)
+    whisper = phone.pro_answers(dial)
+    phone.pro_presses(whisper, "1")
+    callbacks = [
+        lambda: phone.pro_presses(whisper, "1"),
+        lambda: phone.dial_ends(dial, "completed", 75),
+        lambda: phone.leg_ends(dial, 83),
+        lambda: phone.recording_ready(dial.find("Dial").get("recordingStatusCallback"), 75),
+        lambda: phone.hang_up(90),
+    ]
+    if order == "reversed":
+        callbacks.reverse()
+    for callback in callbacks:
+        for _ in range(3):
+            callback()
+    call = Call.objects.get()
+    assert (call.bridged_seconds, call.fee_cents, call.recording_seconds) == (75, 1_500, 75)
+    assert call_charges(holder).count() == 1
+    assert ContactAttempt.objects.filter(purchase__lead=call.lead).count() == 1
+    assert Purchase.objects.get(lead=call.lead).price_cents == 1_500

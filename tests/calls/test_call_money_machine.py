@@ -26,7 +26,6 @@ from billing.models import Account, Entry
 from calls import services
 from calls.models import Call
 from credits import services as credits
-from credits.queries import net_credited_cents
 from leads.models import Purchase
 from tests.factories import UserFactory
 

@@ -51,6 +51,7 @@ def profile(request, slug):
             "area": marketplace_queries.service_area_summary(contractor),
             "reviews": queries.public_reviews(contractor),
             "takes_requests": queries.takes_profile_requests(contractor),
+            "phone": queries.public_phone(contractor),
         },
     )
 
@@ -68,7 +69,8 @@ def profile_click(request, slug, kind):
     if contractor is None:
         raise Http404("No such pro.")
     if kind == ProfileClick.Kind.PHONE:
-        target = f"tel:{contractor.phone}" if contractor.phone else ""
+        phone = queries.public_phone(contractor)
+        target = f"tel:{phone}" if phone else ""
     else:
         target = contractor.website_link
     if not target:

@@ -201,6 +201,17 @@ def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
     )
 
 
+def public_phone(contractor) -> str:
+    """The number a pro's profile rings: their Fairlead profile number when they have one
+    (seed 004: calls to it are counted and timed, not just clicked), else their own."""
+    number = (
+        contractor.tracking_numbers.filter(active=True, purpose="profile")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return number or contractor.phone
+
+
 def takes_profile_requests(contractor) -> bool:
     """May homeowners ask this pro for a quote now? Active, onboarded, not paused, and a
     balance that covers the smallest job in their services (a profile lead's price: the

@@ -205,3 +205,13 @@ def test_a_pro_not_verified_is_never_rung(client, line, elite):
     assert screen(Phone(client, to=LINE)).find("Dial") is None
     takes_calls(elite, "+15125550002")
     assert screen(Phone(client, to=LINE, caller="+15125550177")).dialled == "+15125550002"
+
+
+def test_the_public_profile_rings_the_pros_fairlead_number(client, profile_line, elite):
+    elite.slug = "elite-plumbing"
+    elite.save()
+    response = client.get(reverse("leads:profile-call", args=["elite-plumbing"]))
+    assert response["Location"] == f"tel:{PROFILE_LINE}"
+    TrackingNumber.objects.filter(pk=profile_line.pk).update(active=False)
+    response = client.get(reverse("leads:profile-call", args=["elite-plumbing"]))
+    assert response["Location"] == f"tel:{elite.phone}"

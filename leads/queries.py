@@ -329,7 +329,9 @@ def lead_volume(
 def purchase_facts(contractor, *, start_at, end_at):
     """The contractor's purchases delivered in [start_at, end_at), as rows for analytics:
     (pk, route, utm_source, city, state, category slug, category name, delivered at, price,
-    outcome, appointment booked at, final value, first contact attempt at). One query."""
+    outcome, appointment booked at, final value, first contact attempt at, call leg id). One
+    query. The call leg (calls.CallLeg, reached by its reverse relation: leads does not
+    import calls) is set when the pro bought the lead by taking a live call."""
     first_attempt = (
         ContactAttempt.objects.filter(purchase=OuterRef("pk"))
         .order_by("attempted_at")
@@ -354,6 +356,7 @@ def purchase_facts(contractor, *, start_at, end_at):
             "appointment_booked_at",
             "final_value_cents",
             "first_attempt_at",
+            "offer__call_leg",
         )
     )
 

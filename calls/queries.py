@@ -50,7 +50,7 @@ CALL_GROUPS = {
     # hung up before the zip question is counted where the line is advertised).
     "place": ["place_zip", "place_city", "place_state"],
     "category": ["category__slug", "category__name"],
-    "line": ["tracking_number__number", "tracking_number__label", "tracking_number__purpose"],
+    "line": ["tracking_number__number", "tracking_number__label"],
 }
 
 

@@ -7,10 +7,12 @@ The definitions below are the product's; the analytics page shows them word for 
   period by its delivery (the purchase), an offer by when it was shown, a click by when it
   happened. Credits and reversals count on the lead they are about, whenever posted: the
   cost of a period is what the leads delivered in it cost in the end (a cohort view).
-- Source: the connection type (marketplace, territory, profile lead) plus the homeowner's
-  `utm_source` when the request carried one, lower-cased: "Marketplace · google".
+- Source: the connection type (marketplace, territory, profile lead, or a live call the pro
+  took, whatever route rang them) plus the homeowner's `utm_source` when the request carried
+  one, lower-cased: "Marketplace · google".
 - Acceptance rate: offers accepted ÷ offers accepted, declined or left to expire. Offers
-  still pending, and offers withdrawn because other pros filled the lead, are left out.
+  still pending, and offers withdrawn because other pros filled the lead, are left out; so
+  are live calls (answered or missed, they have their own answer rate).
 - Appointment booked: the lead's outcome was set to "appointment booked" or "won" at some
   point (Purchase.appointment_booked_at), even if the job was lost afterwards.
 - Response time: delivery → first logged contact attempt; the median over leads with one.
@@ -19,10 +21,17 @@ The definitions below are the product's; the analytics page shows them word for 
   job = net cost ÷ appointments, ÷ wins. Return on spend = won revenue ÷ net cost.
 - Territory subscriptions and membership fees charged in the period are shown apart: they
   are not split by source, city or service.
+- Calls: every time Fairlead rang the pro for a caller, counted by when their phone rang
+  (calls.queries.contractor_call_totals): received, answered (they pressed 1 and were put
+  through), missed (not put through), qualified (the talk lasted CALL_QUALIFIED_SECONDS:
+  the only calls charged), average talk time, call fees. A call taken is also a lead bought
+  (its price is the fee, 0 when the call did not qualify), so spend, net cost and the cost
+  per booked appointment include call fees, and the "Live call" source shows them alone.
 
-Queries: nine, whatever the number of leads: slim rows of the period's purchases (medians
-need them), credit entries and the claims they name, offers counted in SQL once per grouping,
-clicks and fees counted in SQL. Money is integer cents; ratios are basis points (1 bp = 0.01%).
+Queries: ten, whatever the number of leads or calls: slim rows of the period's purchases
+(medians need them), credit entries and the claims they name, offers counted in SQL once per
+grouping, clicks, calls and fees counted in SQL. Money is integer cents; ratios are basis
+points (1 bp = 0.01%).
 """
 
 from __future__ import annotations
@@ -32,11 +41,13 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 
 from billing import queries as billing_queries
 from billing.models import Entry
+from calls import queries as call_queries
 from credits.queries import net_credits_by_purchase
 from leads import queries as lead_queries
 from leads.models import Offer, Purchase
@@ -52,14 +63,15 @@ DEFINITIONS = [
     ),
     (
         "Source",
-        "How the lead reached you (marketplace, exclusive territory or your profile), plus "
-        "the campaign source the homeowner came from when there was one, e.g. "
-        "“Marketplace · google”.",
+        "How the lead reached you (marketplace, exclusive territory, your profile, or a live "
+        "call you took), plus the campaign source the homeowner came from when there was "
+        "one, e.g. “Marketplace · google”.",
     ),
     (
         "Acceptance rate",
-        "Offers you accepted ÷ offers you accepted, declined or let expire. Pending offers "
-        "and offers withdrawn because other pros filled the lead are not counted.",
+        "Offers you accepted ÷ offers you accepted, declined or let expire. Pending offers, "
+        "offers withdrawn because other pros filled the lead, and live calls (they have "
+        "their own answer rate) are not counted.",
     ),
     (
         "Booked appointment",
@@ -69,20 +81,38 @@ DEFINITIONS = [
     ("Response time", "From delivery to your first logged call, text or email: the median."),
     (
         "Net cost",
-        "What the leads cost (per-lead territory fees included) minus credits, net of "
-        "reversals. Territory subscriptions and membership fees are shown apart.",
+        "What the leads cost (per-lead territory fees and call fees included) minus credits, "
+        "net of reversals. Territory subscriptions and membership fees are shown apart.",
     ),
     ("Return on spend", "Won revenue ÷ net cost: 5.0× means $5 of won jobs for every $1."),
+    (
+        "Calls",
+        "Each time we rang you for a caller, counted on the day it rang. Answered: you "
+        "pressed 1 and were put through. Missed: no answer, busy, you passed, the caller hung "
+        "up first, or you could no longer take it. Qualified: you talked {qualified_seconds} "
+        "seconds or more; only those are charged, and their fee counts in what your leads "
+        "cost (a call you take is a lead you bought).",
+    ),
 ]
 
+
+def definitions() -> list[tuple[str, str]]:
+    return [
+        (term, text.format(qualified_seconds=settings.CALL_QUALIFIED_SECONDS))
+        for term, text in DEFINITIONS
+    ]
+
+
+CALL = "call"  # the source of a lead bought by taking its live call
 CONNECTION_LABELS = {
     Offer.Route.MARKETPLACE: "Marketplace",
     Offer.Route.TERRITORY: "Exclusive territory",
     Offer.Route.PROFILE: "Profile lead",
+    CALL: "Live call",
     "phone_click": "Phone click",
     "website_click": "Website click",
 }
-ROUTE_ORDER = [Offer.Route.MARKETPLACE, Offer.Route.TERRITORY, Offer.Route.PROFILE]
+ROUTE_ORDER = [Offer.Route.MARKETPLACE, Offer.Route.TERRITORY, Offer.Route.PROFILE, CALL]
 GROUPS = ["source", "city", "category", "month"]
 ANSWERED = {Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED}
 
@@ -286,12 +316,58 @@ class Row:
 
 
 @dataclass
+class Calls:
+    """The calls that rang the pro in the period; `leads` are the leads they bought by
+    taking one (the "Live call" source), for what a booked job from a call costs."""
+
+    received: int = 0
+    answered: int = 0
+    missed: int = 0
+    qualified: int = 0
+    talked: int = 0
+    talk_seconds: int = 0
+    fees_cents: int = 0
+    leads: Metrics = field(default_factory=Metrics)
+
+    @property
+    def answer_rate_bp(self) -> int | None:
+        return ratio_bp(self.answered, self.answered + self.missed)
+
+    @property
+    def qualified_rate_bp(self) -> int | None:
+        return ratio_bp(self.qualified, self.answered)
+
+    @property
+    def average_talk_seconds(self) -> int | None:
+        return per_unit_cents(self.talk_seconds, self.talked)  # the same half-up division
+
+    def as_dict(self) -> dict:
+        return {
+            "received": self.received,
+            "answered": self.answered,
+            "missed": self.missed,
+            "qualified": self.qualified,
+            "answer_rate_bp": self.answer_rate_bp,
+            "qualified_rate_bp": self.qualified_rate_bp,
+            "average_talk_seconds": self.average_talk_seconds,
+            "fees_cents": self.fees_cents,
+            "leads": self.leads.leads,
+            "net_cost_cents": self.leads.net_cost_cents,
+            "appointments": self.leads.appointments,
+            "cost_per_appointment_cents": self.leads.cost_per_appointment_cents,
+            "wins": self.leads.wins,
+            "cost_per_win_cents": self.leads.cost_per_win_cents,
+        }
+
+
+@dataclass
 class Analytics:
     period: Period
     totals: Metrics
     connections: dict[str, int]
     fees_cents: dict[str, int]
     groups: dict[str, list[Row]]
+    calls: Calls = field(default_factory=Calls)
 
     @property
     def is_empty(self) -> bool:
@@ -416,8 +492,12 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
         booked_at,
         final_value,
         first_attempt_at,
+        call_leg,
     ) in purchases:
-        connections[route] += 1
+        if call_leg is None:
+            connections[route] += 1
+        else:  # bought by taking the call: counted with the calls that rang, below
+            route, utm = CALL, ""  # a phone number has no campaign tag
         local = delivered_at.astimezone(zone).date()
         month = months.get(local) or months.setdefault(local, local.replace(day=1))
         credit = credits.get(pk, 0)
@@ -440,8 +520,11 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
                 m.won_revenue_cents += final_value or 0
 
     # Offers are many (every lead shown, bought or not): counted in SQL, one small query
-    # per grouping rather than one row per combination of all four.
-    offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at)
+    # per grouping rather than one row per combination of all four. The offer a live call
+    # made when the pro took it is left out: calls have their own answer rate.
+    offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at).filter(
+        call_leg__isnull=True
+    )
     by_group = {
         "source": (["route", "lead__utm_source"], lambda r: _source(*r)),
         "city": (["lead__zip_code__city", "lead__zip_code__state"], lambda r: _city(*r)),
@@ -476,6 +559,12 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     for kind, count in clicks.items():
         connections[f"{kind}_click"] = count
 
+    calls = Calls(
+        **call_queries.contractor_call_totals(contractor, start_at=start_at, end_at=end_at),
+        leads=groups.rows["source"].get(CALL, Row(CALL, "")).metrics,
+    )
+    connections[CALL] = calls.received
+
     fees = dict.fromkeys([Entry.Kind.SUBSCRIPTION, Entry.Kind.MEMBERSHIP], 0)
     charged = billing_queries.charged_by_kind(
         contractor, kinds=list(fees), start_at=start_at, end_at=end_at
@@ -489,6 +578,7 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
         connections=connections,
         fees_cents={str(kind): cents for kind, cents in fees.items()},
         groups={g: _sorted(groups.rows[g], g, period) for g in GROUPS},
+        calls=calls,
     )
 
 

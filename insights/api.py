@@ -80,7 +80,8 @@ class MetricsSerializer(serializers.Serializer):
 class AnalyticsRowSerializer(MetricsSerializer):
     key = serializers.CharField(
         help_text="source: `marketplace`, `territory`, `profile`, with `:utm_source` when the "
-        "request had one; city: `City, ST`; category: its slug; month: `YYYY-MM`."
+        "request had one, or `call` (bought by taking its live call); city: `City, ST`; "
+        "category: its slug; month: `YYYY-MM`."
     )
     label = serializers.CharField()
 
@@ -89,12 +90,40 @@ class ConnectionsSerializer(serializers.Serializer):
     marketplace = serializers.IntegerField()
     territory = serializers.IntegerField()
     profile = serializers.IntegerField()
+    call = serializers.IntegerField(help_text="Live calls that rang you (see `calls`).")
     phone_click = serializers.IntegerField()
     website_click = serializers.IntegerField()
 
 
+class CallsSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Calls we rang you for, by the day they rang.")
+    answered = serializers.IntegerField(help_text="You pressed 1 and were put through.")
+    missed = serializers.IntegerField(
+        help_text="Not put through: no answer, busy, passed, the caller hung up first, or "
+        "you could no longer take it."
+    )
+    qualified = serializers.IntegerField(
+        help_text="Answered calls that lasted CALL_QUALIFIED_SECONDS: the only ones charged."
+    )
+    answer_rate_bp = serializers.IntegerField(
+        allow_null=True, help_text="Answered ÷ (answered + missed)."
+    )
+    qualified_rate_bp = serializers.IntegerField(allow_null=True, help_text="Qualified ÷ answered.")
+    average_talk_seconds = serializers.IntegerField(allow_null=True)
+    fees_cents = serializers.IntegerField(help_text="Call fees charged (in spend and net cost).")
+    leads = serializers.IntegerField(help_text="Leads bought by taking their call (source `call`).")
+    net_cost_cents = serializers.IntegerField(help_text="Those leads' fees minus credits.")
+    appointments = serializers.IntegerField()
+    cost_per_appointment_cents = serializers.IntegerField(allow_null=True)
+    wins = serializers.IntegerField()
+    cost_per_win_cents = serializers.IntegerField(allow_null=True)
+
+
 class AnalyticsTotalsSerializer(MetricsSerializer):
-    connections = ConnectionsSerializer(help_text="Leads and profile clicks by connection type.")
+    connections = ConnectionsSerializer(
+        help_text="Leads, live calls and profile clicks by connection type."
+    )
+    calls = CallsSerializer(help_text="Live calls that rang you, and what their leads cost.")
     subscription_fees_cents = serializers.IntegerField(
         help_text="Territory subscriptions charged in the period (not in net cost)."
     )
@@ -178,6 +207,7 @@ class AnalyticsView(APIView):
         totals = {
             **analytics.totals.as_dict(),
             "connections": analytics.connections,
+            "calls": analytics.calls.as_dict(),
             "subscription_fees_cents": analytics.fees_cents["subscription"],
             "membership_fees_cents": analytics.fees_cents["membership"],
         }

@@ -114,6 +114,27 @@ def _rows(report, table):
             ]
             for r in report.contractors
         ]
+    elif table in CALL_TABLES:
+        first = report.place if table == "calls_by_place" else CALL_TABLES[table]
+        header = [first, "calls", "rang_a_pro", "answered", "answer_rate_pct"]
+        header += ["qualified", "qualified_rate_pct", "average_talk_seconds"]
+        header += ["missed_in_screening", "voicemails", "call_fees_usd"]
+        rows = [
+            [
+                c.label,
+                c.calls,
+                c.rang,
+                c.answered,
+                plain_percent(c.answer_rate_bp),
+                c.qualified,
+                plain_percent(c.qualified_rate_bp),
+                c.average_talk_seconds if c.average_talk_seconds is not None else "",
+                c.missed,
+                c.voicemails,
+                _money(c.fees_cents),
+            ]
+            for c in [*report.call_groups[table.removeprefix("calls_by_")], report.calls]
+        ]
     else:  # overdue
         zone = clock.zone(report.time_zone)  # local times with their UTC offset
         header = ["claim_id", "contractor", "lead", "reason", "filed", "due"]
@@ -131,7 +152,8 @@ def _rows(report, table):
     return header, rows
 
 
-TABLES = ["leads", "revenue", "places", "reasons", "contractors", "overdue"]
+CALL_TABLES = {"calls_by_place": "place", "calls_by_category": "service", "calls_by_line": "line"}
+TABLES = ["leads", "revenue", "places", "reasons", "contractors", "overdue", *CALL_TABLES]
 
 
 def ops_reports(request):
@@ -181,6 +203,12 @@ def _context(request, form, report):
         ],
     }
     if report is not None:
+        place = "State" if report.place == "state" else "Metro"
+        context["call_tables"] = [
+            ("calls_by_place", f"Calls by {place.lower()}", place, report.call_groups["place"]),
+            ("calls_by_category", "Calls by service", "Service", report.call_groups["category"]),
+            ("calls_by_line", "Calls by line", "Line", report.call_groups["line"]),
+        ]
         context["csv_query"] = urlencode(
             {
                 "from": report.start.isoformat(),

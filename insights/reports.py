@@ -22,6 +22,13 @@ Definitions (shown on the report page as `DEFINITIONS`):
 - Claim rate (by contractor): of the leads they bought in the period, the share with a
   claim not declined at once, whenever filed (as the credit review queue counts it).
 - Overdue claims: pending claims past their due time now, whatever the period.
+- Calls: every call to a Fairlead number that started in the period. Answer rate = calls a
+  pro took ÷ calls put through to at least one pro (callers still being screened, or not
+  ready for a visit, are not put through). Qualified rate = qualified ÷ answered calls whose
+  length is known. Missed = the caller hung up during screening; voicemails are apart.
+  Calls are placed where the work is, like leads: the zip the caller keyed in, else (they
+  hung up before the zip question) the line's metro zip, then by state or metro as the
+  leads are; the "By line" table is the other reading, per Fairlead number and its label.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from datetime import date, timedelta
 
 from billing import queries as billing_queries
 from billing.models import Entry
+from calls import queries as call_queries
 from credits import policy
 from credits import queries as credit_queries
 from credits.models import CreditClaim
@@ -40,7 +48,7 @@ from marketplace import clock
 from marketplace import queries as marketplace_queries
 from territories.metros import metros_of
 
-from .analytics import median_int, ratio_bp
+from .analytics import median_int, per_unit_cents, ratio_bp
 
 DEFINITIONS = [
     ("Time zone", "Days, weeks (from Monday) and months are in {tz}."),
@@ -69,6 +77,14 @@ DEFINITIONS = [
     (
         "Credit rate",
         "Money credited (net of reversals) ÷ lead revenue (1% purchases and per-lead fees).",
+    ),
+    (
+        "Calls",
+        "Calls to Fairlead's numbers that started in the period. Answer rate: calls a pro "
+        "took ÷ calls put through to at least one pro. Qualified rate: calls that lasted the "
+        "qualifying length (charged) ÷ answered calls whose length is known. Missed: the "
+        "caller hung up during screening. A call's place is the zip the caller keyed in, "
+        "else its line's metro; “By line” shows each Fairlead number.",
     ),
 ]
 
@@ -207,6 +223,52 @@ class UnservedRow:
     requests: int
 
 
+CALL_COUNTS = (
+    "calls",
+    "rang",
+    "answered",
+    "settled",
+    "qualified",
+    "missed",
+    "voicemails",
+    "fees_cents",
+    "talk_seconds",
+)
+
+
+@dataclass
+class CallStats:
+    """Calls to Fairlead's numbers: all of them, or one place, service or line."""
+
+    key: str
+    label: str
+    calls: int = 0
+    rang: int = 0
+    answered: int = 0
+    settled: int = 0
+    qualified: int = 0
+    missed: int = 0
+    voicemails: int = 0
+    fees_cents: int = 0
+    talk_seconds: int = 0
+
+    def add(self, row: dict) -> None:
+        for attr in CALL_COUNTS:
+            setattr(self, attr, getattr(self, attr) + row[attr])
+
+    @property
+    def answer_rate_bp(self) -> int | None:
+        return ratio_bp(self.answered, self.rang)
+
+    @property
+    def qualified_rate_bp(self) -> int | None:
+        return ratio_bp(self.qualified, self.settled)
+
+    @property
+    def average_talk_seconds(self) -> int | None:
+        return per_unit_cents(self.talk_seconds, self.settled)
+
+
 @dataclass
 class OpsReport:
     start: date
@@ -222,6 +284,8 @@ class OpsReport:
     overdue: list
     overdue_count: int
     unserved: list[UnservedRow] = field(default_factory=list)
+    calls: CallStats = field(default_factory=lambda: CallStats("all", "All"))
+    call_groups: dict[str, list[CallStats]] = field(default_factory=dict)
 
     @property
     def last_day(self) -> date:
@@ -302,10 +366,17 @@ def ops_report(
 
     # Lead revenue by place (subscriptions and memberships are not tied to a lead's place).
     lead_revenue = billing_queries.lead_revenue_by_place(start_at=start_at, end_at=end_at)
+    # Calls, counted in SQL by place, service and line: a query each.
+    calls = {
+        by: call_queries.call_volume(start_at=start_at, end_at=end_at, by=by)
+        for by in call_queries.CALL_GROUPS
+    }
     metro_of = {}
     if place == "metro":
         metro_of = metros_of(
-            {row[2] for row in leads} | {row["purchase__lead__zip_code_id"] for row in lead_revenue}
+            {row[2] for row in leads}
+            | {row["purchase__lead__zip_code_id"] for row in lead_revenue}
+            | {row["place_zip"] for row in calls["place"]}
         )
     for created_at, status, zip_code, city, state, offered_at, sold_at in leads:
         day = created_at.astimezone(zone).date()
@@ -360,6 +431,7 @@ def ops_report(
         reason.share_of_lead_revenue_bp = ratio_bp(
             reason.credited_cents, totals.revenue.lead_revenue_cents
         )
+    call_totals, call_groups = _calls(calls, place, metro_of)
     overdue, overdue_count = _overdue()
     unserved = [
         UnservedRow(
@@ -386,7 +458,43 @@ def ops_report(
         overdue=overdue,
         overdue_count=overdue_count,
         unserved=unserved,
+        calls=call_totals,
+        call_groups=call_groups,
     )
+
+
+NO_PLACE = ("unknown", "Not known (no zip)")
+NO_SERVICE = ("none", "Not chosen (hung up first)")
+
+
+def _call_key(by: str, row: dict, place: str, metro_of) -> tuple[str, str]:
+    if by == "place":
+        if row["place_zip"] is None:
+            return NO_PLACE
+        return _place_key(
+            place, row["place_city"], row["place_state"], metro_of.get(row["place_zip"])
+        )
+    if by == "category":
+        return (
+            (row["category__slug"], row["category__name"]) if row["category__slug"] else NO_SERVICE
+        )
+    number, label = row["tracking_number__number"], row["tracking_number__label"]
+    return number, f"{label} · {number}"
+
+
+def _calls(rows: dict[str, list[dict]], place: str, metro_of) -> tuple[CallStats, dict]:
+    """The call counts of each grouping, added up per row of the report (several zips make
+    one metro); the totals are the places' sum, since every call has one place."""
+    totals, groups = CallStats("all", "All"), {}
+    for by, found in rows.items():
+        stats: dict[str, CallStats] = {}
+        for row in found:
+            key, label = _call_key(by, row, place, metro_of)
+            stats.setdefault(key, CallStats(key, label)).add(row)
+            if by == "place":
+                totals.add(row)
+        groups[by] = sorted(stats.values(), key=lambda c: (-c.calls, c.label))
+    return totals, groups
 
 
 def _credits(start_at, end_at) -> tuple[list[ReasonRow], list[ContractorRow]]:

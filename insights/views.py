@@ -11,10 +11,10 @@ from marketplace.views import contractor_required
 
 from .analytics import (
     CONNECTION_LABELS,
-    DEFINITIONS,
     PRESETS,
     Period,
     contractor_analytics,
+    definitions,
     local_today,
 )
 from .charts import Series, month_chart
@@ -27,6 +27,7 @@ TABLES = {  # CSV name: (section title, first column)
     "category": ("By service", "Service"),
     "month": ("By month", "Month"),
     "connections": ("Connections", "Connection type"),
+    "calls": ("Live calls", "Figure"),
 }
 METRIC_COLUMNS = [
     ("leads", "leads", None),
@@ -44,6 +45,20 @@ METRIC_COLUMNS = [
     ("won_revenue_usd", "won_revenue_cents", "money"),
     ("cost_per_win_usd", "cost_per_win_cents", "money"),
     ("return_on_spend", "return_on_spend_bp", plain_multiple),
+]
+CALL_ROWS = [  # the calls CSV: figure, attribute of analytics.calls, how it is written
+    ("received", "received", None),
+    ("answered", "answered", None),
+    ("missed", "missed", None),
+    ("qualified", "qualified", None),
+    ("answer_rate_pct", "answer_rate_bp", plain_percent),
+    ("qualified_rate_pct", "qualified_rate_bp", plain_percent),
+    ("average_talk_seconds", "average_talk_seconds", None),
+    ("call_fees_usd", "fees_cents", "money"),
+    ("call_leads", "leads.leads", None),
+    ("call_leads_net_cost_usd", "leads.net_cost_cents", "money"),
+    ("call_leads_booked", "leads.appointments", None),
+    ("cost_per_booked_call_lead_usd", "leads.cost_per_appointment_cents", "money"),
 ]
 
 
@@ -63,6 +78,14 @@ def _csv(analytics, table: str) -> HttpResponse:
         writer.writerow(["connection_type", "count"])
         for key, count in analytics.connections.items():
             writer.writerow([CONNECTION_LABELS[key], count])
+        return response
+    if table == "calls":
+        writer.writerow(["figure", "value"])
+        for name, path, kind in CALL_ROWS:
+            value = analytics.calls
+            for attr in path.split("."):
+                value = getattr(value, attr)
+            writer.writerow([name, _plain(value, kind)])
         return response
     writer.writerow([table, *(column for column, _, _ in METRIC_COLUMNS)])
     for row in [*analytics.groups[table], None]:
@@ -135,7 +158,7 @@ def _context(contractor, *, form, analytics):
         "form": form,
         "analytics": analytics,
         "presets": PRESETS,
-        "definitions": DEFINITIONS,
+        "definitions": definitions(),
     }
     if analytics is not None:
         period = analytics.period

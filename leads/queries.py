@@ -131,10 +131,11 @@ def same_homeowner_leads(lead: Lead, now):
     """Leads of this homeowner (phone or email) and category in the duplicate window:
     nobody who bought one of them is sold another (DESIGN, step 3)."""
 
+    same = Q(phone=lead.phone)
+    if lead.email:  # a caller has no email: "" would make every caller one homeowner
+        same |= Q(email=lead.email)
     return Lead.objects.filter(
-        Q(phone=lead.phone) | Q(email=lead.email),
-        category_id=lead.category_id,
-        created_at__gte=now - DUPLICATE_WINDOW,
+        same, category_id=lead.category_id, created_at__gte=now - DUPLICATE_WINDOW
     )
 
 
@@ -339,7 +340,9 @@ def lead_volume(
 def purchase_facts(contractor, *, start_at, end_at):
     """The contractor's purchases delivered in [start_at, end_at), as rows for analytics:
     (pk, route, utm_source, city, state, category slug, category name, delivered at, price,
-    outcome, appointment booked at, final value, first contact attempt at). One query."""
+    outcome, appointment booked at, final value, first contact attempt at, call leg id). One
+    query. The call leg (calls.CallLeg, reached by its reverse relation: leads does not
+    import calls) is set when the pro bought the lead by taking a live call."""
     first_attempt = (
         ContactAttempt.objects.filter(purchase=OuterRef("pk"))
         .order_by("attempted_at")
@@ -364,6 +367,7 @@ def purchase_facts(contractor, *, start_at, end_at):
             "appointment_booked_at",
             "final_value_cents",
             "first_attempt_at",
+            "offer__call_leg",
         )
     )
 

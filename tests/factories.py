@@ -316,3 +316,112 @@ class CreditClaimFactory(DjangoModelFactory):
             decision_reason="They confirmed the request.",
             decided_at=factory.SelfAttribute("filed_at"),
         )
+
+
+# --- calls -----------------------------------------------------------------------------------
+
+
+class TrackingNumberFactory(DjangoModelFactory):
+    """A service line advertised in a metro, every service on its menu."""
+
+    class Meta:
+        model = "calls.TrackingNumber"
+        django_get_or_create = ["number"]
+
+    number = factory.Sequence(lambda n: f"+1512555{2000 + n % 8000:04d}")
+    purpose = "service_line"
+    label = factory.Sequence(lambda n: f"Line {n}")
+    area_zip = factory.SubFactory(ZipCodeFactory)
+
+
+class CallSettingsFactory(DjangoModelFactory):
+    """A pro who takes calls on a verified number."""
+
+    class Meta:
+        model = "calls.CallSettings"
+        django_get_or_create = ["contractor"]
+
+    contractor = factory.SubFactory(ContractorFactory)
+    enabled = True
+    ring_number = factory.Sequence(lambda n: f"+1512555{n % 10000:04d}")
+    verified_number = factory.SelfAttribute("ring_number")
+    verified_at = factory.LazyFunction(_now)
+
+
+class CallFactory(DjangoModelFactory):
+    """A call that rang a line now; by default the caller hung up during screening.
+    `CallFactory(connected=True)` was screened into a lead and put through to a pro (add
+    its taken leg with `CallLegFactory(call=..., taken=True)`); set `bridged_seconds`,
+    `qualified` and `fee_cents` to settle it."""
+
+    class Meta:
+        model = "calls.Call"
+
+    call_sid = factory.Sequence(lambda n: f"CA{n:032x}")
+    tracking_number = factory.SubFactory(TrackingNumberFactory)
+    from_number = factory.Sequence(lambda n: f"+1512555{n % 10000:04d}")
+    caller_phone = factory.SelfAttribute("from_number")
+    stage = "ended"
+    outcome = "missed"
+    started_at = factory.LazyFunction(_now)
+
+    class Params:
+        connected = factory.Trait(
+            outcome="connected",
+            category=factory.SubFactory(ServiceCategoryFactory, name="Plumbing", slug="plumbing"),
+            zip_code=factory.SelfAttribute("tracking_number.area_zip"),
+            timeframe="weeks",
+            lead=factory.SubFactory(
+                LeadFactory,
+                status="filled",
+                channel="call",
+                category=factory.SelfAttribute("..category"),
+                zip_code=factory.SelfAttribute("..zip_code"),
+                phone=factory.SelfAttribute("..caller_phone"),
+            ),
+        )
+
+
+class CallLegFactory(DjangoModelFactory):
+    """One pro rung for a call, who did not answer. `taken=True`: they pressed 1 and bought
+    the lead on the call (an accepted offer and a purchase priced at the call's fee, paid
+    through the ledger when there is one, as charge_live_call does)."""
+
+    class Meta:
+        model = "calls.CallLeg"
+        skip_postgeneration_save = True
+
+    call = factory.SubFactory(CallFactory)
+    contractor = factory.SubFactory(ContractorFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    route = "marketplace"
+    price_cents = 450
+    number = "+15125550002"
+    status = "no_answer"
+
+    class Params:
+        taken = factory.Trait(
+            status="taken",
+            taken_at=factory.LazyFunction(_now),
+            offer=factory.SubFactory(
+                OfferFactory,
+                lead=factory.SelfAttribute("..call.lead"),
+                contractor=factory.SelfAttribute("..contractor"),
+                route=factory.SelfAttribute("..route"),
+                price_cents=factory.SelfAttribute("..price_cents"),
+                status="accepted",
+            ),
+        )
+
+    @factory.post_generation
+    def purchase(self, create, extracted, **kwargs):
+        if create and self.offer_id:
+            fee = self.call.fee_cents  # 0 until the call qualifies: nothing charged yet
+            PurchaseFactory(
+                lead=self.call.lead,
+                contractor=self.contractor,
+                offer=self.offer,
+                price_cents=fee,
+                **({} if fee else {"entry": None}),
+                **kwargs,
+            )

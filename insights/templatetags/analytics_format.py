@@ -44,6 +44,16 @@ def duration(seconds) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+@register.filter
+def talk_time(seconds) -> str:
+    """A call's length as a phone shows it: 78 → "1:18", 3725 → "1:02:05"."""
+    if seconds is None or seconds == "":
+        return DASH
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
 def plain_percent(bp) -> str:
     """For CSV: 6667 → "66.67"; empty when there is no base."""
     if bp is None:

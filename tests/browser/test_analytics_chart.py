@@ -7,8 +7,11 @@ import pytest
 from playwright.sync_api import expect
 from time_machine import escape_hatch
 
-from tests.factories import PASSWORD
+from leads.services import record_outcome
+from tests.factories import PASSWORD, CallFactory, CallLegFactory
 from tests.insights.analytics_dataset import build
+
+from .test_credit_claim import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,3 +69,40 @@ def test_the_month_chart_renders_bars_and_points_on_a_phone(
     page.reload()
     expect(charts).to_have_count(2)
     page.screenshot(path=str(artifacts / "analytics-desktop.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_live_calls_read_on_a_phone_and_a_desktop(live_server, page, contractor, artifacts, width):
+    """Four calls rang the pro today: three answered (75 s and 90 s qualified at $15.00,
+    40 s short), one busy; the 90 s one is booked."""
+    for seconds, fee in [(75, 1_500), (90, 1_500), (40, 0)]:
+        call = CallFactory(
+            connected=True, bridged_seconds=seconds, qualified=fee > 0, fee_cents=fee
+        )
+        leg = CallLegFactory(call=call, contractor=contractor, taken=True, price_cents=1_500)
+        if seconds == 90:
+            record_outcome(leg.offer.purchase, outcome="appointment")
+    CallLegFactory(contractor=contractor, status="busy")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, contractor.user.email)
+    page.get_by_role("link", name="Analytics").click()
+
+    calls = page.locator("section", has=page.get_by_role("heading", name="Live calls"))
+    for figure, count in [
+        ("Rang you", "4"),
+        ("Answered", "3"),
+        ("Missed", "1"),
+        ("Qualified", "2"),
+    ]:
+        expect(calls.get_by_role("row", name=figure)).to_contain_text(count)
+    expect(calls).to_contain_text("75%")  # 3 answered of 4
+    expect(calls).to_contain_text("66.7%")  # 2 qualified of 3
+    expect(calls).to_contain_text("1:08")  # (75 + 90 + 40) / 3 s
+    expect(calls).to_contain_text("$30.00 (qualified calls only")
+    expect(calls).to_contain_text("$30.00 ($30.00 net ÷ 1 booked)")
+    connections = page.locator("table", has_text="Connection type")
+    expect(connections.get_by_role("row", name="Live call")).to_contain_text("4")
+    expect(page.get_by_role("row", name="Live call").last).to_contain_text("$30.00")  # by source
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(artifacts / f"analytics-calls-{width}.png"), full_page=True)

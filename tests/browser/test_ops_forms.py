@@ -10,7 +10,16 @@ from credits.models import CreditClaim
 from leads import services
 from leads.models import Consent, Lead, LeadFlag, Offer
 from marketplace.models import ServiceArea
-from tests.factories import ContractorFactory, LeadFactory, PurchaseFactory, UserFactory, fund
+from tests.factories import (
+    CallFactory,
+    CallLegFactory,
+    ContractorFactory,
+    LeadFactory,
+    PurchaseFactory,
+    TrackingNumberFactory,
+    UserFactory,
+    fund,
+)
 
 from .test_credit_claim import log_in
 
@@ -102,6 +111,14 @@ def test_finance_reads_the_report_for_a_period_with_its_unserved_demand(
     from django.utils import timezone
 
     LeadFactory(zip_code_id="92101", category=plumbing, unserved=True)
+    line = TrackingNumberFactory(
+        number="+16195550100", label="San Diego ads", area_zip=metro_zips.get(code="92101")
+    )
+    call = CallFactory(
+        tracking_number=line, connected=True, bridged_seconds=75, qualified=True, fee_cents=450
+    )
+    CallLegFactory(call=call, taken=True)
+    CallFactory(tracking_number=line)
     staff_member("finance@fairlead.example", "finance")
     page.set_viewport_size({"width": width, "height": 900})
     page.set_default_timeout(15_000)
@@ -115,4 +132,11 @@ def test_finance_reads_the_report_for_a_period_with_its_unserved_demand(
     expect(page.get_by_role("heading", name="Unserved demand: where to recruit")).to_be_visible()
     row = page.locator("tr", has_text="92101")
     expect(row.first).to_contain_text("Plumbing")
+    # Calls: one taken for 75 s ($4.50), one hung up at the menu, on the San Diego line.
+    expect(page.get_by_role("heading", name="Calls by line")).to_be_visible()
+    line_row = page.get_by_role("row", name="San Diego ads · +16195550100")
+    for cell in ["2", "1", "100%", "1:15", "$4.50"]:
+        expect(line_row).to_contain_text(cell)
+    expect(page.get_by_role("row", name="Not chosen (hung up first)")).to_contain_text("1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(artifacts / f"ops-report-{width}.png"), full_page=True)

@@ -44,6 +44,7 @@ def test_totals_and_rows_by_city(alice):
         "marketplace": 4,
         "territory": 1,
         "profile": 1,
+        "call": 0,
         "phone_click": 3,
         "website_click": 1,
     }
@@ -126,7 +127,7 @@ def test_the_same_queries_for_10_or_1000_leads(
 ):
     bulk_leads(contractor, count, start=datetime(2026, 1, 1, 18, tzinfo=UTC))
     # token and user, contractor; purchases, claims, credit entries, offers by source, by
-    # city, by category and by month, clicks, fees
-    with django_assert_num_queries(11):
+    # city, by category and by month, clicks, calls, fees
+    with django_assert_num_queries(12):
         response = contractor_api.get(URL, {"from": "2026-01-01", "group_by": "source"})
     assert response.status_code == 200 and response.json()["totals"]["leads"] == count

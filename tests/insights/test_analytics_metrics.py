@@ -56,6 +56,7 @@ def test_connection_types_clicks_and_fees(data):
         "marketplace": 4,  # P1 P2 P5 P6
         "territory": 1,  # P3
         "profile": 1,  # P4
+        "call": 0,  # no call rang Alice
         "phone_click": 3,  # the Mar 2 click is outside
         "website_click": 1,  # Bob's click is Bob's
     }

@@ -109,6 +109,7 @@ def test_connections_export_counts_clicks(alice):
         ["Marketplace", "4"],
         ["Exclusive territory", "1"],
         ["Profile lead", "1"],
+        ["Live call", "0"],
         ["Phone click", "3"],
         ["Website click", "1"],
     ]
@@ -150,7 +151,7 @@ def test_bad_periods_get_a_message_next_to_the_field_never_a_500(
 def test_an_unknown_csv_table_is_a_400(contractor_client, clock):
     response = contractor_client.get(URL, {"format": "csv", "table": "planets"})
     assert response.status_code == 400
-    assert b"Pick one of: source, city, category, month, connections" in response.content
+    assert b"Pick one of: source, city, category, month, connections, calls" in response.content
 
 
 def test_another_contractor_sees_none_of_it(alice, client, other_contractor):
@@ -266,10 +267,10 @@ def test_the_page_makes_the_same_queries_for_10_or_1000_leads(
     bulk_leads(contractor, count, start=datetime(2026, 1, 1, 18, tzinfo=UTC))
     assert Purchase.objects.filter(contractor=contractor).count() == count
     # session, user, contractor; purchases, claims, credit entries, offers by source, by
-    # city, by service and by month, clicks, fees
-    with django_assert_num_queries(12):
+    # city, by service and by month, clicks, calls, fees
+    with django_assert_num_queries(13):
         response = contractor_client.get(URL, {"preset": "this_year"})
     assert response.status_code == 200
     assert f"{count} lead" in response.content.decode()
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert contractor_client.get(URL, {"format": "csv", "table": "city"}).status_code == 200

@@ -258,8 +258,9 @@ def test_finance_sees_the_report_and_its_csv(client, finance, data, django_asser
     client.force_login(finance)
     # session, user; the user's and the groups' permissions (read once, for the access
     # check and the admin's navigation); leads, revenue, revenue by place, claims filed,
-    # credit entries, their claims, purchases, contractor names, overdue claims
-    with django_assert_num_queries(14):  # the unserved-demand table is one query
+    # credit entries, their claims, purchases, contractor names, overdue claims, calls by
+    # place, by service and by line
+    with django_assert_num_queries(17):  # the unserved-demand table is one query
         response = client.get(URL, PERIOD)
     assert response.status_code == 200
     page = response.content.decode()
@@ -285,7 +286,7 @@ def test_finance_sees_the_report_and_its_csv(client, finance, data, django_asser
         "349.00",
         "67.74",
     ]
-    for table in ["leads", "places", "reasons", "contractors", "overdue"]:
+    for table in ["leads", "places", "reasons", "contractors", "overdue", "calls_by_line"]:
         response = client.get(URL, {**PERIOD, "format": "csv", "table": table})
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert client.get(URL, {**PERIOD, "format": "csv", "table": "x"}).status_code == 400

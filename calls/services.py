@@ -267,16 +267,16 @@ def _consent_text(call: Call) -> str:
 
 
 def _description(call: Call, *, voicemail: bool = False) -> str:
-    category = call.category.name if call.category else "a service"
-    parts = [f"Phone call to Fairlead's {call.tracking_number.label} line about {category.lower()}"]
+    category = call.category.name.lower() if call.category else "a service"
+    text = f"Phone call to Fairlead's {call.tracking_number.label} line about {category}"
     if call.zip_code_id:
-        parts.append(f"for work in {call.zip_code_id}")
+        text += f" for work in {call.zip_code_id}"
     if call.timeframe:
         said = next(said for tf, said in policy.READINESS.values() if tf == call.timeframe)
-        parts.append(f"; the caller {said}")
+        text += f"; the caller {said}"
     if voicemail:
-        parts.append("; the caller left a voicemail, listen to it before calling back")
-    return " ".join(parts) + ". Job size and ownership were not asked on the call."
+        text += "; the caller left a voicemail, listen to it before calling back"
+    return text + ". Job size and ownership were not asked on the call."
 
 
 def _make_lead(
@@ -752,7 +752,10 @@ def change_call_settings(
     """Calls on or off, and the number to ring. A new number rings nobody until its test
     call's code is typed back (send_code, confirm_code)."""
     row = CallSettings.objects.select_for_update().get(pk=settings_for(contractor).pk)
-    number = normalize_phone(ring_number) if ring_number.strip() else ""
+    try:
+        number = normalize_phone(ring_number) if ring_number.strip() else ""
+    except DomainError as error:
+        raise DomainError(error.message, field="ring_number") from None
     if enabled and not number:
         raise DomainError("Enter the phone number calls should ring.", field="ring_number")
     if number != row.ring_number:

@@ -264,11 +264,12 @@ def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
 
 
 def offers_for(contractor):
-    """A contractor's offers, pending first (soonest to expire), then the rest newest first."""
+    """A contractor's offers, pending first (soonest to expire), then the rest newest first.
+    A call lead's call, and the pro's leg of it, come along (calls' reverse relations)."""
 
     return (
         Offer.objects.filter(contractor=contractor)
-        .select_related("lead__category", "lead__zip_code", "purchase")
+        .select_related("lead__category", "lead__zip_code", "lead__call", "purchase", "call_leg")
         .annotate(
             pending_first=Case(
                 When(status=Offer.Status.PENDING, then=Value(0)),
@@ -299,10 +300,12 @@ def purchase_for(contractor, pk=None, *, lead_id=None):
 
 
 def purchases_for(contractor):
+    """A contractor's purchases, newest first, with a call lead's call and the pro's leg of
+    it (calls' reverse relations: the pages show duration, fee and recording, no query per row)."""
 
     return (
         Purchase.objects.filter(contractor=contractor)
-        .select_related("lead__category", "lead__zip_code")
+        .select_related("lead__category", "lead__zip_code", "lead__call", "offer__call_leg")
         .order_by("-created_at")
     )
 

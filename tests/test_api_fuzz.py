@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
+from calls.models import Call, CallSettings, TrackingNumber
 from marketplace.models import ServiceArea, ZipCode
 from territories import services as territory_services
 from tests.factories import CreditClaimFactory, OfferFactory, PurchaseFactory, fund
@@ -37,6 +38,11 @@ BUSINESS_RULE_400 = {
     "POST /api/v1/credit-claims/{claim_id}/appeal/": "notes that explain nothing new",
     "POST /api/v1/leads/{lead_id}/contact-attempts/": "an attempt in the future or before buying",
     "PATCH /api/v1/leads/{lead_id}/": "an outcome without its final value or lost reason",
+    "PATCH /api/v1/call-settings/": "a ring number that is not a US phone, or calls on without one",
+    "POST /api/v1/call-settings/code/": "no number to ring (a PATCH before it cleared it)",
+    # Any wrong code is a 409; a 400 here is only a NUL in an extra property's name, which
+    # RefuseNulMiddleware refuses and JSON Schema's additionalProperties cannot exclude.
+    "POST /api/v1/call-settings/verify/": "a NUL anywhere in the body (marketplace.nul)",
 }
 ACCEPTED = ["2xx", "400", "401", "402", "403", "404", "409", "429"]
 
@@ -79,8 +85,9 @@ def in_process_requests(db):
 
 @pytest.fixture
 def token(in_process_requests, contractor, plumbing, metro_zips) -> str:
-    """A contractor with something behind every URL: a pending offer, a bought lead, a
-    denied credit request (appealable), an exclusive territory, and money."""
+    """A contractor with something behind every URL: a pending offer, a bought lead (a
+    call, recorded), a denied credit request (appealable), an exclusive territory, a number
+    for calls to ring, and money."""
     fund(contractor, 1_000_000)
     OfferFactory(contractor=contractor)
     purchase = PurchaseFactory(contractor=contractor)
@@ -88,6 +95,18 @@ def token(in_process_requests, contractor, plumbing, metro_zips) -> str:
     austin = ZipCode.objects.get(code="78701")
     ServiceArea.objects.create(contractor=contractor, zip_code=austin)
     territory_services.subscribe(contractor, zip_codes=[austin], category=plumbing)
+    # Calls: a number to ring, and a recorded call on the bought lead.
+    CallSettings.objects.create(contractor=contractor, enabled=True, ring_number="+15125550147")
+    line = TrackingNumber.objects.create(number="+15125550100", purpose="service_line", label="x")
+    Call.objects.create(
+        call_sid="CA" + "7" * 32,
+        tracking_number=line,
+        from_number=purchase.lead.phone,
+        lead=purchase.lead,
+        voicemail=True,
+        recording_url="sim:RE" + "7" * 32,
+        started_at=purchase.created_at,
+    )
     return Token.objects.create(user=contractor.user).key
 
 

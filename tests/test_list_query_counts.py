@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from billing.services import account_for
+from calls.models import Call, TrackingNumber
 from marketplace.models import Notification, ServiceCategory, ZipCode
 from tests.factories import (
     CreditClaimFactory,
@@ -45,6 +46,21 @@ def _inbox(contractor, n):
     NotificationFactory.create_batch(n, user=contractor.user, channel=Notification.Channel.IN_APP)
 
 
+def _calls(contractor, n):
+    """Call leads the contractor bought, each with a recorded voicemail (rows only)."""
+    line = TrackingNumber.objects.create(number="+15125550100", purpose="service_line", label="x")
+    for purchase in PurchaseFactory.create_batch(n, contractor=contractor):
+        Call.objects.create(
+            call_sid=f"CA{purchase.pk:032d}",
+            tracking_number=line,
+            from_number=purchase.lead.phone,
+            lead=purchase.lead,
+            voicemail=True,
+            recording_url=f"sim:{purchase.pk}",
+            started_at=purchase.created_at,
+        )
+
+
 def _categories(contractor, n):
     ServiceCategoryFactory.create_batch(n - 1)  # `plumbing` is the first
 
@@ -65,6 +81,7 @@ API = [
     ("api:territory-subscriptions", _subscriptions, 4),
     ("api:ledger", _entries, 4),
     ("api:categories", _categories, 3),
+    ("api:calls", _calls, 4),
 ]
 
 

@@ -16,3 +16,12 @@ def preview(lead) -> str:
 def star(score) -> str:
     """A stored (unrounded) star score as pages show it: rounded down, "" when none."""
     return "" if score is None else str(shown(score))
+
+
+@register.filter
+def minutes_seconds(seconds) -> str:
+    """A call's length as people read it: 75 -> "1:15"; "" when unknown."""
+    if seconds is None or seconds == "":
+        return ""
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -7,7 +7,8 @@ reads (`request.GET.get("...")` in its source), and for the API the parameters a
 properties of the live OpenAPI schema. Each URL gets NUL, 1 MB strings, arrays where
 strings are expected, deep nesting, overflow numbers, lone surrogates and invalid UTF-8,
 as a form, a multipart form, JSON and raw bytes, from the person who can reach it: a
-contractor on the dashboard and the API, staff on the ops report, anyone on public pages.
+contractor on the dashboard and the API, staff on the ops report and the ops recording
+player, anyone on public pages.
 
 Left out: the Django admin's own pages under /admin/ (Django's forms; the project's admin
 code is tried per staff group in tests/test_admin_permissions.py)."""
@@ -218,6 +219,7 @@ def world(contractor, plumbing, metro_zips):
         "contractor_slug": contractor.slug,
         "key": "x",
         "uidb36": "1",
+        "step": "zip",
     }
     anonymous, signed_in, ops = Client(), Client(), Client()
     signed_in.force_login(contractor.user)
@@ -250,7 +252,7 @@ def person_for(route: str) -> str:
         return "contractor"
     if route.startswith(("accounts/password/set/", "accounts/reauthenticate/")):
         return "contractor"
-    if route.startswith("admin/"):
+    if route.startswith(("admin/", "ops/")):
         return "staff"
     return "anonymous"
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from calls.models import Call, CallLeg, TrackingNumber
 from leads.models import Review
 from marketplace.models import ServiceArea, ZipCode
 from territories import services as territory_services
@@ -24,8 +25,8 @@ METHODS = ["get", "post", "put", "patch", "delete"]
 # How many URLs name an object (a new one needs an owned object below), and how many
 # (URL, method) pairs a view serves, each refused to a stranger with 404; the other
 # methods are refused with 405 to everyone, before any object is looked up.
-EXPECTED_URLS = 16
-EXPECTED_REFUSALS = 30
+EXPECTED_URLS = 17
+EXPECTED_REFUSALS = 31
 
 
 def urls_with_an_id() -> list[tuple[str, str, list[str]]]:
@@ -53,12 +54,36 @@ def owned_objects(contractor, plumbing) -> dict[str, int]:
     (subscription,) = territory_services.subscribe(
         contractor, zip_codes=[austin], category=plumbing
     )
+    # The bought lead was a phone call: its recording plays for the buyer only.
+    line = TrackingNumber.objects.create(number="+15125550100", purpose="service_line", label="x")
+    call = Call.objects.create(
+        call_sid="CA" + "5" * 32,
+        tracking_number=line,
+        from_number=purchase.lead.phone,
+        lead=purchase.lead,
+        stage=Call.Stage.ENDED,
+        started_at=now,
+        recording_url="sim:RE" + "5" * 32,
+        recording_seconds=3,
+        voicemail=True,
+    )
+    leg = CallLeg.objects.create(
+        call=call,
+        contractor=contractor,
+        position=1,
+        route="marketplace",
+        price_cents=500,
+        number="+15125550001",
+        status=CallLeg.Status.NO_ANSWER,
+    )
     return {
         "offer_id": pending.pk,
         "purchase_id": purchase.pk,
         "lead_id": purchase.lead_id,
         "claim_id": claim.pk,
         "subscription_id": subscription.pk,
+        "call_id": call.pk,
+        "leg_id": leg.pk,
     }
 
 

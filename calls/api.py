@@ -6,7 +6,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.api import IsContractor
-from marketplace.errors import DomainError
 from marketplace.filters import StrictBooleanFilter
 from marketplace.notifications import twilio_configured
 from marketplace.parsers import SafeJSONParser
@@ -45,14 +44,11 @@ class CallSettingsView(APIView):
         data = CallSettingsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row = queries.call_settings_of(contractor)
-        try:
-            services.change_call_settings(
-                contractor,
-                enabled=data.validated_data.get("enabled", row.enabled),
-                ring_number=data.validated_data.get("ring_number", row.ring_number),
-            )
-        except DomainError as error:
-            raise error from None
+        services.change_call_settings(
+            contractor,
+            enabled=data.validated_data.get("enabled", row.enabled),
+            ring_number=data.validated_data.get("ring_number", row.ring_number),
+        )
         return Response(_settings_data(contractor))
 
 

@@ -30,7 +30,7 @@ from twilio.request_validator import RequestValidator
 
 from marketplace.money import format_cents
 
-from .models import Call
+from .models import Call, TrackingNumber
 
 # No real account: Twilio's AccountSid field, as a simulated call sends it.
 ACCOUNT_SID = "AC" + "0" * 32
@@ -68,7 +68,7 @@ def why_off() -> str:
     if settings.TWILIO_ACCOUNT_SID and not settings.DEBUG:
         return (
             "Twilio is live on this site (TWILIO_ACCOUNT_SID is set), so calls come from real "
-            "phones: the simulator is off, and no made-up call mixes with them."
+            "phones, and no made-up call may mix with them."
         )
     if not settings.TWILIO_AUTH_TOKEN:
         return (
@@ -504,7 +504,9 @@ def simulate(script: Script, *, client=None, wait: Callable[[int], None] | None 
     return _Call(script, phone, wait or (lambda seconds: None)).run()
 
 
-def demo_caller(area_code: str = "512") -> str:
-    """A fictional caller ID in an area code (555-01xx is reserved for fiction)."""
-    area_code = area_code if re.fullmatch(r"[2-9]\d\d", area_code or "") else "512"
-    return f"+1{area_code}5550{100 + secrets.randbelow(100)}"
+def demo_caller(number: TrackingNumber | None = None) -> str:
+    """A fictional caller ID (555-01xx is reserved for fiction) in an area code of the
+    number's metro, so the call passes the other-state area code check."""
+    place = number and (number.area_zip or (number.contractor and number.contractor.base_zip))
+    codes = re.findall(r"[2-9]\d\d", place.area_codes if place else "")
+    return f"+1{codes[0] if codes else '512'}5550{100 + secrets.randbelow(100)}"

@@ -184,7 +184,7 @@ def test_a_bad_script_is_refused_before_dialling(line):
     assert not Call.objects.exists()
 
 
-def test_demo_callers_are_fictional_numbers_in_the_area_code():
-    caller = simulator.demo_caller("619")
-    assert caller.startswith("+16195550") and 100 <= int(caller[-3:]) <= 199
-    assert simulator.demo_caller("x").startswith("+1512")
+def test_demo_callers_are_fictional_numbers_of_the_lines_metro(line):
+    caller = simulator.demo_caller(line)
+    assert caller[:9] in {"+15125550", "+17375550"} and 100 <= int(caller[-3:]) <= 199
+    assert simulator.demo_caller().startswith("+15125550")

@@ -131,8 +131,11 @@ def same_homeowner_leads(lead: Lead, now):
     """Leads of this homeowner (phone or email) and category in the duplicate window:
     nobody who bought one of them is sold another (DESIGN, step 3)."""
 
+    same = Q(phone=lead.phone)
+    if lead.email:  # a caller has no email: an empty one is nobody's
+        same |= Q(email=lead.email)
     return Lead.objects.filter(
-        Q(phone=lead.phone) | Q(email=lead.email),
+        same,
         category_id=lead.category_id,
         created_at__gte=now - DUPLICATE_WINDOW,
     )

@@ -188,3 +188,15 @@ def test_demo_callers_are_fictional_numbers_of_the_lines_metro(line):
     caller = simulator.demo_caller(line)
     assert caller[:9] in {"+15125550", "+17375550"} and 100 <= int(caller[-3:]) <= 199
     assert simulator.demo_caller().startswith("+15125550")
+
+
+def test_a_pro_who_bought_one_callers_lead_is_still_rung_for_another_caller(line, holder):
+    """Callers have no email: two callers are two homeowners, not one seen twice."""
+    first = simulate(plumbing_call(caller="+15125550161"))
+    second = simulate(plumbing_call(caller="+15125550162"))
+
+    assert [r.call.legs.get().contractor for r in (first, second)] == [holder, holder]
+    assert Purchase.objects.filter(contractor=holder).count() == 2
+    # The same caller again is the same homeowner: never sold to the same pro twice.
+    again = simulate(plumbing_call(caller="+15125550161"))
+    assert again.call.outcome == Call.Outcome.NO_PRO and not again.call.legs.exists()

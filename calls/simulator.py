@@ -30,6 +30,7 @@ from twilio.request_validator import RequestValidator
 
 from marketplace.money import format_cents
 
+from . import services
 from .models import Call, TrackingNumber
 
 # No real account: Twilio's AccountSid field, as a simulated call sends it.
@@ -510,3 +511,14 @@ def demo_caller(number: TrackingNumber | None = None) -> str:
     place = number and (number.area_zip or (number.contractor and number.contractor.base_zip))
     codes = re.findall(r"[2-9]\d\d", place.area_codes if place else "")
     return f"+1{codes[0] if codes else '512'}5550{100 + secrets.randbelow(100)}"
+
+
+def describe(number: TrackingNumber) -> str:
+    """What calling a number does, for a list of numbers to try."""
+    if number.purpose == TrackingNumber.Purpose.PROFILE:
+        return f"{number.label}: rings {number.contractor} directly"
+    menu = ", ".join(
+        f"{key} {category.name.lower()}"
+        for key, category in enumerate(services.line_categories(number), 1)
+    )
+    return f"{number.label}: press {menu}"

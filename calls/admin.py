@@ -75,6 +75,7 @@ class TrackingNumberForm(forms.ModelForm):
     class Meta:
         model = TrackingNumber
         fields = ["number", "purpose", "label", "area_zip", "categories", "contractor", "active"]
+        widgets = {"categories": forms.CheckboxSelectMultiple}
 
     def clean_number(self):
         try:
@@ -103,8 +104,8 @@ class TrackingNumberAdmin(HistoryAdmin):
     list_filter = ["purpose", "active"]
     search_fields = ["number", "label", "contractor__business_name"]
     list_select_related = ["area_zip", "contractor"]
-    autocomplete_fields = ["area_zip", "contractor"]
-    filter_horizontal = ["categories"]
+    raw_id_fields = ["area_zip"]  # a zip's id is its code: typed as is
+    autocomplete_fields = ["contractor"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_calls=Count("calls"))
@@ -306,7 +307,11 @@ class CallAdmin(ReadOnlyAdmin):
         if not self.has_simulate_permission(request):
             raise PermissionDenied
         off = simulator.why_off()
-        form = SimulateCallForm(request.POST if request.method == "POST" else None)
+        shown = request.session.pop(SIMULATED, None) if request.method == "GET" else None
+        if request.method == "POST":
+            form = SimulateCallForm(request.POST)
+        else:  # the last call's answers again, to try a variation of it
+            form = SimulateCallForm(initial=shown["answers"] if shown else None)
         if request.method == "POST" and not off and form.is_valid():
             try:
                 result = simulator.simulate(form.script())
@@ -318,10 +323,13 @@ class CallAdmin(ReadOnlyAdmin):
                 request.session[SIMULATED] = {
                     "lines": result.lines,
                     "call": result.call.pk if result.call else None,
+                    # Not the caller: a new made-up one each time, or it is a duplicate.
+                    "answers": {
+                        name: request.POST.get(name, "") for name in form.fields if name != "caller"
+                    },
                 }
                 self.message_user(request, "Call simulated.", messages.SUCCESS)
                 return redirect("admin:calls_call_simulate")
-        shown = request.session.pop(SIMULATED, None) if request.method == "GET" else None
         call = None
         if shown and shown["call"]:
             call = Call.objects.select_related("lead").filter(pk=shown["call"]).first()

@@ -229,8 +229,12 @@ def test_finance_simulates_a_qualified_call_and_sees_the_transcript_and_the_lead
     assert Purchase.objects.get(lead=call.lead).contractor == holder
     assert call.caller_phone[:9] in {"+15125550", "+17375550"}  # a made-up local caller
 
-    html = client.get(url).content.decode()
+    page = client.get(url)
+    html = page.content.decode()
     assert "pro hears" in html and "is charged $15.00" in html
+    # The form offers the same call again, from a new made-up caller.
+    assert page.context["form"].initial["zip_code"] == "78701"
+    assert "caller" not in page.context["form"].initial
     assert reverse("admin:leads_lead_change", args=[call.lead_id]) in html
     assert reverse("admin:calls_call_change", args=[call.pk]) in html
     # Shown once: a reload places no call and shows no old transcript.

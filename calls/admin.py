@@ -29,9 +29,11 @@ def _minutes(seconds) -> str:
     return "—" if seconds is None else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _local(moment) -> str:
+def _local(moment, *, year: bool = True) -> str:
     """A time in the viewer's zone (the admin activates the staff member's), with the zone."""
-    return timezone.localtime(moment).strftime("%b %-d, %Y, %-I:%M:%S %p %Z") if moment else "—"
+    if moment is None:
+        return "—"
+    return timezone.localtime(moment).strftime(f"%b %-d{', %Y' if year else ''}, %-I:%M:%S %p %Z")
 
 
 def staff_recording_url(call: Call) -> str:
@@ -159,8 +161,8 @@ class CallAdmin(ReadOnlyAdmin):
     """Every call, newest first: evidence, read only. The simulator page places new ones."""
 
     list_display = [
-        "started",
-        "tracking_number",
+        "when",
+        "line",
         "caller",
         "progress",
         "lead_link",
@@ -230,6 +232,15 @@ class CallAdmin(ReadOnlyAdmin):
     def started(self, call):
         return _local(call.started_at)
 
+    @admin.display(description="Started", ordering="started_at")
+    def when(self, call):
+        return _local(call.started_at, year=False)
+
+    @admin.display(description="Number", ordering="tracking_number__label")
+    def line(self, call):
+        number = call.tracking_number
+        return format_html("{}<br><small>{}</small>", number.label, number.number)
+
     @admin.display(description="Caller", ordering="caller_phone")
     def caller(self, call):
         return call.caller_phone or f"{call.from_number or 'withheld'} (not a US number)"
@@ -240,7 +251,9 @@ class CallAdmin(ReadOnlyAdmin):
             text = call.get_outcome_display()
         else:
             text = f"In progress: {call.get_stage_display().lower()}"
-        return f"{text} · voicemail" if call.voicemail else text
+        if call.voicemail and call.outcome != Call.Outcome.VOICEMAIL:
+            text += " · voicemail"
+        return text
 
     @admin.display(description="Lead", ordering="lead__reference")
     def lead_link(self, call):

@@ -115,7 +115,8 @@ def test_the_calls_list_shows_who_was_rung_and_what_it_cost_in_the_viewers_zone(
     staff(timezone="America/Los_Angeles")
     html = client.get(reverse("admin:calls_call_changelist")).content.decode()
     started = timezone.localtime(result.call.started_at, timezone=_zone("America/Los_Angeles"))
-    assert started.strftime("%b %-d, %Y, %-I:%M:%S %p PST") in html and "+15125550123" in html
+    assert started.strftime("%b %-d, %-I:%M:%S %p PST") in html and "+15125550123" in html
+    assert "Austin ads<br><small>+15125550100</small>" in html
     assert "Alice Plumbing (No answer), Elite Plumbing (Took the call)" in html
     assert "$4.50" in html and "(talked 1:15)" in html
     lead = result.call.lead

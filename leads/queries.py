@@ -132,12 +132,10 @@ def same_homeowner_leads(lead: Lead, now):
     nobody who bought one of them is sold another (DESIGN, step 3)."""
 
     same = Q(phone=lead.phone)
-    if lead.email:  # a caller has no email: an empty one is nobody's
+    if lead.email:  # a caller has no email: "" would make every caller one homeowner
         same |= Q(email=lead.email)
     return Lead.objects.filter(
-        same,
-        category_id=lead.category_id,
-        created_at__gte=now - DUPLICATE_WINDOW,
+        same, category_id=lead.category_id, created_at__gte=now - DUPLICATE_WINDOW
     )
 
 

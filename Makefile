@@ -12,6 +12,7 @@ run: setup ## Set up (idempotent) and start web, worker and beat; Ctrl-C stops a
 	@echo "  Fairlead is starting at http://127.0.0.1:$(PORT)/"
 	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
 	@$(BIN)/python manage.py seed_demo --logins-only
+	@$(BIN)/python manage.py seed_calls --numbers-only
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
@@ -19,6 +20,7 @@ setup: $(VENV)/.installed .env ## Create .venv, install, migrate, load zips and 
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_zipcodes
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_calls
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \

@@ -187,6 +187,7 @@ class Call(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        permissions = [("simulate_call", "Can place a simulated call (no Twilio)")]
         indexes = [
             models.Index(fields=["started_at"], name="call_started_idx"),
             # settle_stale_calls(): connected calls not settled yet.

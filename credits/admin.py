@@ -4,6 +4,8 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from calls.admin import call_evidence
+from calls.models import Call
 from leads import admin as lead_admin
 from leads.models import Lead, Purchase
 from marketplace.adminkit import HistoryAdmin, ServiceFormMixin
@@ -130,6 +132,7 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
         "screening",
         "other_claims",
         "claim_rate",
+        "call_record",
         "status",
         "decision_reason",
         "credited",
@@ -193,9 +196,21 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
                     {"fields": ["lead_reference", "contractor_email", "reason", "notes"]},
                 )
             ]
+        fieldsets = self.fieldsets
         if obj.status != CreditClaim.Status.PENDING:
-            return [fs for fs in self.fieldsets if fs[0] != "Decision"]
-        return self.fieldsets
+            fieldsets = [fs for fs in fieldsets if fs[0] != "Decision"]
+        if self._call(obj) is not None:
+            # A call lead: the recording and what the caller pressed are the evidence for
+            # wrong category, wrong location or solicitation.
+            evidence = ("The call", {"fields": ["call_record"]})
+            at = next(i for i, fs in enumerate(fieldsets) if fs[0] == "Evidence") + 1
+            fieldsets = [*fieldsets[:at], evidence, *fieldsets[at:]]
+        return fieldsets
+
+    def _call(self, claim) -> Call | None:
+        if not hasattr(claim, "_call"):
+            claim._call = Call.objects.filter(lead_id=claim.purchase.lead_id).first()
+        return claim._call
 
     @admin.display(description="Lead")
     def lead_ref(self, claim):
@@ -263,6 +278,28 @@ class CreditClaimAdmin(ServiceFormMixin, HistoryAdmin):
             else ""
         )
         return f"{flags} · {decisions}{disputed}{reached}"
+
+    @admin.display(description="Recording and answers")
+    def call_record(self, claim):
+        call = self._call(claim)
+        if call is None:
+            return "—"
+        if call.qualified is None:
+            talked = "not put through to a pro"
+        else:
+            talked = f"talked {call.bridged_seconds // 60}:{call.bridged_seconds % 60:02d}, " + (
+                f"qualified, fee {format_cents(call.fee_cents)}"
+                if call.qualified
+                else "not qualified, not charged"
+            )
+        return format_html(
+            "<p>{} to {} ({}): {}.</p>{}",
+            call.get_outcome_display() or call.get_stage_display(),
+            call.tracking_number.number,
+            call.tracking_number.label,
+            talked,
+            call_evidence(call),
+        )
 
     @admin.display(description="Filed by")
     def filed_for(self, claim):

@@ -140,6 +140,9 @@ DENY_REASONS = {
 # What a claim with a reason not on the list is told (form, API and instant decline alike).
 UNKNOWN_REASON = "This reason is not on the credit policy's list of creditable situations."
 
+# A purchase that cost nothing (a call lead whose call did not qualify) has nothing to credit.
+NOT_CHARGED = "You were not charged for this lead, so there is nothing to credit."
+
 # Why an approved credit is taken back.
 REVERSAL_REASON = "The homeowner told us something that contradicts the approved credit."
 

@@ -53,10 +53,12 @@ def claim_rates(contractor_ids) -> dict:
 
 def can_claim(purchase, *, now) -> bool:
     """The Request credit button shows only while a claim could be accepted for review:
-    inside the window, a job not won, no live claim, and something left to credit."""
+    inside the window, a job not won, no live claim, and something left to credit (a lead
+    that cost nothing, a call that did not qualify, has nothing)."""
 
     return (
-        now <= policy.claim_deadline(purchase.created_at)
+        purchase.price_cents > 0
+        and now <= policy.claim_deadline(purchase.created_at)
         and purchase.outcome != Purchase.Outcome.WON
         and not purchase.claims.exclude(status=CreditClaim.Status.DECLINED).exists()
         and net_credited_cents(purchase) < purchase.price_cents

@@ -59,14 +59,18 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str, by=No
         # appealing, crediting proactively and reversing (then the claim, then the account).
         purchase = _lock_purchase(purchase.pk)
         now = timezone.now()
-        declined = policy.instant_decline(
-            reason=reason,
-            notes=notes,
-            filed_at=now,
-            delivered_at=purchase.created_at,
-            attempts=_attempts(purchase),
-            time_zone=contractor.timezone,
-        ) or _declined_by_facts(purchase)
+        declined = (
+            _not_charged(purchase)  # first: nothing else about the claim could change that
+            or policy.instant_decline(
+                reason=reason,
+                notes=notes,
+                filed_at=now,
+                delivered_at=purchase.created_at,
+                attempts=_attempts(purchase),
+                time_zone=contractor.timezone,
+            )
+            or _declined_by_facts(purchase)
+        )
         if not declined:
             if purchase.claims.exclude(status=CreditClaim.Status.DECLINED).exists():
                 raise ClaimNotOpen("You already filed a credit request for this lead.")
@@ -127,10 +131,17 @@ def _declined_by_facts(purchase: Purchase) -> str:
     return _already_credited(purchase)
 
 
+def _not_charged(purchase: Purchase) -> str:
+    """A lead that cost nothing (a call that did not qualify) has nothing to credit."""
+    return policy.NOT_CHARGED if purchase.price_cents == 0 else ""
+
+
 def _already_credited(purchase: Purchase) -> str:
     """Why nothing can be credited any more, or "" while something is left."""
     if room_cents(purchase) > 0:
         return ""
+    if not_charged := _not_charged(purchase):
+        return not_charged  # not "already credited $0.00"
     last = (
         queries.credit_entries(purchase)
         .filter(kind=Entry.Kind.CREDIT)

@@ -61,6 +61,7 @@ def file_claim(request, purchase_id):
             "deadline": policy.claim_deadline(purchase.created_at),
             "open": queries.can_claim(purchase, now=timezone.now()),
             "already_credited": queries.net_credited_cents(purchase) >= purchase.price_cents,
+            "not_charged": policy.NOT_CHARGED if purchase.price_cents == 0 else "",
             "now": timezone.now(),
         },
     )

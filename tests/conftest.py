@@ -149,7 +149,7 @@ def staff_groups(db):
     marketplace_groups = importlib.import_module("marketplace.migrations.0003_staff_groups")
     for name, perms in marketplace_groups.GROUPS.items():
         grant_group_permissions(apps, "marketplace", {name: [codename for _, codename in perms]})
-    for app_label in ["marketplace", "billing", "territories", "leads", "credits"]:
+    for app_label in ["marketplace", "billing", "territories", "leads", "calls", "credits"]:
         package = importlib.import_module(f"{app_label}.migrations")
         for migration in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
             module = importlib.import_module(f"{app_label}.migrations.{migration}")

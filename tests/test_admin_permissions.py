@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from billing.models import Entry, Membership, StripeEvent, TopUp, UnmatchedPayment
 from billing.services import account_for
+from calls.models import Call, CallSettings, TrackingNumber
 from credits import services as credit_services
 from credits.models import CreditClaim
 from leads.models import BlockedContact, Lead, Offer, Review
@@ -103,6 +104,9 @@ MAY_RUN = {
     ("leads.review", "delete_selected"): NOBODY,
     ("credits.creditclaim", "delete_selected"): NOBODY,
     ("credits.creditclaim", "reverse_selected"): frozenset({REVIEWER, SUPERUSER}),
+    ("calls.trackingnumber", "delete_selected"): NOBODY,
+    ("calls.call", "delete_selected"): NOBODY,
+    ("calls.callsettings", "delete_selected"): NOBODY,
 }
 
 
@@ -194,6 +198,25 @@ def _claim(**kwargs):
         filed_at=now(),
         due_by=now() + timedelta(days=2),
         **kwargs,
+    )
+
+
+def _tracking_number():
+    number = TrackingNumber.objects.create(
+        number=f"+1512555{TrackingNumber.objects.count():04d}",
+        purpose="service_line",
+        label="Austin ads",
+    )
+    number.categories.set([ServiceCategoryFactory()])
+    return number
+
+
+def _call():
+    return Call.objects.create(
+        call_sid=f"CA{Call.objects.count():032x}",
+        tracking_number=_tracking_number(),
+        from_number="+15125550123",
+        started_at=now(),
     )
 
 
@@ -352,6 +375,11 @@ SCENARIOS = {
     ),
     ("credits.creditclaim", "delete_selected"): deletion(_claim),
     ("credits.creditclaim", "reverse_selected"): reversal,
+    ("calls.trackingnumber", "delete_selected"): deletion(_tracking_number),
+    ("calls.call", "delete_selected"): deletion(_call),
+    ("calls.callsettings", "delete_selected"): deletion(
+        lambda: CallSettings.objects.create(contractor=ContractorFactory())
+    ),
 }
 
 
@@ -428,3 +456,59 @@ def test_an_action_is_offered_and_runs_only_for_those_who_may(client, staff, key
         assert probe() != before, f"{action} did not run for {role}"
     else:
         assert probe() == before, f"{action} ran for {role}"
+
+
+# --- Staff pages: who may open each (the rest get 403) ------------------------------------
+
+EVERYONE = frozenset(ROLES)
+STAFF_PAGES = {
+    "admin:calls_call_changelist": EVERYONE,
+    "admin:calls_call_change": EVERYONE,
+    "admin:calls_trackingnumber_changelist": EVERYONE,
+    "admin:calls_trackingnumber_add": frozenset({FINANCE, SUPERUSER}),
+    "admin:calls_callsettings_changelist": EVERYONE,
+    "admin:calls_call_simulate": frozenset({FINANCE, SUPERUSER}),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(STAFF_PAGES))
+def test_a_staff_page_opens_only_for_those_who_may(client, staff, name, role):
+    client.force_login(staff(role))
+    args = [_call().pk] if name.endswith("_change") else []
+    status = client.get(reverse(name, args=args)).status_code
+    assert status == (200 if role in STAFF_PAGES[name] else 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_those_who_may_place_a_simulated_call(client, staff, role, settings):
+    settings.DEBUG = True  # the simulator runs where Twilio is not live
+    settings.TWILIO_AUTH_TOKEN = "simulator-token"
+    number = _tracking_number()
+    client.force_login(staff(role))
+    form = {
+        "number": number.pk,
+        "service": "1",
+        "zip_code": "78701",
+        "ready": "2",
+        "pro_1": "answer",
+        "pro_2": "no-answer",
+        "pro_3": "no-answer",
+        "talk_seconds": "75",
+        "voicemail_seconds": "20",
+    }
+    response = client.post(reverse("admin:calls_call_simulate"), form)
+    may = role in STAFF_PAGES["admin:calls_call_simulate"]
+    assert response.status_code == (302 if may else 403)
+    assert Call.objects.exists() == may
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_those_who_may_change_a_pros_call_settings(client, staff, role):
+    row = CallSettings.objects.create(contractor=ContractorFactory(), ring_number="+15125550001")
+    client.force_login(staff(role))
+    url = reverse("admin:calls_callsettings_change", args=[row.pk])
+    client.post(url, {"enabled": "on", "ring_number": "+15125550002"})
+    row.refresh_from_db()
+    changed = row.ring_number == "+15125550002"
+    assert changed == (role in {SCREENER, SUPERUSER})

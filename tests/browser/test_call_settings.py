@@ -1,18 +1,16 @@
 """A pro turns live calls on in Chromium, on a phone and on a desktop: a bad number is
 refused next to its field, the test call's code (shown on the page in demo mode, without
 Twilio) is typed back, and the page says calls are on. Then a homeowner phones the service
-line (Twilio's side played through the real webhooks), the pro takes the call and talks
-75 s, and the pro's Leads page shows the call lead with its length, its fee and a recording
-player that plays, through Fairlead."""
+line (the call simulator plays Twilio's side through the real webhooks), the pro takes the
+call and talks 75 s, and the pro's Leads page shows the call lead with its length, its fee
+and a recording player that plays, through Fairlead."""
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
-from calls.models import Call, CallSettings, TrackingNumber
+from calls.models import CallSettings, TrackingNumber
+from calls.simulator import Script, simulate
 from marketplace.models import ServiceArea
-from tests.calls.made import taken_call
-from tests.calls.phone import Phone
 from tests.factories import PASSWORD, ContractorFactory, ServiceCategoryFactory, UserFactory, fund
 from tests.resilience.fake_providers import AUTH_TOKEN, SITE_URL
 
@@ -93,10 +91,18 @@ def test_the_pro_takes_a_call_and_plays_its_recording(
         number=LINE, purpose="service_line", label="Austin ads", area_zip_id="78701"
     )
     line.categories.set([plumbing, ServiceCategoryFactory(name="Electrical", slug="electrical")])
-    call = taken_call(Phone(Client(), to=LINE), seconds=75, recording_seconds=42)
+    # The call simulator plays Twilio's side through the real webhooks: the caller keys
+    # plumbing, 78701 and "within weeks"; the pro answers, presses 1 and talks 75 s.
+    call = simulate(
+        Script(
+            to=LINE,
+            answers={"service": ["plumbing"], "zip": ["78701"], "ready": ["2"]},
+            pros=["answer"],
+            talk_seconds=75,
+        )
+    ).call
     assert call.legs.get().number == "+15125550147"  # the verified number was rung
-    # Recorded as the call simulator records: the player gets a tone of the same length.
-    Call.objects.filter(pk=call.pk).update(recording_url="sim:RE0001")
+    assert call.recording_url.startswith("sim:")  # the player gets a tone of its length
 
     page.get_by_role("link", name="Leads", exact=True).click()
     card = page.locator("article", has=page.locator(".badge.call"))
@@ -113,6 +119,6 @@ def test_the_pro_takes_a_call_and_plays_its_recording(
             audio.load();
         })"""
     )
-    assert round(seconds) == 42
+    assert round(seconds) == call.recording_seconds
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(artifacts / f"call-lead-{width}.png"), full_page=True)

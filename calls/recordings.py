@@ -49,21 +49,27 @@ def audio_for(call: Call, *, byte_range: str = "") -> Audio:
     return _from_twilio(call, byte_range)
 
 
-def _twilio_url(recording_url: str) -> str:
-    """The MP3 of a recording, sent to TWILIO_API_URL as the twilio client's requests are."""
+def _twilio_url(recording_url: str) -> str | None:
+    """The MP3 of a recording, sent to TWILIO_API_URL as the twilio client's requests are;
+    None for a URL that is not under Twilio's API: the fetch carries our account's
+    credentials, which go to Twilio and nowhere else."""
     url = recording_url.removesuffix(".json") + ".mp3"
-    if url.startswith(TWILIO_API):
-        url = settings.TWILIO_API_URL + url.removeprefix(TWILIO_API)
-    return url
+    if not url.startswith(TWILIO_API + "/"):
+        return None
+    return settings.TWILIO_API_URL + url.removeprefix(TWILIO_API)
 
 
 def _from_twilio(call: Call, byte_range: str) -> Audio:
+    url = _twilio_url(call.recording_url)
+    if url is None:
+        logger.warning("Recording of call %s: not a Twilio API URL, not fetched", call.pk)
+        raise RecordingUnavailable
     headers = {}
     if byte_range and len(byte_range) < 100 and set(byte_range) <= RANGE_CHARS:
         headers["Range"] = byte_range  # a player seeking: Twilio answers 206 with that part
     try:
         upstream = requests.get(
-            _twilio_url(call.recording_url),
+            url,
             auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
             headers=headers,
             timeout=FETCH_TIMEOUT,

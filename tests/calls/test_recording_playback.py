@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from calls import recordings
+from calls.models import Call
 from leads.models import Purchase
 from tests.factories import PurchaseFactory, UserFactory
 from tests.resilience.fake_providers import AUTH_TOKEN
@@ -241,3 +242,21 @@ def test_a_contractor_cannot_use_the_ops_player(client, recorded, holder, twilio
 def test_ops_get_404_for_a_call_without_a_recording(client, phone, holder):
     call = taken_call(phone, seconds=75)
     assert staff(client, allowed=True).get(ops_url(call)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "https://evil.example/2010-04-01/Accounts/AC1/Recordings/RE1",
+        "https://api.twilio.com.evil.example/2010-04-01/Recordings/RE1",
+        "http://api.twilio.com/2010-04-01/Recordings/RE1",
+    ],
+)
+def test_a_recording_url_off_twilios_api_is_never_fetched_with_our_credentials(
+    client, recorded, holder, monkeypatch, stored
+):
+    fetched = []
+    monkeypatch.setattr(recordings.requests, "get", lambda url, **kw: fetched.append(url))
+    Call.objects.filter(pk=recorded.pk).update(recording_url=stored)
+    response = signed_in(client, holder).get(play_url(recorded))
+    assert response.status_code == 502 and fetched == []

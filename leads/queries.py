@@ -275,9 +275,15 @@ def offers_for(contractor):
                 When(status=Offer.Status.PENDING, then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
-            )
+            ),
+            # Only a pending offer sorts by its expiry: the rest are newest first (a call
+            # lead taken a minute ago sits on page one, not after months of old offers).
+            pending_expires_at=Case(
+                When(status=Offer.Status.PENDING, then=F("expires_at")),
+                output_field=DateTimeField(),
+            ),
         )
-        .order_by("pending_first", "expires_at", "-offered_at")
+        .order_by("pending_first", "pending_expires_at", "-offered_at", "-pk")
     )
 
 

@@ -98,7 +98,12 @@ class CallSettings(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     code_digest = models.CharField(max_length=64, blank=True)
     code_sent_at = models.DateTimeField(null=True, blank=True)
-    code_tries = models.PositiveSmallIntegerField(default=0)
+    code_tries = models.PositiveSmallIntegerField(default=0, help_text="Wrong tries of this code.")
+    # Test calls and wrong codes are counted per day, so nobody can guess a number's code
+    # by asking for new ones, nor use Fairlead to ring a number over and over.
+    day_started_at = models.DateTimeField(null=True, blank=True)
+    calls_today = models.PositiveSmallIntegerField(default=0)
+    wrong_codes_today = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -199,7 +204,7 @@ class Call(models.Model):
         ]
 
     def __str__(self):
-        return f"Call {self.call_sid[-8:]} from {self.caller_phone or self.from_number}"
+        return f"Call {self.call_sid[-8:]} to {self.tracking_number.label}"
 
     @property
     def bridged_leg(self):

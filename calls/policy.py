@@ -35,6 +35,10 @@ RINGING_GIVE_UP_AFTER = timedelta(minutes=10)
 CODE_VALID_FOR = timedelta(minutes=15)
 CODE_TRIES = 5
 CODE_RESEND_AFTER = timedelta(minutes=1)
+# Per pro and rolling day: test calls placed, and wrong codes typed across all codes.
+CODE_CALLS_PER_DAY = 5
+WRONG_CODES_PER_DAY = 10
+CODE_DAY = timedelta(days=1)
 
 
 def ring_seconds() -> int:

@@ -504,7 +504,7 @@ def dialed(leg_id: int, params: dict) -> str:
     if leg.status == CallLeg.Status.TAKEN:
         seconds = _seconds(params.get("DialCallDuration"))
         if seconds is not None:
-            _settle(call, leg, seconds, source="the call's own report")
+            _settle(call, leg, _talk_seconds(leg, seconds), source="the Dial's report")
         leg.ended_at = leg.ended_at or timezone.now()
         leg.save(update_fields=["ended_at"])
         return twiml.goodbye()
@@ -626,62 +626,93 @@ def _voicemail_lead(call: Call) -> None:
 
 @transaction.atomic
 def recording_ready(call_id: int, params: dict) -> None:
-    """A recording (the bridged call, or a voicemail) is ready: kept once, by RecordingSid."""
+    """The voicemail's recording is ready (the <Record> of a call nobody took)."""
     call = _locked(call_id)
+    if call is not None and not call.legs.filter(status=CallLeg.Status.TAKEN).exists():
+        _keep_recording(call, params, voicemail=True)
+
+
+@transaction.atomic
+def leg_recording_ready(leg_id: int, params: dict) -> None:
+    """One pro's <Dial> was recorded. Twilio records from the moment the pro picks up, so
+    a pro who heard the whisper and passed (or whose own voicemail answered) leaves a
+    recording too: only the call with the pro who took it is kept."""
+    call, leg = _locked_leg(leg_id)
+    if leg is None:
+        return
+    if leg.status != CallLeg.Status.TAKEN:
+        logger.info("Call %s: recording of leg %s dropped (not put through)", call.pk, leg.pk)
+        return
+    _keep_recording(call, params, voicemail=False)
+
+
+def _keep_recording(call: Call, params: dict, *, voicemail: bool) -> None:
+    """Kept once, by RecordingSid: a repeat, or another sid later, changes nothing."""
     sid = _number(params, "RecordingSid")
-    if call is None or not sid or (params.get("RecordingStatus") or "completed") != "completed":
+    if not sid or (params.get("RecordingStatus") or "completed") != "completed":
         return
     if call.recording_sid not in (None, sid):
-        return  # one recording per call; a different sid repeated later changes nothing
+        return
     call.recording_sid = sid
     call.recording_url = (params.get("RecordingUrl") or "")[:300]
     call.recording_seconds = _seconds(params.get("RecordingDuration"))
-    # Only a bridged call is recorded from the Dial; any other recording is the voicemail.
-    call.voicemail = not call.legs.filter(status=CallLeg.Status.TAKEN).exists()
+    call.voicemail = voicemail
     call.save()
+
+
+def _talk_seconds(leg: CallLeg, leg_seconds: int) -> int:
+    """How long the caller and the pro talked: the pro's leg less the whisper (Twilio's
+    durations of the dialled leg count from the moment the pro picked up)."""
+    whisper = 0
+    if leg.whispered_at and leg.taken_at:
+        whisper = int((leg.taken_at - leg.whispered_at).total_seconds())
+    return max(leg_seconds - whisper, 0)
 
 
 # --- Money: a qualified call is charged once -----------------------------------------------
 
 
-def _settle(call: Call, leg: CallLeg, seconds: int, *, source: str) -> None:
+def _settle(call: Call, leg: CallLeg, seconds: int | None, *, source: str) -> None:
     """The bridged call lasted `seconds`: charged (once per call sid) if that qualifies,
-    recorded either way, and logged as a verified contact attempt. Settled once: a repeated
-    or later report changes nothing. The caller holds the call's lock."""
+    recorded either way, and logged as a verified contact attempt. `seconds` None: no
+    report ever came, so nothing is charged and nothing is claimed about the call. Settled
+    once: a repeated or later report changes nothing. The caller holds the call's lock."""
     if call.settled_at is not None:
         return
     purchase = leg.offer.purchase
-    qualified = policy.qualifies(seconds)
+    qualified = seconds is not None and policy.qualifies(seconds)
     call.bridged_seconds, call.qualified = seconds, qualified
     call.settled_at = timezone.now()
-    call.settle_note = f"{seconds} s, from {source}"[:200]
+    call.settle_note = f"{seconds if seconds is not None else 'no'} s, from {source}"[:200]
     lead = call.lead
+    minutes = f"{seconds // 60}:{seconds % 60:02d}" if seconds is not None else "unknown"
     if qualified:
         call.charge = leads.charge_live_call(
             purchase,
             amount_cents=leg.price_cents,
             key=f"call:{call.call_sid}",
             memo=f"Call lead {lead.reference}: {lead.category.name} in {lead.zip_code.city}, "
-            f"{seconds // 60}:{seconds % 60:02d} qualified call",
+            f"{minutes} qualified call",
         )
         call.fee_cents = leg.price_cents
     call.save()
-    leads.log_contact_attempt(
-        purchase,
-        channel=ContactAttempt.Channel.CALL,
-        result=ContactAttempt.Result.REACHED,
-        attempted_at=leg.taken_at or call.started_at,
-        note="Call through Fairlead's number",
-        verified=True,
-        duration_seconds=seconds,
-    )
+    if seconds:
+        leads.log_contact_attempt(
+            purchase,
+            channel=ContactAttempt.Channel.CALL,
+            result=ContactAttempt.Result.REACHED,
+            attempted_at=leg.taken_at or call.started_at,
+            note="Call through Fairlead's number",
+            verified=True,
+            duration_seconds=seconds,
+        )
     notify_contractor(
         leg.contractor,
         template="call_settled",
         context={
             "call": call,
             "lead": lead,
-            "minutes": f"{seconds // 60}:{seconds % 60:02d}",
+            "minutes": minutes,
             "fee": format_cents(leg.price_cents),
             "threshold": settings.CALL_QUALIFIED_SECONDS,
         },
@@ -710,11 +741,10 @@ def settle_stale_calls() -> dict:
             )
             if call.settled_at is not None or leg is None:
                 continue
-            if leg.leg_seconds is not None and leg.whispered_at and leg.taken_at:
-                whisper = int((leg.taken_at - leg.whispered_at).total_seconds())
-                _settle(call, leg, max(leg.leg_seconds - whisper, 0), source="the pro's leg report")
+            if leg.leg_seconds is not None:
+                _settle(call, leg, _talk_seconds(leg, leg.leg_seconds), source="the leg's report")
             elif call.started_at <= now - policy.SETTLE_UNREPORTED_AFTER:
-                _settle(call, leg, 0, source="no report: not charged")
+                _settle(call, leg, None, source="no report: not charged")
             else:
                 continue
             settled += 1
@@ -738,6 +768,12 @@ def settle_stale_calls() -> dict:
 def settings_for(contractor: Contractor) -> CallSettings:
     found, _ = CallSettings.objects.get_or_create(contractor=contractor)
     return found
+
+
+def _start_code_day(row: CallSettings, now) -> None:
+    """A new counting day for test calls and wrong codes, a day after the last began."""
+    if row.day_started_at is None or now - row.day_started_at >= policy.CODE_DAY:
+        row.day_started_at, row.calls_today, row.wrong_codes_today = now, 0, 0
 
 
 def _digest(settings_row: CallSettings, code: str) -> str:
@@ -781,9 +817,16 @@ def send_code(contractor: Contractor) -> str:
     now = timezone.now()
     if row.code_sent_at and now - row.code_sent_at < policy.CODE_RESEND_AFTER:
         raise CodeRefused("We just called with a code. Wait a minute before asking again.")
+    _start_code_day(row, now)
+    if row.calls_today >= policy.CODE_CALLS_PER_DAY:
+        raise CodeRefused(
+            f"We placed {policy.CODE_CALLS_PER_DAY} test calls in the last 24 hours: try again "
+            "tomorrow, or contact Fairlead support."
+        )
     code = f"{secrets.randbelow(10_000):04d}"
     row.code_digest, row.code_sent_at, row.code_tries = _digest(row, code), now, 0
-    row.save(update_fields=["code_digest", "code_sent_at", "code_tries", "updated_at"])
+    row.calls_today += 1
+    row.save()
     enqueue_on_commit(tasks.place_verification_call, row.ring_number, code)
     return code
 
@@ -803,11 +846,15 @@ def _check_code(contractor: Contractor, code: str) -> tuple[CallSettings, str]:
     now = timezone.now()
     if not row.code_digest or now - row.code_sent_at > policy.CODE_VALID_FOR:
         return row, "Ask for a new test call: there is no code waiting, or it expired."
+    _start_code_day(row, now)
+    if row.wrong_codes_today >= policy.WRONG_CODES_PER_DAY:
+        return row, "Too many wrong codes in the last 24 hours. Try again tomorrow."
     if row.code_tries >= policy.CODE_TRIES:
         return row, "Too many wrong codes. Ask for a new test call."
     if not hmac.compare_digest(_digest(row, code), row.code_digest):
         row.code_tries += 1
-        row.save(update_fields=["code_tries", "updated_at"])
+        row.wrong_codes_today += 1
+        row.save()
         return row, "That is not the code the call said. Check it and try again."
     row.verified_number, row.verified_at = row.ring_number, now
     row.code_digest, row.code_tries = "", 0

@@ -112,7 +112,7 @@ def dial(leg, *, intro: str = "") -> str:
     recording = (
         {
             "record": "record-from-answer-dual",
-            "recording_status_callback": url("recording", leg.call_id),
+            "recording_status_callback": url("leg-recording", leg.pk),
             "recording_status_callback_event": "completed",
         }
         if policy.recording_on()

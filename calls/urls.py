@@ -18,6 +18,7 @@ webhook_urls = [
     path(f"{VOICE}legs/<int:leg_id>/answer/", webhooks.whisper_answer, name="whisper-answer"),
     path(f"{VOICE}legs/<int:leg_id>/dialed/", webhooks.dialed, name="dialed"),
     path(f"{VOICE}legs/<int:leg_id>/status/", webhooks.leg_status, name="leg-status"),
+    path(f"{VOICE}legs/<int:leg_id>/recording/", webhooks.leg_recording, name="leg-recording"),
 ]
 
 dashboard_urls = [

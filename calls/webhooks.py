@@ -83,3 +83,8 @@ def dialed(request, params, leg_id):
 @twilio_voice
 def leg_status(request, params, leg_id):
     services.leg_status(leg_id, params)
+
+
+@twilio_voice
+def leg_recording(request, params, leg_id):
+    services.leg_recording_ready(leg_id, params)

@@ -210,3 +210,28 @@ def test_every_callback_three_times_in_any_order_charges_once(phone, holder, ord
     assert call_charges(holder).count() == 1
     assert ContactAttempt.objects.filter(purchase__lead=call.lead).count() == 1
     assert Purchase.objects.get(lead=call.lead).price_cents == 1_500
+
+
+def test_the_whisper_is_not_talk_time_a_50_s_talk_after_15_s_of_whisper_is_not_charged(
+    phone, holder, clock
+):
+    dial = screen(phone)
+    whisper = phone.pro_answers(dial)
+    clock.shift(timedelta(seconds=15))  # the pro hears the job and the fee
+    phone.pro_presses(whisper, "1")
+    phone.dial_ends(dial, "completed", 65)  # Twilio counts from the pro's pick-up
+    call = Call.objects.get()
+    assert (call.bridged_seconds, call.qualified, call.fee_cents) == (50, False, 0)
+    assert not call_charges(holder).exists()
+
+
+def test_a_call_with_no_report_is_not_logged_as_reaching_the_homeowner(phone, holder, clock):
+    from calls import services
+
+    dial = screen(phone)
+    phone.pro_presses(phone.pro_answers(dial), "1")
+    clock.shift(timedelta(minutes=61))
+    services.settle_stale_calls()
+    call = Call.objects.get()
+    assert (call.bridged_seconds, call.qualified) == (None, False)
+    assert not ContactAttempt.objects.exists()

@@ -19,6 +19,7 @@ WEBHOOKS = [
     ("calls:gather", (1, "zip")),
     ("calls:voicemail", (1,)),
     ("calls:recording", (1,)),
+    ("calls:leg-recording", (1,)),
     ("calls:whisper", (1,)),
     ("calls:whisper-answer", (1,)),
     ("calls:dialed", (1,)),

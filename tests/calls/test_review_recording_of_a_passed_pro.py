@@ -2,7 +2,8 @@
 recorded, the whisper included, so a pro who answers and passes (or whose voicemail
 answers) leaves a recording. The call keeps the first recording it hears of, so the
 bridged call with the pro who took it is dropped, and the passed pro's whisper is kept
-and labelled a voicemail (which any later buyer of the lead may play)."""
+and labelled a voicemail (which any later buyer of the lead may play). Each pro's Dial now
+reports its recording to its own URL, and only the one with the pro who took it is kept."""
 
 import pytest
 
@@ -14,9 +15,6 @@ from .test_call_flow import TwiMLFrom
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True, reason="calls/services.recording_ready keeps the first Dial's recording"
-)
 def test_the_recording_kept_is_the_call_with_the_pro_who_took_it(phone, holder, elite):
     first = screen(phone)
     whisper = phone.pro_answers(first)
@@ -27,7 +25,8 @@ def test_the_recording_kept_is_the_call_with_the_pro_who_took_it(phone, holder, 
     whisper = phone.pro_answers(second)
     phone.pro_presses(whisper, "1")
     phone.dial_ends(second, "completed", 75)
-    phone.recording_ready(url, 75, sid="RE" + "2" * 32)  # the bridged call
+    bridged = second.find("Dial").get("recordingStatusCallback")
+    phone.recording_ready(bridged, 75, sid="RE" + "2" * 32)  # the bridged call
 
     call = Call.objects.get()
     assert call.recording_sid == "RE" + "2" * 32

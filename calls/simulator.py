@@ -66,6 +66,11 @@ def why_off() -> str:
     """Why the simulator may not run here, or "" when it may: never where Twilio is live
     (TWILIO_ACCOUNT_SID set, DEBUG off), and only with a token to sign with (DEBUG derives
     a local one)."""
+    if not (settings.DEBUG or settings.CALL_SIMULATOR):
+        return (
+            "The call simulator is for trying Fairlead: it runs with DEBUG on, or where "
+            "CALL_SIMULATOR=true (a staging site), since its calls charge real balances."
+        )
     if settings.TWILIO_ACCOUNT_SID and not settings.DEBUG:
         return (
             "Twilio is live on this site (TWILIO_ACCOUNT_SID is set), so calls come from real "

@@ -259,6 +259,9 @@ CALL_RECORDING = env.bool("CALL_RECORDING", default=True)
 # How many pros a caller may be offered to, one after another, before the call ends with
 # "a pro will call you back" (each rings up to CALL_RING_SECONDS).
 CALL_MAX_PROS = env.int("CALL_MAX_PROS", default=3)
+# The call simulator (calls/simulator.py) outside DEBUG: a staging site's choice. Its calls
+# charge real balances, so production leaves it off.
+CALL_SIMULATOR = env.bool("CALL_SIMULATOR", default=False)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_FS_DIR = BASE_DIR / env("CELERY_FS_DIR", default=str(VAR_DIR / "celery"))

@@ -171,6 +171,15 @@ def test_the_simulator_is_off_where_twilio_is_live(settings, line):
     assert simulator.why_off() == ""
 
 
+def test_the_simulator_is_off_in_production_unless_a_staging_site_turns_it_on(settings, line):
+    settings.DEBUG, settings.CALL_SIMULATOR, settings.TWILIO_ACCOUNT_SID = False, False, ""
+    with pytest.raises(SimulatorError, match="charge real balances"):
+        simulate(plumbing_call())
+    assert not Call.objects.exists()
+    settings.CALL_SIMULATOR = True
+    assert simulator.why_off() == ""
+
+
 def test_the_simulator_needs_a_token_to_sign_with(settings):
     settings.TWILIO_AUTH_TOKEN = ""
     assert "no Twilio auth token" in simulator.why_off()

@@ -21,12 +21,12 @@ import fcntl
 import itertools
 import os
 import socket
+import warnings
 from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 
 REDIS_DATABASES = 16  # redis-server's default `databases`
 REDIS_DATABASES_PER_WORKER = 2  # the broker's, and the cache's next to it
@@ -112,17 +112,34 @@ def template_database(connection, shared: Path, blocker):
             finally:
                 # create_test_db pointed the connection at the template.
                 test["NAME"] = worker_test_name
-                connection.settings_dict["NAME"] = settings.DATABASES[connection.alias]["NAME"] = (
-                    name
-                )
+                connection.settings_dict["NAME"] = name
         users[0] += 1
     test["TEMPLATE"] = template
     try:
         yield
     finally:
         del test["TEMPLATE"]
+        with blocker.unblock():
+            _drop_if_left(connection, worker_test_name)
         with _shared_count(shared / f"{template}.users") as users:
             users[0] -= 1
             if not users[0]:
                 with blocker.unblock():
                     connection.creation._destroy_test_db(template, verbosity=0)
+
+
+def _drop_if_left(connection, name: str) -> None:
+    """pytest-django only warns when a session still open on a worker's database stops it
+    from dropping it: drop it anyway, and say which sessions were left (their last query),
+    so that the test that leaks a connection can be found."""
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if not cursor.fetchone():
+            return
+        cursor.execute(
+            "SELECT pid, application_name, state, query FROM pg_stat_activity WHERE datname = %s",
+            [name],
+        )
+        sessions = cursor.fetchall()
+        cursor.execute(f"DROP DATABASE {connection.ops.quote_name(name)} WITH (FORCE)")
+    warnings.warn(f"{name} was still in use when the run ended: {sessions}", stacklevel=1)

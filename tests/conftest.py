@@ -1,15 +1,22 @@
+import importlib
 import os
+import pkgutil
+from collections import defaultdict
 from datetime import UTC, datetime
 from functools import cache
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache as django_cache
+from django.db import connection
+from django.db.models import Q
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from marketplace.models import ZipCode
 
+from . import parallel
 from .factories import ContractorFactory, ServiceCategoryFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -46,6 +53,62 @@ def _metro_zip_rows() -> tuple[dict, ...]:
                 )
             )
     return tuple(rows)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Under pytest-xdist, each worker its own Redis databases, Celery broker folder and
+    ports (tests/parallel.py), set before the worker's pytest loads the settings."""
+    for index, spec in enumerate(specs):
+        spec.env.update(parallel.worker_environment(index, os.environ))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_blocker,
+    tmp_path_factory,
+):
+    """Under pytest-xdist on PostgreSQL, each worker's database is a copy of one migrated
+    template, not migrated once per worker (tests/parallel.py)."""
+    if (
+        os.environ.get("PYTEST_XDIST_WORKER")
+        and connection.vendor == "postgresql"
+        and django_db_use_migrations
+        and not django_db_keepdb
+    ):
+        shared = tmp_path_factory.getbasetemp().parent  # the run's, above each worker's
+        with parallel.template_database(connection, shared, django_db_blocker):
+            yield
+    else:
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_with_delete():
+    """A transactional test ends by emptying every table (Django's flush). PostgreSQL's
+    TRUNCATE makes new files for each of the ~60 tables and their indexes: about a second,
+    each time. DELETE empties the few rows a test wrote in a few milliseconds; every foreign
+    key is checked at commit (Django makes them DEFERRABLE INITIALLY DEFERRED), when all
+    the rows are gone. Sequence resets and partial flushes (CASCADE) keep TRUNCATE."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    operations = type(connection.ops)
+    truncate = operations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or allow_cascade:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [f"{style.SQL_KEYWORD('DELETE FROM')} {self.quote_name(t)};" for t in tables]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "sql_flush", sql_flush)
+        yield
 
 
 @pytest.fixture
@@ -133,25 +196,34 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"Skipped under CI=true, which must run every test: {report.longrepr}"
 
 
-@pytest.fixture
-def staff_groups(db):
-    """The staff groups and their permissions as the migrations create them; transactional
-    tests flush migration data, so tests that need the groups ask for this. Every migration
-    of ours that grants permissions (a GROUP_PERMISSIONS dict) is replayed, found by name, so
-    a new one is never left out."""
-    import importlib
-    import pkgutil
-
-    from django.apps import apps
-
-    from marketplace.migration_helpers import grant_group_permissions
-
+@cache
+def _staff_group_grants() -> dict[str, set[tuple[str, str]]]:
+    """What our migrations grant each staff group: (app label, codename) pairs from
+    marketplace's 0003_staff_groups and every migration with a GROUP_PERMISSIONS dict, found
+    by name, so a new one is never left out."""
+    grants = defaultdict(set)
     marketplace_groups = importlib.import_module("marketplace.migrations.0003_staff_groups")
     for name, perms in marketplace_groups.GROUPS.items():
-        grant_group_permissions(apps, "marketplace", {name: [codename for _, codename in perms]})
+        grants[name].update(perms)
     for app_label in ["marketplace", "billing", "territories", "leads", "calls", "credits"]:
         package = importlib.import_module(f"{app_label}.migrations")
         for migration in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
             module = importlib.import_module(f"{app_label}.migrations.{migration}")
-            if hasattr(module, "GROUP_PERMISSIONS"):
-                grant_group_permissions(apps, app_label, module.GROUP_PERMISSIONS)
+            for name, codenames in getattr(module, "GROUP_PERMISSIONS", {}).items():
+                grants[name].update((app_label, codename) for codename in codenames)
+    return grants
+
+
+@pytest.fixture
+def staff_groups(db):
+    """The staff groups and their permissions as the migrations create them; transactional
+    tests flush migration data, so tests that need the groups ask for this. The permissions
+    themselves are there: migrate and every flush create them (post_migrate)."""
+    for name, perms in _staff_group_grants().items():
+        wanted = Q()
+        for app_label, codename in perms:
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        permissions = list(Permission.objects.filter(wanted))
+        assert len(permissions) == len(perms), f"{name}: a granted permission does not exist"
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*permissions)

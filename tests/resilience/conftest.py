@@ -31,6 +31,7 @@ from django.test import override_settings
 from config.celery import app as celery_app
 from tests.conftest import IN_CI
 from tests.leads.conftest import quote_data  # noqa: F401 - the quote form as a browser posts it
+from tests.parallel import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -202,18 +203,13 @@ def forget_unacked(queue: str) -> None:
 # --- A private Redis ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class PrivateRedis:
-    """A redis-server of the test's own, on a free port: stopping it never touches the
-    shared Redis other tests (and other engineers' suites) use."""
+    """A redis-server of the test's own, on a free port of this xdist worker's: stopping it
+    never touches the shared Redis other tests (and other engineers' suites) use, and no
+    other server takes the port before it starts again."""
 
     def __init__(self, directory: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = directory
         self.process: subprocess.Popen | None = None
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -303,12 +304,16 @@ class Poller:
         raise RuntimeError(f"Timed out waiting for: {sql % tuple(params)}")
 
 
+# Messages up to this id were written before the worker started (their tasks purged).
+DRAIN_AFTER = [0]
+
+
 def drain(poller: Poller, timeout: float = 120) -> None:
-    """Wait until the worker has sent every queued message (nothing left half done)."""
+    """Wait until the worker has sent every message queued since it started."""
     poller.until(
-        "SELECT NOT EXISTS (SELECT 1 FROM marketplace_notification "
-        "WHERE status IN ('queued', 'sending') AND send_after <= now() "
-        "AND channel <> 'in_app' AND created_at > now() - interval '1 hour')",
+        "SELECT NOT EXISTS (SELECT 1 FROM marketplace_notification WHERE id > %s "
+        "AND status IN ('queued', 'sending') AND send_after <= now() AND channel <> 'in_app')",
+        [DRAIN_AFTER[0]],
         timeout=timeout,
     )
     time.sleep(0.05)
@@ -428,6 +433,9 @@ def intake_cost():
         )
 
     costs = [request_cost(send) for _ in range(5)][2:]
+    for cost in costs:
+        if cost.status != 201:
+            raise RuntimeError(f"The API quote request answered {cost.status}")
     return costs
 
 
@@ -515,7 +523,7 @@ def page_list(contractor, *, api_token: str) -> list[tuple[str, str, str]]:
             "GET",
             f"/api/v1/analytics/?from={year_ago}&to={today}&group_by=month",
         ),
-        ("API territories", "GET", "/api/v1/territories/"),
+        ("API territory subscriptions", "GET", "/api/v1/territory-subscriptions/"),
         ("API calls", "GET", "/api/v1/calls/"),
     ]
 
@@ -576,6 +584,7 @@ def main() -> int:
     os.environ.setdefault("DATABASE_URL", env["DATABASE_URL"])
     os.environ.setdefault("REDIS_URL", env["REDIS_URL"])
     run_started = time.monotonic()
+    warnings.filterwarnings("ignore", "No directory at")  # whitenoise: no collectstatic here
     print(
         f"Fairlead bench, size {scale_name}: {env['DATABASE_URL']} {env['REDIS_URL']}, "
         f"{os.cpu_count()} CPUs",
@@ -678,6 +687,7 @@ def main() -> int:
     port = free_port()
     web = Web(port)
     poller = Poller(env["DATABASE_URL"])
+    DRAIN_AFTER[0] = poller.one("SELECT coalesce(max(id), 0) FROM marketplace_notification")[0]
     try:
         with section("Starting gunicorn and the worker(s)"):
             procs.start(

@@ -493,8 +493,9 @@ def page_list(contractor, *, api_token: str) -> list[tuple[str, str, str]]:
 
     newest = Purchase.objects.filter(contractor=contractor).order_by("-created_at").first()
     count = Purchase.objects.filter(contractor=contractor).count()
-    today = time.strftime("%Y-%m-%d")
-    year_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 364 * 86400))
+    # Yesterday in UTC: already a past day in every US zone, whatever the hour.
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+    year_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 365 * 86400))
     last_api_page = max((count + 24) // 25, 1)
     return [
         ("Overview", "GET", "/dashboard/"),
@@ -506,7 +507,11 @@ def page_list(contractor, *, api_token: str) -> list[tuple[str, str, str]]:
         ("notifications", "GET", "/dashboard/notifications/"),
         ("billing", "GET", "/dashboard/billing/"),
         ("statement CSV", "GET", "/dashboard/billing/statement.csv"),
-        ("analytics page", "GET", "/dashboard/analytics/"),
+        (
+            "analytics page, 12 months",
+            "GET",
+            f"/dashboard/analytics/?from={year_ago}&through={today}",
+        ),
         ("credits", "GET", "/dashboard/credits/"),
         ("territories", "GET", "/dashboard/territories/"),
         ("settings", "GET", "/dashboard/settings/"),

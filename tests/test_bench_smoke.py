@@ -54,12 +54,12 @@ def test_a_purchased_history_adds_up(metro_zips):
     assert len(months) >= 10  # spread over the year, not bought today
 
 
-def test_request_cost_counts_statements_and_history_rows(client, api_quote, settings):
+def test_request_cost_counts_statements_and_history_rows(client, metro_zips, settings):
     settings.INTAKE_RATE_LIMIT = "100000/h"
     cost = measure.request_cost(
         lambda: client.post(
             "/api/v1/quote-requests/",
-            json.dumps(api_quote(phone="+16195550188", email="smoke@example.com")),
+            json.dumps(run.quote_json(data.MARKET_ZIP, 1)),
             content_type="application/json",
         )
     )

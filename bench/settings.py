@@ -18,7 +18,7 @@ os.environ.setdefault("SECRET_KEY", BENCH_SECRET_KEY)
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from config.settings import *  # noqa: E402, F403
-from config.settings import CELERY_TASK_DEFAULT_QUEUE, INSTALLED_APPS, STORAGES  # noqa: E402
+from config.settings import INSTALLED_APPS, STORAGES  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]
 ROOT_URLCONF = "bench.urls"
@@ -36,10 +36,3 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PROXY_COUNT = 1
 INTAKE_RATE_LIMIT = "10000000/h"
 CALL_SIMULATOR = False
-
-# The no-op task travels the way routing does: same broker, same queue.
-_routes = dict(globals().get("CELERY_TASK_ROUTES") or {})  # the project's, if it routes
-_routing_queue = (_routes.get("leads.tasks.route_lead") or {}).get(
-    "queue", CELERY_TASK_DEFAULT_QUEUE
-)
-CELERY_TASK_ROUTES = {**_routes, "bench.tasks.noop": {"queue": _routing_queue}}

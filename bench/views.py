@@ -6,7 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from .models import BareRow
-from .tasks import noop
+from .tasks import noop, routing_queue
 
 
 @csrf_exempt
@@ -23,5 +23,5 @@ def bare_insert_task(request):
     """One INSERT and one no-op task through the same broker and queue as routing."""
     with transaction.atomic():
         row = BareRow.objects.create(label=request.POST.get("label", "")[:40])
-        transaction.on_commit(lambda: noop.delay(row.pk))
+        transaction.on_commit(lambda: noop.apply_async([row.pk], queue=routing_queue()))
     return JsonResponse({"id": row.pk}, status=201)

@@ -432,7 +432,7 @@ def intake_cost():
             HTTP_X_FORWARDED_FOR=visitor_ip(n),
         )
 
-    costs = [request_cost(send) for _ in range(5)][2:]
+    costs = [request_cost(send) for _ in range(7)][2:]
     for cost in costs:
         if cost.status != 201:
             raise RuntimeError(f"The API quote request answered {cost.status}")
@@ -668,21 +668,30 @@ def main() -> int:
 
     with section("Intake cost of one API quote request (in process)"):
         costs = intake_cost()
-        cost = costs[-1]
+        cost = max(costs, key=lambda c: (c.queries, c.redis_round_trips, c.history_rows))
         print(
             f"   status {cost.status}; SQL {[c.queries for c in costs]}, Redis round trips "
             f"{[c.redis_round_trips for c in costs]} (commands "
             f"{[c.redis_commands for c in costs]}), history rows {[c.history_rows for c in costs]}"
         )
         print(f"   Redis: {' '.join(cost.redis)}")
+        # The most any of the measured requests cost (rate-limit keys new or not vary it).
         for label, value, key in (
-            ("intake SQL statements per request", cost.queries, "intake SQL statements"),
+            (
+                "intake SQL statements per request",
+                max(c.queries for c in costs),
+                "intake SQL statements",
+            ),
             (
                 "intake Redis round trips per request",
-                cost.redis_round_trips,
+                max(c.redis_round_trips for c in costs),
                 "intake Redis round trips",
             ),
-            ("intake history rows per request", cost.history_rows, "intake history rows"),
+            (
+                "intake history rows per request",
+                max(c.history_rows for c in costs),
+                "intake history rows",
+            ),
         ):
             verdict = "OK" if value <= TARGETS[key] else "OVER"
             report(f"{label}: {value} (target <= {TARGETS[key]}) {verdict}")

@@ -36,9 +36,9 @@ SCALES = {
     "tiny": dict(small=5, big=50, crowd_leads=0, rounds=2, latency=2, burst=1.0,
                  page_samples=1, routing_ns=(2, 6, 12)),
     "default": dict(small=100, big=10_000, crowd_leads=0, rounds=5, latency=8,
-                    burst=3.0, page_samples=4, routing_ns=(10, 200, 1000)),
+                    burst=2.0, page_samples=6, routing_ns=(10, 200, 1000)),
     "large": dict(small=100, big=10_000, crowd_leads=100_000, rounds=5, latency=8,
-                  burst=3.0, page_samples=4, routing_ns=(10, 200, 1000)),
+                  burst=2.0, page_samples=6, routing_ns=(10, 200, 1000)),
 }  # fmt: skip
 TARGETS = {
     "form->offer p95 ratio": 3,

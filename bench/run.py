@@ -31,8 +31,10 @@ VAR = ROOT / "var" / "bench"
 # --- What a run does, in one place ---------------------------------------------------------
 
 SCALES = {
-    # small/big: leads bought by the two contractors whose pages are compared; crowd: elite
-    # pros routing is timed against (and the large size's market); crowd_leads: their past.
+    # small/big: leads bought by the two contractors whose pages are compared; routing_ns:
+    # the elite pros routing is timed against (max(ns) of them, the large size's market);
+    # crowd_leads: their past; rounds of interleaved samples; latency: form->offer pairs a
+    # round; burst: seconds of each throughput burst; page_samples: each page's, a round.
     "tiny": dict(small=5, big=50, crowd_leads=0, rounds=2, latency=2, burst=1.0,
                  page_samples=1, routing_ns=(2, 6, 12)),
     "default": dict(small=100, big=10_000, crowd_leads=0, rounds=5, latency=8,
@@ -64,7 +66,7 @@ def worker_commands() -> list[list[str]]:
     else:
         lines = []
         for line in (ROOT / "Procfile").read_text().splitlines():
-            name, _, command = line.partition(":")
+            _name, _, command = line.partition(":")
             if command.strip().startswith("celery") and " worker" in command:
                 lines.append(command)
     commands = []
@@ -487,7 +489,7 @@ def routing_times(ns, rounds: int):
     return series, queries, offers
 
 
-def page_list(contractor, *, api_token: str) -> list[tuple[str, str, str]]:
+def page_list(contractor) -> list[tuple[str, str, str]]:
     """(name, method, path) of every contractor page and API list the bench times."""
     from leads.models import Purchase
 
@@ -550,7 +552,6 @@ def logged_in(contractor) -> dict:
             "X-CSRFToken": CSRF,
             "Content-Type": "application/x-www-form-urlencoded",
         },
-        "token": token.key,
     }
 
 
@@ -801,8 +802,8 @@ def main() -> int:
             auth = {c.pk: logged_in(c) for c in (small, big)}
             pages = list(
                 zip(
-                    page_list(small, api_token=auth[small.pk]["token"]),
-                    page_list(big, api_token=auth[big.pk]["token"]),
+                    page_list(small),
+                    page_list(big),
                     strict=True,
                 )
             )

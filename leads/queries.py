@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from marketplace import clock
 from marketplace.models import Contractor
 
-from .models import ContactAttempt, Lead, Offer, Purchase, Review
+from .models import PENDING_EXPIRES_AT, PENDING_FIRST, ContactAttempt, Lead, Offer, Purchase, Review
 from .policy import DUPLICATE_WINDOW
 from .pricing import lead_price
 
@@ -270,19 +270,10 @@ def offers_for(contractor):
     return (
         Offer.objects.filter(contractor=contractor)
         .select_related("lead__category", "lead__zip_code", "lead__call", "purchase", "call_leg")
-        .annotate(
-            pending_first=Case(
-                When(status=Offer.Status.PENDING, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            # Only a pending offer sorts by its expiry: the rest are newest first (a call
-            # lead taken a minute ago sits on page one, not after months of old offers).
-            pending_expires_at=Case(
-                When(status=Offer.Status.PENDING, then=F("expires_at")),
-                output_field=DateTimeField(),
-            ),
-        )
+        # Only a pending offer sorts by its expiry: the rest are newest first (a call lead
+        # taken a minute ago sits on page one, not after months of old offers). Index
+        # offer_list_order_idx is built on these very expressions.
+        .annotate(pending_first=PENDING_FIRST, pending_expires_at=PENDING_EXPIRES_AT)
         .order_by("pending_first", "pending_expires_at", "-offered_at", "-pk")
     )
 

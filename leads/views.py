@@ -13,6 +13,7 @@ from marketplace import clock
 from marketplace import queries as marketplace_queries
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import client_ip, limited
+from marketplace.keyset import keyset_page
 from marketplace.models import Contractor
 from marketplace.money import format_cents
 from marketplace.views import contractor_required, profile_form_view
@@ -263,8 +264,10 @@ def offer_decline(request, offer_id):
 
 @contractor_required
 def leads_page(request):
-    page = Paginator(queries.purchases_for(request.contractor), 20).get_page(
-        request.GET.get("page")
+    page = keyset_page(
+        queries.purchases_for(request.contractor),
+        older=request.GET.get("older", ""),
+        newer=request.GET.get("newer", ""),
     )
     return render(
         request,

@@ -169,7 +169,7 @@ def notification_badge(request):
 @contractor_required
 def notification_list(request):
     inbox = Notification.objects.filter(user=request.user, channel=Notification.Channel.IN_APP)
-    page = Paginator(inbox.order_by("-created_at"), 25).get_page(request.GET.get("page"))
+    page = Paginator(inbox.order_by("-created_at", "-pk"), 25).get_page(request.GET.get("page"))
     response = render(
         request,
         "dashboard/notifications.html",

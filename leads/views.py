@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from marketplace.http import client_ip, limited
 from marketplace.keyset import keyset_page
 from marketplace.models import Contractor
 from marketplace.money import format_cents
+from marketplace.pagination import LateRowPaginator
 from marketplace.views import contractor_required, profile_form_view
 
 from . import policy, queries, services
@@ -201,7 +201,7 @@ def release(request, token):
 @contractor_required
 def offers_page(request):
     contractor = request.contractor
-    page = Paginator(queries.offers_for(contractor), 20).get_page(request.GET.get("page"))
+    page = LateRowPaginator(queries.offers_for(contractor), 20).get_page(request.GET.get("page"))
     context = {
         "nav": "offers",
         "contractor": contractor,

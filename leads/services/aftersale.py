@@ -211,12 +211,11 @@ def _store_score(totals: ScoreTotals) -> float | None:
 
 
 def score_parts(contractor: Contractor, *, now=None):
-    """The contractor's star score and its parts, from the stored totals: two small reads
-    whatever the history (the first time, the totals are made from the history)."""
+    """The contractor's star score and its parts, from the stored totals: one small read
+    whatever the history (from the history until the pro's first event or nightly run)."""
     totals = ScoreTotals.objects.filter(contractor=contractor).first()
-    if totals is None:
-        with transaction.atomic():
-            totals, _ = _locked_totals(contractor)
+    if totals is None:  # no event yet since the totals were introduced: read, not written
+        totals = ScoreTotals(contractor=contractor, **_history_totals(contractor))
     return _parts(totals, now or timezone.now())
 
 
@@ -281,6 +280,7 @@ def recompute_star_scores() -> int:
             Q(star_score__isnull=False)
             | Q(purchases__review__submitted_at__isnull=False)
             | Q(score_totals__isnull=False)
+            | Q(purchases__isnull=False)  # the first night makes their totals
         )
         .distinct()
         .values_list("pk", flat=True)

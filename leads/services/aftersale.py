@@ -223,7 +223,8 @@ def count_purchase(contractor: Contractor) -> None:
     """A lead bought: one more purchase, not yet answered. In the buyer's transaction.
     The stored score is left as it was until the next attempt, review or nightly run."""
     if not ScoreTotals.objects.filter(contractor=contractor).update(purchases=F("purchases") + 1):
-        _locked_totals(contractor)  # made from the history, this purchase included
+        with transaction.atomic():  # the buyer's, or its own (a purchase made in a test)
+            _locked_totals(contractor)  # made from the history, this purchase included
 
 
 def _count_attempt(purchase: Purchase, attempt: ContactAttempt) -> ScoreTotals:

@@ -5,6 +5,7 @@ constant number of queries."""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from leads.models import Review, ScoreTotals
 from leads.services.aftersale import _history_totals
 from marketplace.errors import DomainError
 from tests.factories import PurchaseFactory, fund
+from tests.resilience.conftest import run_at_once
 
 from .test_accept import make_offer
 
@@ -112,3 +114,23 @@ def test_the_nightly_recompute_fixes_drift(contractor):
     services.recompute_star_scores()
     totals = ScoreTotals.objects.get(contractor=contractor)
     assert (totals.purchases, totals.answered_in_time) == (1, 0)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+    reason="row locks need PostgreSQL (CI runs it)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_attempts_and_a_rebuild_at_the_same_moment_lose_no_count(contractor):
+    purchases = [PurchaseFactory(contractor=contractor) for _ in range(3)]
+    run_at_once(
+        4,
+        lambda i: (
+            services.recompute_star_score(contractor)
+            if i == 3
+            else services.log_contact_attempt(purchases[i], channel="call", result="no_answer")
+        ),
+    )
+    totals = ScoreTotals.objects.get(contractor=contractor)
+    assert (totals.purchases, totals.answered_in_time) == (3, 3)
+    assert _history_totals(contractor)["answered_in_time"] == 3

@@ -118,6 +118,17 @@ def test_every_operation_conforms_to_its_schema(case, token):
 
 Workflow = schema.as_state_machine()
 
+# DELETE on a territory subscription cancels it at the end of the paid month: a later GET
+# answering 200 with cancel_at_period_end is the documented behaviour (the view's docstring,
+# tests/territories), not a freed object read, so use_after_free is not asked of that path.
+# Whether a run reaches that sequence depends on the links it draws; every other path and
+# check stays on.
+CANCEL_NOT_FREE = "/territory-subscriptions/{subscription_id}/"
+STATEFUL_CHECKS = {
+    False: ALL_CHECKS,
+    True: [check for check in ALL_CHECKS if check.__name__ != "use_after_free"],
+}
+
 
 class AuthorizedWorkflow(Workflow):
     authorization = ""
@@ -128,7 +139,7 @@ class AuthorizedWorkflow(Workflow):
     def validate_response(self, response, case, additional_checks=None, **kwargs):
         case.validate_response(
             response,
-            checks=ALL_CHECKS,
+            checks=STATEFUL_CHECKS[CANCEL_NOT_FREE in case.operation.path],
             headers={"Authorization": self.authorization},  # ours, not generated
             transport_kwargs=kwargs or None,
             recorder=self.recorder,
@@ -136,10 +147,7 @@ class AuthorizedWorkflow(Workflow):
 
 
 # The links schemathesis infers: lists -> their items (offers -> accept/decline, leads ->
-# detail, PATCH, contact attempts; claims -> appeal; territories -> GET/DELETE). Note for
-# use_after_free: DELETE on a territory cancels it at the end of the paid month, so a later
-# GET answering 200 (with cancel_at_period_end) is the documented behaviour, not a freed
-# object read; it passes today, and a failure there would be that, not a bug.
+# detail, PATCH, contact attempts; claims -> appeal; territories -> GET/DELETE).
 def test_chained_operations_conform_to_the_schema(token):
     AuthorizedWorkflow.authorization = f"Token {token}"
     AuthorizedWorkflow.run(

@@ -4,6 +4,9 @@ Services call notify_contractor() or notify_address(); nothing else sends email 
 """
 
 import logging
+from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -23,8 +26,8 @@ from twilio.rest import Client
 
 from . import clock
 from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
-from .tasking import FairleadTask, enqueue_on_commit
-from .tasks import send_notification
+from .tasking import FairleadTask, enqueue_on_commit, fast_queue
+from .tasks import send_notification, send_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +68,13 @@ def _contractor_rows(
     now: datetime,
     opted_out: set[str],
     expires_at: datetime | None = None,
+    text: dict | None = None,
 ) -> list[Notification]:
-    with timezone.override(clock.zone(contractor)):  # times in the contractor's own zone
-        text = _render(
-            template, {"contractor": contractor, "site_url": settings.SITE_URL, **context}
-        )
+    if text is None:
+        with timezone.override(clock.zone(contractor)):  # times in the contractor's own zone
+            text = _render(
+                template, {"contractor": contractor, "site_url": settings.SITE_URL, **context}
+            )
     rows = []
     common = {
         "user": contractor.user,
@@ -113,7 +118,7 @@ def _contractor_rows(
     return rows
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
 def notify_contractors(
     messages: list[tuple[Contractor, str, dict, str]], *, expires_at: datetime | None = None
 ) -> list[Notification]:
@@ -136,6 +141,42 @@ def notify_contractors(
     return _queue(rows, now)
 
 
+@transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
+def notify_contractors_alike(
+    contractors: list[Contractor],
+    *,
+    template: str,
+    context: dict,
+    link: str,
+    expires_at: datetime | None = None,
+    urgent: bool = False,
+) -> list[Notification]:
+    """The same message to many contractors (a wave's offer), each on the channels they
+    chose: rendered once per time zone among them, since only the times in it differ (the
+    template must not name the contractor), and written in one insert. Texts still wait
+    for each one's own quiet hours. `urgent`: sent on the speed-critical queue."""
+    now = timezone.now()
+    opted_out = _opted_out({c.phone for c in contractors if c.notify_sms and c.phone})
+    texts = {}
+    rows = []
+    for contractor in contractors:
+        zone = clock.zone(contractor)
+        if zone not in texts:
+            with timezone.override(zone):
+                texts[zone] = _render(template, {"site_url": settings.SITE_URL, **context})
+        rows += _contractor_rows(
+            contractor,
+            template=template,
+            context=context,
+            link=link,
+            now=now,
+            opted_out=opted_out,
+            expires_at=expires_at,
+            text=texts[zone],
+        )
+    return _queue(rows, now, urgent=urgent)
+
+
 def notify_contractor(
     contractor: Contractor, *, template: str, context: dict, link: str = ""
 ) -> list[Notification]:
@@ -144,10 +185,11 @@ def notify_contractor(
 
 @transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
 def notify_address(
-    email: str, *, template: str, context: dict, time_zone: str | None = None
+    email: str, *, template: str, context: dict, time_zone: str | None = None, send: bool = True
 ) -> Notification:
     """Email someone without an account (a homeowner). Times in it are shown in
-    `time_zone` (the homeowner's zip's zone; the default zone when unknown)."""
+    `time_zone` (the homeowner's zip's zone; the default zone when unknown). `send=False`:
+    only written to the outbox, the caller has it sent (or the sweep does)."""
     now = timezone.now()
     with timezone.override(clock.zone(time_zone)):
         text = _render(template, {"site_url": settings.SITE_URL, **context})
@@ -163,6 +205,7 @@ def notify_address(
             )
         ],
         now,
+        send=send,
     )[0]
 
 
@@ -231,18 +274,85 @@ def _failed(notification: Notification, **fields) -> dict:
     return fields
 
 
-def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
-
-    created = Notification.objects.bulk_create(rows)
-    for row in created:
+def _queue(
+    rows: list[Notification], now: datetime, *, send: bool = True, urgent: bool = False
+) -> list[Notification]:
+    """Write the messages in one insert and have the due ones sent after commit: one task
+    per channel, on the speed-critical queue when `urgent` (offers), or, inside
+    sends_collected(), by the task that collects them (no second broker hop)."""
+    for row in rows:
         if row.channel == Notification.Channel.IN_APP:
-            continue  # stored is delivered: the dashboard shows it
-        if row.send_after <= now:
-            enqueue_on_commit(send_notification, row.pk)
-    Notification.objects.filter(
-        pk__in=[r.pk for r in created if r.channel == Notification.Channel.IN_APP]
-    ).update(status=Notification.Status.SENT, sent_at=now)
+            # Stored is delivered: the dashboard shows it.
+            row.status = Notification.Status.SENT
+            row.sent_at = now
+    created = Notification.objects.bulk_create(rows)
+    if send:
+        due = defaultdict(list)
+        for row in created:
+            if row.channel != Notification.Channel.IN_APP and row.send_after <= now:
+                due[row.channel].append(row.pk)
+        collected = _collected.get()
+        for ids in due.values():
+            if collected is not None:
+                collected.extend(ids)
+            elif len(ids) == 1 and not urgent:
+                enqueue_on_commit(send_notification, ids[0])
+            else:
+                enqueue_on_commit(
+                    send_notifications,
+                    ids,
+                    _options={"queue": fast_queue()} if urgent else None,
+                )
     return created
+
+
+_collected: ContextVar[list | None] = ContextVar("collected_sends", default=None)
+
+
+@contextmanager
+def sends_collected():
+    """Messages written inside are not handed to a task: their ids are collected in the
+    list this yields, for the caller to deliver() once its transactions have committed
+    (the routing task sends a wave's offers itself)."""
+    ids: list[int] = []
+    token = _collected.set(ids)
+    try:
+        yield ids
+    finally:
+        _collected.reset(token)
+
+
+# Messages one task sends itself; the rest of a large wave goes to other workers in
+# tasks of this many.
+SEND_BATCH = 50
+
+
+def deliver(ids: list[int]) -> None:
+    """Send these (committed) messages: the first SEND_BATCH here, the rest by tasks on
+    the speed-critical queue."""
+    for start in range(SEND_BATCH, len(ids), SEND_BATCH):
+        try:
+            send_notifications.apply_async(
+                args=[ids[start : start + SEND_BATCH]], queue=fast_queue()
+            )
+        except Exception:  # noqa: BLE001 - the sweep sends them
+            logger.exception("Could not enqueue %s messages", len(ids[start:]))
+            break
+    send_many(ids[:SEND_BATCH])
+
+
+def send_many(ids: list[int]) -> None:
+    """send() each message. One that fails is handed to its own send_notification task,
+    which retries it with backoff as if it had been sent alone."""
+    for notification_id in ids:
+        try:
+            send(notification_id)
+        except Exception:  # noqa: BLE001 - a provider error: retried by its own task
+            logger.warning("Notification %s failed; retrying on its own", notification_id)
+            try:
+                send_notification.apply_async(args=[notification_id], countdown=5)
+            except Exception:  # noqa: BLE001 - the sweep sends it
+                logger.exception("Could not enqueue notification %s", notification_id)
 
 
 class PermanentFailure(Exception):

@@ -15,7 +15,7 @@ from marketplace.errors import DomainError
 from marketplace.models import Contractor
 from marketplace.money import format_cents
 from marketplace.notifications import (
-    notify_contractors,
+    notify_contractors_alike,
     quiet_until,
 )
 from marketplace.tasking import enqueue_on_commit
@@ -327,23 +327,22 @@ def _make_offers(
             for contractor in contractors
         ]
     )
-    context = {
-        "price": format_cents(price.cents),
-        "formula": price.formula,
-        "value": format_cents(lead.estimated_value_cents),
-    }
-    notify_contractors(
-        [
-            (
-                offer.contractor,
-                "new_offer",
-                {**context, "offer": offer},
-                reverse("leads:offers"),
-            )
-            for offer in offers
-        ],
-        expires_at=expires,  # a text held by quiet hours is dropped once the offer expired
-    )
+    if offers:
+        # One message for the wave, rendered once per time zone: every offer in it has the
+        # same lead, price and expiry.
+        notify_contractors_alike(
+            [offer.contractor for offer in offers],
+            template="new_offer",
+            context={
+                "price": format_cents(price.cents),
+                "formula": price.formula,
+                "value": format_cents(lead.estimated_value_cents),
+                "offer": offers[0],
+            },
+            link=reverse("leads:offers"),
+            expires_at=expires,  # a text held by quiet hours is dropped once the offer expired
+            urgent=True,
+        )
     return offers
 
 

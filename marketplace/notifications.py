@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -59,6 +59,18 @@ def _opted_out(phones: set[str]) -> set[str]:
     return set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
+def _channels(contractor: Contractor, text: dict, *, now: datetime, opted_out: set[str]):
+    """(channel, to, subject, body, send_after) of each message to a contractor: the
+    channels they chose. Texts wait for the end of their quiet hours; the rest does not."""
+    if contractor.notify_in_app:
+        yield Notification.Channel.IN_APP, contractor.user.email, text["subject"], text["body"], now
+    if contractor.notify_email:
+        yield Notification.Channel.EMAIL, contractor.user.email, text["subject"], text["body"], now
+    if contractor.notify_sms and contractor.phone and contractor.phone not in opted_out:
+        sms = text["sms"] or text["subject"]
+        yield Notification.Channel.SMS, contractor.phone, "", sms, quiet_until(contractor, now)
+
+
 def _contractor_rows(
     contractor: Contractor,
     *,
@@ -68,54 +80,27 @@ def _contractor_rows(
     now: datetime,
     opted_out: set[str],
     expires_at: datetime | None = None,
-    text: dict | None = None,
 ) -> list[Notification]:
-    if text is None:
-        with timezone.override(clock.zone(contractor)):  # times in the contractor's own zone
-            text = _render(
-                template, {"contractor": contractor, "site_url": settings.SITE_URL, **context}
-            )
-    rows = []
-    common = {
-        "user": contractor.user,
-        "template": template,
-        "link": link,
-        "expires_at": expires_at,
-    }
-    if contractor.notify_in_app:
-        rows.append(
-            Notification(
-                channel=Notification.Channel.IN_APP,
-                to=contractor.user.email,
-                subject=text["subject"],
-                body=text["body"],
-                send_after=now,
-                **common,
-            )
+    with timezone.override(clock.zone(contractor)):  # times in the contractor's own zone
+        text = _render(
+            template, {"contractor": contractor, "site_url": settings.SITE_URL, **context}
         )
-    if contractor.notify_email:
-        rows.append(
-            Notification(
-                channel=Notification.Channel.EMAIL,
-                to=contractor.user.email,
-                subject=text["subject"],
-                body=text["body"],
-                send_after=now,
-                **common,
-            )
+    return [
+        Notification(
+            user=contractor.user,
+            template=template,
+            link=link,
+            expires_at=expires_at,
+            channel=channel,
+            to=to,
+            subject=subject,
+            body=body,
+            send_after=send_after,
         )
-    if contractor.notify_sms and contractor.phone and contractor.phone not in opted_out:
-        # Texts wait for the end of the contractor's quiet hours; the rest does not.
-        rows.append(
-            Notification(
-                channel=Notification.Channel.SMS,
-                to=contractor.phone,
-                body=text["sms"] or text["subject"],
-                send_after=quiet_until(contractor, now),
-                **common,
-            )
+        for channel, to, subject, body, send_after in _channels(
+            contractor, text, now=now, opted_out=opted_out
         )
-    return rows
+    ]
 
 
 @transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
@@ -150,31 +135,99 @@ def notify_contractors_alike(
     link: str,
     expires_at: datetime | None = None,
     urgent: bool = False,
-) -> list[Notification]:
+) -> list[int]:
     """The same message to many contractors (a wave's offer), each on the channels they
-    chose: rendered once per time zone among them, since only the times in it differ (the
-    template must not name the contractor), and written in one insert. Texts still wait
-    for each one's own quiet hours. `urgent`: sent on the speed-critical queue."""
+    chose, in one insert; returns the messages' ids. Rendered once per time zone among
+    them, since only the times in it differ (the template must not name the contractor);
+    texts still wait for each one's own quiet hours. `urgent`: sent on the speed-critical
+    queue."""
     now = timezone.now()
     opted_out = _opted_out({c.phone for c in contractors if c.notify_sms and c.phone})
-    texts = {}
+    rendered = {}
     rows = []
     for contractor in contractors:
         zone = clock.zone(contractor)
-        if zone not in texts:
+        if zone not in rendered:
             with timezone.override(zone):
-                texts[zone] = _render(template, {"site_url": settings.SITE_URL, **context})
-        rows += _contractor_rows(
-            contractor,
-            template=template,
-            context=context,
-            link=link,
-            now=now,
-            opted_out=opted_out,
-            expires_at=expires_at,
-            text=texts[zone],
+                rendered[zone] = _render(template, {"site_url": settings.SITE_URL, **context})
+        for channel, to, subject, body, send_after in _channels(
+            contractor, rendered[zone], now=now, opted_out=opted_out
+        ):
+            rows.append((contractor.user_id, channel, to, subject, body, send_after))
+    created = _insert_alike(rows, template=template, link=link, expires_at=expires_at, now=now)
+    _send_due(created, now, urgent=urgent)
+    return [pk for pk, *_ in created]
+
+
+def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tuple]:
+    """Insert messages that share their template, link and expiry, and a few texts: on
+    PostgreSQL each text is sent once and the rows as arrays of their own few fields (a
+    wave of a thousand pros is one small statement, not a megabyte of repeated text).
+    Returns (id, channel, send_after) of each."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = _queue(
+            [
+                Notification(
+                    user_id=user_id,
+                    template=template,
+                    link=link,
+                    expires_at=expires_at,
+                    channel=channel,
+                    to=to,
+                    subject=subject,
+                    body=body,
+                    send_after=send_after,
+                )
+                for user_id, channel, to, subject, body, send_after in rows
+            ],
+            now,
+            send=False,
         )
-    return _queue(rows, now, urgent=urgent)
+        return [(row.pk, row.channel, row.send_after) for row in created]
+    texts: dict[tuple[str, str], int] = {}
+    text_ids = [
+        texts.setdefault((subject, body), len(texts) + 1) for _, _, _, subject, body, _ in rows
+    ]
+    in_app = Notification.Channel.IN_APP
+    columns = list(zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Notification._meta.db_table}
+                (user_id, channel, "to", template, subject, body, link, status, send_after,
+                 expires_at, claimed_at, sent_at, read_at, provider_id, attempts, interrupted,
+                 last_error, created_at)
+            SELECT r.user_id, r.channel, r.recipient, %s, t.subject, t.body, %s,
+                   CASE WHEN r.channel = %s THEN %s ELSE %s END, r.send_after, %s, NULL,
+                   CASE WHEN r.channel = %s THEN %s::timestamptz END, NULL, '', 0, 0, '', %s
+            FROM UNNEST(%s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::int[])
+                 AS r(user_id, channel, recipient, send_after, text_id)
+            JOIN UNNEST(%s::varchar[], %s::text[]) WITH ORDINALITY AS t(subject, body, n)
+                 ON t.n = r.text_id
+            RETURNING id, channel, send_after
+            """,  # noqa: S608 - the table name is ours; every value is a parameter
+            [
+                template,
+                link,
+                in_app,
+                Notification.Status.SENT,  # stored is delivered: the dashboard shows it
+                Notification.Status.QUEUED,
+                expires_at,
+                in_app,
+                now,
+                now,
+                list(columns[0]),
+                list(columns[1]),
+                list(columns[2]),
+                list(columns[5]),
+                text_ids,
+                [subject for subject, _ in texts],
+                [body for _, body in texts],
+            ],
+        )
+        return cursor.fetchall()
 
 
 def notify_contractor(
@@ -287,23 +340,30 @@ def _queue(
             row.sent_at = now
     created = Notification.objects.bulk_create(rows)
     if send:
-        due = defaultdict(list)
-        for row in created:
-            if row.channel != Notification.Channel.IN_APP and row.send_after <= now:
-                due[row.channel].append(row.pk)
-        collected = _collected.get()
-        for ids in due.values():
-            if collected is not None:
-                collected.extend(ids)
-            elif len(ids) == 1 and not urgent:
-                enqueue_on_commit(send_notification, ids[0])
-            else:
-                enqueue_on_commit(
-                    send_notifications,
-                    ids,
-                    _options={"queue": fast_queue()} if urgent else None,
-                )
+        _send_due([(row.pk, row.channel, row.send_after) for row in created], now, urgent=urgent)
     return created
+
+
+def _send_due(created: list[tuple], now: datetime, *, urgent: bool = False) -> None:
+    """Have the messages due now ((id, channel, send_after) each) sent after commit: one
+    task per channel, or collected (sends_collected). In-app ones are delivered already;
+    ones held by quiet hours are the sweep's."""
+    due = defaultdict(list)
+    for pk, channel, send_after in created:
+        if channel != Notification.Channel.IN_APP and send_after <= now:
+            due[channel].append(pk)
+    collected = _collected.get()
+    for ids in due.values():
+        if collected is not None:
+            collected.extend(ids)
+        elif len(ids) == 1 and not urgent:
+            enqueue_on_commit(send_notification, ids[0])
+        else:
+            enqueue_on_commit(
+                send_notifications,
+                ids,
+                _options={"queue": fast_queue()} if urgent else None,
+            )
 
 
 _collected: ContextVar[list | None] = ContextVar("collected_sends", default=None)

@@ -200,7 +200,8 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
                  expires_at, claimed_at, sent_at, read_at, provider_id, attempts, interrupted,
                  last_error, created_at)
             SELECT r.user_id, r.channel, r.recipient, %s, t.subject, t.body, %s,
-                   CASE WHEN r.channel = %s THEN %s ELSE %s END, r.send_after, %s, NULL,
+                   CASE WHEN r.channel = %s THEN %s ELSE %s END, COALESCE(r.send_after, %s),
+                   %s, NULL,
                    CASE WHEN r.channel = %s THEN %s::timestamptz END, NULL, '', 0, 0, '', %s
             FROM UNNEST(%s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::int[])
                  AS r(user_id, channel, recipient, send_after, text_id)
@@ -214,6 +215,7 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
                 in_app,
                 Notification.Status.SENT,  # stored is delivered: the dashboard shows it
                 Notification.Status.QUEUED,
+                now,
                 expires_at,
                 in_app,
                 now,
@@ -221,7 +223,8 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
                 list(columns[0]),
                 list(columns[1]),
                 list(columns[2]),
-                list(columns[5]),
+                # Most are due now: only texts held by quiet hours carry their own time.
+                [None if send_after == now else send_after for send_after in columns[5]],
                 text_ids,
                 [subject for subject, _ in texts],
                 [body for _, body in texts],

@@ -155,7 +155,7 @@ def notify_contractors_alike(
         ):
             rows.append((contractor.user_id, channel, to, subject, body, send_after))
     created = _insert_alike(rows, template=template, link=link, expires_at=expires_at, now=now)
-    _send_due(created, now, urgent=urgent)
+    _send_due(created, urgent=urgent)
     return [pk for pk, *_ in created]
 
 
@@ -163,7 +163,7 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
     """Insert messages that share their template, link and expiry, and a few texts: on
     PostgreSQL each text is sent once and the rows as arrays of their own few fields (a
     wave of a thousand pros is one small statement, not a megabyte of repeated text).
-    Returns (id, channel, send_after) of each."""
+    Returns (id, channel, due now) of each."""
     if not rows:
         return []
     if connection.vendor != "postgresql":
@@ -185,7 +185,7 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
             now,
             send=False,
         )
-        return [(row.pk, row.channel, row.send_after) for row in created]
+        return [(row.pk, row.channel, row.send_after <= now) for row in created]
     texts: dict[tuple[str, str], int] = {}
     text_ids = [
         texts.setdefault((subject, body), len(texts) + 1) for _, _, _, subject, body, _ in rows
@@ -207,7 +207,7 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
                  AS r(user_id, channel, recipient, send_after, text_id)
             JOIN UNNEST(%s::varchar[], %s::text[]) WITH ORDINALITY AS t(subject, body, n)
                  ON t.n = r.text_id
-            RETURNING id, channel, send_after
+            RETURNING id, channel, send_after <= %s
             """,  # noqa: S608 - the table name is ours; every value is a parameter
             [
                 template,
@@ -228,6 +228,7 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
                 text_ids,
                 [subject for subject, _ in texts],
                 [body for _, body in texts],
+                now,
             ],
         )
         return cursor.fetchall()
@@ -343,17 +344,17 @@ def _queue(
             row.sent_at = now
     created = Notification.objects.bulk_create(rows)
     if send:
-        _send_due([(row.pk, row.channel, row.send_after) for row in created], now, urgent=urgent)
+        _send_due([(row.pk, row.channel, row.send_after <= now) for row in created], urgent=urgent)
     return created
 
 
-def _send_due(created: list[tuple], now: datetime, *, urgent: bool = False) -> None:
-    """Have the messages due now ((id, channel, send_after) each) sent after commit: one
-    task per channel, or collected (sends_collected). In-app ones are delivered already;
-    ones held by quiet hours are the sweep's."""
+def _send_due(created: list[tuple], *, urgent: bool = False) -> None:
+    """Have the messages due now ((id, channel, due now) each) sent after commit: one task
+    per channel, or collected (sends_collected). In-app ones are delivered already; ones
+    held by quiet hours are the sweep's."""
     due = defaultdict(list)
-    for pk, channel, send_after in created:
-        if channel != Notification.Channel.IN_APP and send_after <= now:
+    for pk, channel, due_now in created:
+        if channel != Notification.Channel.IN_APP and due_now:
             due[channel].append(pk)
     collected = _collected.get()
     for ids in due.values():

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export WEB_PORT := $(PORT)
 
-.PHONY: run setup start test lint format check-deploy clean
+.PHONY: run setup start test bench lint format check-deploy clean
 
 run: setup ## Set up (idempotent) and start web, worker and beat; Ctrl-C stops all three
 	@echo ""
@@ -48,6 +48,13 @@ XDIST = $(if $(filter 0,$(TEST_WORKERS))$(findstring no:xdist,$(PYTEST_ARGS)),,-
 test: $(VENV)/.installed ## The whole suite, in parallel (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
 	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(CURDIR)/var/pycache" \
 	  $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+
+# The speed bench (bench/, README "Benchmarks"): PostgreSQL and Redis, its own database
+# (fairlead_bench, dropped and re-created) and Redis databases 10 and 11 unless DATABASE_URL /
+# REDIS_URL say otherwise. BENCH_SCALE=large adds 100,000 past leads over 1,000 contractors.
+bench: $(VENV)/.installed ## Print each speed ratio against the bench's own baselines (a few minutes)
+	PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX="$(CURDIR)/var/pycache" \
+	  $(BIN)/python -m bench
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

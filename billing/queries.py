@@ -94,13 +94,25 @@ def statement(contractor, *, month: date | None = None):
 
 
 def statement_months(contractor) -> list[date]:
-    """Local months with at least one entry, newest first, for the month picker."""
-    return [
-        month.date()
-        for month in Entry.objects.filter(account__contractor=contractor).datetimes(
-            "created_at", "month", order="DESC", tzinfo=clock.zone(contractor)
-        )
-    ]
+    """Local months from the first entry's through this one (or the last entry's, if
+    later), newest first, for the month picker. Read from the first entry alone (index
+    entry_statement_idx), not by folding every entry into its month; a quiet month in
+    between is listed and shows it had no entries."""
+    first = (
+        Entry.objects.filter(account__contractor=contractor)
+        .order_by("created_at", "pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return []
+    month = clock.local_date(contractor, first).replace(day=1)
+    last = clock.local_date(contractor).replace(day=1)
+    months = []
+    while month <= last:
+        months.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months[::-1]
 
 
 # --- Readiness: what a contractor still lacks to receive leads --------------------------------

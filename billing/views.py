@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace import clock
 from marketplace.errors import DomainError, add_domain_error
-from marketplace.http import csv_download
+from marketplace.http import csv_stream
 from marketplace.models import Contractor
 from marketplace.money import format_cents
 from marketplace.views import contractor_required
@@ -173,18 +173,25 @@ def top_up_return(request):
     return redirect("billing:home")
 
 
+ALL_MONTHS = "all"
+
+
 @contractor_required
 def statement_csv(request):
-    month = _month(request)
-    entries = queries.statement(request.contractor, month=month)
+    """The statement of one local month (`?month=YYYY-MM`, this month by default), or
+    everything with `?month=all`; streamed, a chunk of entries at a time."""
+    contractor = request.contractor
+    everything = request.GET.get("month") == ALL_MONTHS
+    month = None if everything else _month(request) or clock.local_date(contractor).replace(day=1)
+    entries = queries.statement(contractor, month=month)
     name = f"fairlead-statement-{month:%Y-%m}.csv" if month else "fairlead-statement.csv"
-    response, writer = csv_download(name)
-    zone = clock.zone(request.contractor)
-    # Local times (the statement's months are the contractor's), with their UTC offset.
-    writer.writerow(["date", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"])
-    for entry in entries.iterator(chunk_size=500):
-        writer.writerow(
-            [
+    zone = clock.zone(contractor)
+
+    def rows():
+        # Local times (the statement's months are the contractor's), with their UTC offset.
+        yield ["date", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"]
+        for entry in entries.iterator(chunk_size=500):
+            yield [
                 entry.created_at.astimezone(zone).isoformat(timespec="seconds"),
                 entry.get_kind_display(),
                 entry.memo,
@@ -192,8 +199,8 @@ def statement_csv(request):
                 format_cents(entry.balance_after_cents, plain=True),
                 entry.pk,
             ]
-        )
-    return response
+
+    return csv_stream(name, rows())
 
 
 @csrf_exempt

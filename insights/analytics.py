@@ -28,10 +28,11 @@ The definitions below are the product's; the analytics page shows them word for 
   (its price is the fee, 0 when the call did not qualify), so spend, net cost and the cost
   per booked appointment include call fees, and the "Live call" source shows them alone.
 
-Queries: ten, whatever the number of leads or calls: slim rows of the period's purchases
-(medians need them), credit entries and the claims they name, offers counted in SQL once per
-grouping, clicks, calls and fees counted in SQL. Money is integer cents; ratios are basis
-points (1 bp = 0.01%).
+Queries: eight, whatever the number of leads or calls: purchases counted in SQL per local
+month, source, place and service, then slim rows of those with a contact attempt (medians
+need each delay) or a credit; credit entries and the claims they name; offers counted in
+one GROUP BY (local month and every grouping field); clicks, calls and fees counted in SQL.
+Money is integer cents; ratios are basis points (1 bp = 0.01%).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from billing.models import Entry
 from calls import queries as call_queries
 from credits.queries import net_credits_by_purchase
 from leads import queries as lead_queries
-from leads.models import Offer, Purchase
+from leads.models import Offer
 from marketplace import clock
 from marketplace import queries as marketplace_queries
 from marketplace.models import Contractor
@@ -474,86 +475,84 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
             ]
         return found
 
-    purchases = lead_queries.purchase_facts(contractor, start_at=start_at, end_at=end_at)
+    # Purchases are counted in SQL per group (local month, source, place, service); only
+    # those with a contact attempt (medians need each delay) or a credit come one by one.
     credits = net_credits_by_purchase(contractor, delivered_from=start_at, delivered_to=end_at)
     connections = dict.fromkeys(CONNECTION_LABELS, 0)
-    months: dict[date, date] = {}  # local month of each delivery day, computed once a day
-    for (
-        pk,
-        route,
-        utm,
-        city,
-        state,
-        slug,
-        name,
-        delivered_at,
-        price,
-        outcome,
-        booked_at,
-        final_value,
-        first_attempt_at,
-        call_leg,
-    ) in purchases:
-        if call_leg is None:
-            connections[route] += 1
-        else:  # bought by taking the call: counted with the calls that rang, below
+    window = {"start_at": start_at, "end_at": end_at, "zone": zone}
+
+    def each_of(month, route, utm, city, state, slug, name, by_call) -> list[Metrics]:
+        if by_call:  # bought by taking the call: counted with the calls that rang, below
             route, utm = CALL, ""  # a phone number has no campaign tag
-        local = delivered_at.astimezone(zone).date()
-        month = months.get(local) or months.setdefault(local, local.replace(day=1))
+        return each(_local_date(month, zone).replace(day=1), route, utm, city, state, slug, name)
+
+    for *group, leads, spend, booked, wins, revenue in lead_queries.purchase_totals(
+        contractor, **window
+    ):
+        if not group[-1]:
+            connections[group[1]] += leads
+        for m in each_of(*group):
+            m.leads += leads
+            m.spend_cents += spend or 0
+            m.appointments += booked
+            m.wins += wins
+            m.won_revenue_cents += revenue or 0
+    for pk, *group, delay in lead_queries.purchase_responses(
+        contractor, **window, credited=credits
+    ):
         credit = credits.get(pk, 0)
-        response = (
-            None
-            if first_attempt_at is None
-            else max(0, int((first_attempt_at - delivered_at).total_seconds()))
-        )
-        booked, won = booked_at is not None, outcome == Purchase.Outcome.WON
-        for m in each(month, route, utm, city, state, slug, name):
-            m.leads += 1
-            m.spend_cents += price
+        response = None if delay is None else max(0, int(delay.total_seconds()))
+        for m in each_of(*group):
             m.credits_cents += credit
             if response is not None:
                 m.response_seconds.append(response)
-            if booked:
-                m.appointments += 1
-            if won:
-                m.wins += 1
-                m.won_revenue_cents += final_value or 0
 
-    # Offers are many (every lead shown, bought or not): counted in SQL, one small query
-    # per grouping rather than one row per combination of all four. The offer a live call
-    # made when the pro took it is left out: calls have their own answer rate.
+    # Offers are many (every lead shown, bought or not): counted in SQL in one GROUP BY
+    # on the local month and every grouping field at once (a few hundred rows at most),
+    # then added up here per source, city, service and month. The offer a live call made
+    # when the pro took it is left out: calls have their own answer rate.
     offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at).filter(
         call_leg__isnull=True
     )
-    by_group = {
-        "source": (["route", "lead__utm_source"], lambda r: _source(*r)),
-        "city": (["lead__zip_code__city", "lead__zip_code__state"], lambda r: _city(*r)),
-        "category": (["lead__category__slug", "lead__category__name"], lambda r: _category(*r)),
-    }
-    counted = [
-        (group, key_of, offers.values(*fields, "status").annotate(count=Count("pk")).order_by())
-        for group, (fields, key_of) in by_group.items()
-    ]
-    monthly = (
+    counted = (
         offers.annotate(month=TruncMonth("offered_at", tzinfo=zone))
-        .values("month", "status")
+        .values(
+            "month",
+            "route",
+            "lead__utm_source",
+            "lead__zip_code__city",
+            "lead__zip_code__state",
+            "lead__category__slug",
+            "lead__category__name",
+            "status",
+        )
         .annotate(count=Count("pk"))
         .order_by()
+        .values_list(
+            "month",
+            "route",
+            "lead__utm_source",
+            "lead__zip_code__city",
+            "lead__zip_code__state",
+            "lead__category__slug",
+            "lead__category__name",
+            "status",
+            "count",
+        )
     )
-    counted.append(("month", lambda r: _month(_local_date(r[0], zone).replace(day=1)), monthly))
-    for group, key_of, rows in counted:
-        for row in rows:
-            values = list(row.values())  # the grouping fields, then status and count
-            status, count = values[-2], values[-1]
-            targets_of_row = [groups.metrics(group, key_of(values[:-2]))]
-            if group == "month":
-                targets_of_row.append(totals)
-            for m in targets_of_row:
-                m.offers_seen += count
-                if status in ANSWERED:
-                    m.offers_answered += count
-                if status == Offer.Status.ACCEPTED:
-                    m.offers_accepted += count
+    for month, route, utm, city, state, slug, name, status, count in counted:
+        for m in (
+            totals,
+            groups.metrics("source", _source(route, utm)),
+            groups.metrics("city", _city(city, state)),
+            groups.metrics("category", _category(slug, name)),
+            groups.metrics("month", _month(_local_date(month, zone).replace(day=1))),
+        ):
+            m.offers_seen += count
+            if status in ANSWERED:
+                m.offers_answered += count
+            if status == Offer.Status.ACCEPTED:
+                m.offers_accepted += count
 
     clicks = marketplace_queries.clicks_by_kind(contractor, start_at=start_at, end_at=end_at)
     for kind, count in clicks.items():

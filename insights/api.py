@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from marketplace.api import IsContractor
 from marketplace.pagination import MAX_PAGE, StrictPageNumberPagination
+from marketplace.replica import replica_reads
 
 from .analytics import (
     DATE_FORMAT_ERROR,
@@ -187,6 +188,7 @@ class AnalyticsView(APIView):
         ],
         responses={200: AnalyticsResponseSerializer},
     )
+    @replica_reads()
     def get(self, request):
         contractor = request.user.contractor
         query = AnalyticsQuerySerializer(

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from marketplace import clock
 from marketplace.http import csv_download
 from marketplace.money import format_cents
+from marketplace.replica import replica_reads
 
 from .forms import OpsReportForm
 from .reports import (
@@ -156,6 +157,7 @@ CALL_TABLES = {"calls_by_place": "place", "calls_by_category": "service", "calls
 TABLES = ["leads", "revenue", "places", "reasons", "contractors", "overdue", *CALL_TABLES]
 
 
+@replica_reads()
 def ops_reports(request):
     """Wrapped by admin.site.admin_view in urls.py: staff only, then finance only."""
     if not may_see_reports(request.user):

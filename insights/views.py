@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from marketplace.http import csv_download
 from marketplace.money import format_cents
+from marketplace.replica import replica_reads
 from marketplace.views import contractor_required
 
 from .analytics import (
@@ -120,6 +121,7 @@ def _charts(analytics):
 
 
 @contractor_required
+@replica_reads()
 def analytics_page(request):
     contractor = request.contractor
     today = local_today(contractor)

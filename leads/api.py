@@ -9,6 +9,7 @@ from marketplace.api import IsContractor
 from marketplace.errors import DomainError
 from marketplace.http import client_ip
 from marketplace.middleware import UTM_KEYS
+from marketplace.pagination import LateRowPagination
 from marketplace.parsers import SafeJSONParser
 from marketplace.schema import error_responses
 
@@ -71,6 +72,7 @@ class OfferList(generics.ListAPIView):
 
     serializer_class = OfferSerializer
     permission_classes = [IsContractor]
+    pagination_class = LateRowPagination  # deep pages skip ids, not joined rows
     filterset_fields = ["status"]
 
     def get_queryset(self):
@@ -121,6 +123,7 @@ class PurchasedLeadList(generics.ListAPIView):
 
     serializer_class = PurchasedLeadSerializer
     permission_classes = [IsContractor]
+    pagination_class = LateRowPagination  # deep pages skip ids, not joined rows
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

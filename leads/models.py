@@ -343,6 +343,19 @@ class Wave(models.Model):
         return f"{self.get_tier_display()} wave for {self.lead.reference} at {_local(self.due_at)}"
 
 
+# A contractor's offers list order (leads.queries.offers_for): pending first, soonest to
+# expire, then the rest newest first. The same expressions build the index that serves it.
+PENDING_FIRST = models.Case(
+    models.When(status="pending", then=models.Value(0)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
+PENDING_EXPIRES_AT = models.Case(
+    models.When(status="pending", then=models.F("expires_at")),
+    output_field=models.DateTimeField(),
+)
+
+
 class Offer(models.Model):
     """A lead shown to one contractor, who may buy it before it expires."""
 
@@ -376,6 +389,16 @@ class Offer(models.Model):
         indexes = [
             # A contractor's offers page and API: own offers by status, newest first.
             models.Index(fields=["contractor", "status", "-offered_at"], name="offer_inbox_idx"),
+            # offers_for(): the offers page and API list, in their order, read from the top
+            # (a sort by these CASEs over every offer the pro ever had, otherwise).
+            models.Index(
+                models.F("contractor"),
+                PENDING_FIRST,
+                PENDING_EXPIRES_AT,
+                models.F("offered_at").desc(),
+                models.F("id").desc(),
+                name="offer_list_order_idx",
+            ),
             # expire_offers(): pending offers past their time.
             models.Index(
                 fields=["expires_at"],
@@ -511,3 +534,29 @@ class Review(models.Model):
 
     def __str__(self):
         return f"Review of {self.purchase.contractor} ({self.rating or 'not yet'})"
+
+
+class ScoreTotals(models.Model):
+    """A pro's star score inputs as running totals (leads/scoring.py), kept by the events
+    that move them in their own transaction: a purchase, a contact attempt, a review shown
+    or hidden. The Overview and every logged attempt read these instead of the whole
+    history; the nightly recompute rebuilds them from the history and fixes any drift.
+    Review weights are stored as at scoring.EPOCH: their decay to now is one factor."""
+
+    contractor = models.OneToOneField(
+        Contractor, on_delete=models.CASCADE, primary_key=True, related_name="score_totals"
+    )
+    purchases = models.PositiveIntegerField(default=0)
+    answered_in_time = models.PositiveIntegerField(
+        default=0, help_text="Purchases whose first contact attempt came within the hour."
+    )
+    reviews = models.PositiveIntegerField(default=0, help_text="Visible submitted reviews.")
+    review_weight = models.FloatField(default=0.0)
+    review_points = models.FloatField(default=0.0, help_text="Σ weight × (stars − 1) / 4.")
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "score totals"
+
+    def __str__(self):
+        return f"Score totals of {self.contractor}"

@@ -4,9 +4,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateTimeField,
+    DurationField,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -17,12 +20,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 
 from marketplace import clock
 from marketplace.models import Contractor
 
-from .models import ContactAttempt, Lead, Offer, Purchase, Review
+from .models import PENDING_EXPIRES_AT, PENDING_FIRST, ContactAttempt, Lead, Offer, Purchase, Review
 from .policy import DUPLICATE_WINDOW
 from .pricing import lead_price
 
@@ -275,19 +278,10 @@ def offers_for(contractor):
     return (
         Offer.objects.filter(contractor=contractor)
         .select_related("lead__category", "lead__zip_code", "lead__call", "purchase", "call_leg")
-        .annotate(
-            pending_first=Case(
-                When(status=Offer.Status.PENDING, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            # Only a pending offer sorts by its expiry: the rest are newest first (a call
-            # lead taken a minute ago sits on page one, not after months of old offers).
-            pending_expires_at=Case(
-                When(status=Offer.Status.PENDING, then=F("expires_at")),
-                output_field=DateTimeField(),
-            ),
-        )
+        # Only a pending offer sorts by its expiry: the rest are newest first (a call lead
+        # taken a minute ago sits on page one, not after months of old offers). Index
+        # offer_list_order_idx is built on these very expressions.
+        .annotate(pending_first=PENDING_FIRST, pending_expires_at=PENDING_EXPIRES_AT)
         .order_by("pending_first", "pending_expires_at", "-offered_at", "-pk")
     )
 
@@ -351,38 +345,70 @@ def lead_volume(
     return {(row["zip_code"], row["category_id"]): (row["n"], row["value"] or 0) for row in rows}
 
 
-def purchase_facts(contractor, *, start_at, end_at):
-    """The contractor's purchases delivered in [start_at, end_at), as rows for analytics:
-    (pk, route, utm_source, city, state, category slug, category name, delivered at, price,
-    outcome, appointment booked at, final value, first contact attempt at, call leg id). One
-    query. The call leg (calls.CallLeg, reached by its reverse relation: leads does not
-    import calls) is set when the pro bought the lead by taking a live call."""
+PURCHASE_GROUP = (
+    "month",
+    "offer__route",
+    "lead__utm_source",
+    "lead__zip_code__city",
+    "lead__zip_code__state",
+    "lead__category__slug",
+    "lead__category__name",
+    "by_call",
+)
+
+
+def _delivered(contractor, *, start_at, end_at, zone):
+    """The contractor's purchases delivered in [start_at, end_at), with what analytics
+    groups them by (PURCHASE_GROUP): the local month of delivery in `zone`, the route, the
+    campaign, the place, the service, and whether the pro bought it by taking a live call
+    (calls.CallLeg, by its reverse relation: leads does not import calls)."""
+    return Purchase.objects.filter(
+        contractor=contractor, created_at__gte=start_at, created_at__lt=end_at
+    ).annotate(
+        month=TruncMonth("created_at", tzinfo=zone),
+        by_call=ExpressionWrapper(Q(offer__call_leg__isnull=False), output_field=BooleanField()),
+    )
+
+
+def purchase_totals(contractor, *, start_at, end_at, zone):
+    """Counted in SQL, one row per group (PURCHASE_GROUP, then: leads, spend, booked
+    appointments, wins, won revenue): a few hundred rows whatever the number of leads."""
+    won = Q(outcome=Purchase.Outcome.WON)
+    return (
+        _delivered(contractor, start_at=start_at, end_at=end_at, zone=zone)
+        .values(*PURCHASE_GROUP)
+        .annotate(
+            leads=Count("pk"),
+            spend=Sum("price_cents"),
+            booked=Count("appointment_booked_at"),
+            wins=Count("pk", filter=won),
+            revenue=Sum("final_value_cents", filter=won),
+        )
+        .order_by()
+        .values_list(*PURCHASE_GROUP, "leads", "spend", "booked", "wins", "revenue")
+    )
+
+
+def purchase_responses(contractor, *, start_at, end_at, zone, credited):
+    """The slim rows medians and credits need: each purchase with a contact attempt or
+    among `credited` (ids), as (pk, PURCHASE_GROUP..., delay from delivery to the first
+    attempt or None)."""
     first_attempt = (
         ContactAttempt.objects.filter(purchase=OuterRef("pk"))
         .order_by("attempted_at")
         .values("attempted_at")[:1]
     )
     return (
-        Purchase.objects.filter(contractor=contractor, created_at__gte=start_at)
-        .filter(created_at__lt=end_at)
+        _delivered(contractor, start_at=start_at, end_at=end_at, zone=zone)
         .annotate(first_attempt_at=Subquery(first_attempt))
-        .order_by()
-        .values_list(
-            "pk",
-            "offer__route",
-            "lead__utm_source",
-            "lead__zip_code__city",
-            "lead__zip_code__state",
-            "lead__category__slug",
-            "lead__category__name",
-            "created_at",
-            "price_cents",
-            "outcome",
-            "appointment_booked_at",
-            "final_value_cents",
-            "first_attempt_at",
-            "offer__call_leg",
+        .filter(Q(first_attempt_at__isnull=False) | Q(pk__in=list(credited)))
+        .annotate(
+            delay=ExpressionWrapper(
+                F("first_attempt_at") - F("created_at"), output_field=DurationField()
+            )
         )
+        .order_by()
+        .values_list("pk", *PURCHASE_GROUP, "delay")
     )
 
 

@@ -16,17 +16,22 @@ What is decided once, here and nowhere else:
   80. Pages show the score rounded down, so a pro shown "80%" always passes an 80 gate.
 - Reviews fade with time, so the stored score is recomputed on every event that moves it
   (a review, a hidden review, a logged attempt) and every night by beat.
+- The inputs are kept as running totals (leads.models.ScoreTotals), so an event or a page
+  costs the same for a pro with ten thousand leads as for one with ten. A review's weight
+  is stored as at EPOCH; at any moment it is that times decay(now), the same number
+  compute() gives. The nightly recompute rebuilds the totals from the history.
 """
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 REVIEW_SHARE = 0.8
 HALF_LIFE_DAYS = 180
 PRIOR_SCORE = 0.85
 PRIOR_WEIGHT = 3.0
 RESPONSE_WINDOW = timedelta(hours=1)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # where stored review weights are taken
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def compute(
         weight = 0.5 ** (max(0.0, (now - at).total_seconds()) / 86400 / HALF_LIFE_DAYS)
         weighted += weight * (stars - 1) / 4
         total_weight += weight
-    quick = sum(1 for d in first_attempt_delays if d is not None and d <= RESPONSE_WINDOW)
+    quick = sum(1 for d in first_attempt_delays if in_time(d))
     responsiveness = (quick + PRIOR_WEIGHT) / (len(first_attempt_delays) + PRIOR_WEIGHT)
     return ScoreParts(
         reviews=weighted / total_weight,
@@ -80,4 +85,39 @@ def compute(
         responsiveness=responsiveness,
         purchases=len(first_attempt_delays),
         answered_in_time=quick,
+    )
+
+
+def epoch_weight(at: datetime) -> float:
+    """A review's weight as at EPOCH: its weight at `now` is this times decay(now)."""
+    return 0.5 ** ((EPOCH - at).total_seconds() / 86400 / HALF_LIFE_DAYS)
+
+
+def decay(now: datetime) -> float:
+    return 0.5 ** ((now - EPOCH).total_seconds() / 86400 / HALF_LIFE_DAYS)
+
+
+def in_time(delay: timedelta | None) -> bool:
+    return delay is not None and delay <= RESPONSE_WINDOW
+
+
+def from_totals(
+    *,
+    purchases: int,
+    answered_in_time: int,
+    reviews: int,
+    review_weight: float,
+    review_points: float,
+    now: datetime,
+) -> ScoreParts:
+    """compute() from running totals (review weights as at EPOCH): no history read."""
+    factor = decay(now)
+    weighted = PRIOR_SCORE * PRIOR_WEIGHT + factor * review_points
+    total_weight = PRIOR_WEIGHT + factor * review_weight
+    return ScoreParts(
+        reviews=weighted / total_weight,
+        review_count=reviews,
+        responsiveness=(answered_in_time + PRIOR_WEIGHT) / (purchases + PRIOR_WEIGHT),
+        purchases=purchases,
+        answered_in_time=answered_in_time,
     )

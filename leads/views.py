@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,8 +12,10 @@ from marketplace import clock, localcache
 from marketplace import queries as marketplace_queries
 from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import client_ip, over_limits
+from marketplace.keyset import keyset_page
 from marketplace.models import Contractor
 from marketplace.money import format_cents
+from marketplace.pagination import LateRowPaginator
 from marketplace.views import contractor_required, profile_form_view
 
 from . import policy, queries, services
@@ -207,7 +208,7 @@ def release(request, token):
 @contractor_required
 def offers_page(request):
     contractor = request.contractor
-    page = Paginator(queries.offers_for(contractor), 20).get_page(request.GET.get("page"))
+    page = LateRowPaginator(queries.offers_for(contractor), 20).get_page(request.GET.get("page"))
     context = {
         "nav": "offers",
         "contractor": contractor,
@@ -270,8 +271,10 @@ def offer_decline(request, offer_id):
 
 @contractor_required
 def leads_page(request):
-    page = Paginator(queries.purchases_for(request.contractor), 20).get_page(
-        request.GET.get("page")
+    page = keyset_page(
+        queries.purchases_for(request.contractor),
+        older=request.GET.get("older", ""),
+        newer=request.GET.get("newer", ""),
     )
     return render(
         request,

@@ -484,6 +484,10 @@ class Notification(models.Model):
             ),
             # The dashboard badge: a user's unread in-app messages.
             models.Index(fields=["user", "channel", "read_at"], name="notification_inbox_idx"),
+            # The notifications page: a user's in-app messages, newest first, a page at a time.
+            models.Index(
+                fields=["user", "channel", "-created_at", "-id"], name="notification_list_idx"
+            ),
             # Twilio status callbacks find the row by the provider's id.
             models.Index(fields=["provider_id"], name="notification_provider_idx"),
         ]

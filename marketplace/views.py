@@ -4,7 +4,6 @@ from celery import current_app as celery_app
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from . import notifications, queries, services
 from .errors import DomainError, add_domain_error
 from .forms import ContractorProfileForm
 from .models import Heartbeat, Notification, ZipCode
+from .pagination import LateRowPaginator
 
 
 def home(request):
@@ -169,7 +169,9 @@ def notification_badge(request):
 @contractor_required
 def notification_list(request):
     inbox = Notification.objects.filter(user=request.user, channel=Notification.Channel.IN_APP)
-    page = Paginator(inbox.order_by("-created_at"), 25).get_page(request.GET.get("page"))
+    page = LateRowPaginator(inbox.order_by("-created_at", "-pk"), 25).get_page(
+        request.GET.get("page")
+    )
     response = render(
         request,
         "dashboard/notifications.html",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from billing import services as billing_services
+from leads import services as lead_services
 from marketplace.models import Contractor, ServiceCategory, User, ZipCode
 
 PASSWORD = "correct-horse-battery-staple"
@@ -180,6 +181,7 @@ class PurchaseFactory(DjangoModelFactory):
 
     class Meta:
         model = "leads.Purchase"
+        skip_postgeneration_save = True
 
     lead = factory.SubFactory(LeadFactory, status="filled")
     contractor = factory.SubFactory(ContractorFactory)
@@ -197,6 +199,12 @@ class PurchaseFactory(DjangoModelFactory):
     appointment_booked_at = factory.LazyAttribute(
         lambda o: _now() if o.outcome in ("appointment", "won") else None
     )
+
+    @factory.post_generation
+    def score_totals(self, create, extracted, **kwargs):
+        """As accept_offer does: the star score's running totals count the purchase."""
+        if create:
+            lead_services.count_purchase(self.contractor)
 
 
 class ContactAttemptFactory(DjangoModelFactory):

@@ -14,6 +14,7 @@ from marketplace.errors import DomainError
 
 from .aftersale import (
     OutcomeNotAllowed,
+    count_purchase,
     hide_review,
     invite_due_reviews,
     invite_review,
@@ -122,6 +123,7 @@ __all__ = [
     "invite_review",
     "live_call_candidates",
     "log_contact_attempt",
+    "count_purchase",
     "recompute_star_score",
     "recompute_star_scores",
     "record_outcome",

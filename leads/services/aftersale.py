@@ -20,6 +20,7 @@ from ..models import (
     Lead,
     Purchase,
     Review,
+    ScoreTotals,
 )
 from .lifecycle import set_status, tell_homeowner
 
@@ -47,21 +48,32 @@ def log_contact_attempt(
         raise DomainError("An attempt cannot be in the future.", field="attempted_at")
     if attempted_at < purchase.created_at - timedelta(minutes=1):
         raise DomainError("An attempt cannot be before you bought the lead.", field="attempted_at")
+    with transaction.atomic():
+        attempt = _create_attempt(
+            purchase,
+            channel=channel,
+            result=result,
+            attempted_at=attempted_at,
+            note=note,
+            verified=verified,
+            duration_seconds=duration_seconds,
+        )
+        # Responsiveness is part of the score: counted, not recomputed from the history.
+        _store_score(_count_attempt(purchase, attempt))
+    return attempt
+
+
+def _create_attempt(purchase: Purchase, *, result: str, **fields) -> ContactAttempt:
     attempt = ContactAttempt.objects.create(
         purchase=purchase,
-        channel=channel,
         result=result,
-        attempted_at=attempted_at,
-        note=note,
-        verified=verified,
-        duration_seconds=duration_seconds,
+        **fields,
     )
     if result == ContactAttempt.Result.REACHED and purchase.outcome == Purchase.Outcome.NEW:
         if Purchase.objects.filter(pk=purchase.pk, outcome=Purchase.Outcome.NEW).update(
             outcome=Purchase.Outcome.CONTACTED
         ):
             purchase.outcome = Purchase.Outcome.CONTACTED
-    recompute_star_score(purchase.contractor)  # responsiveness is part of the score
     return attempt
 
 
@@ -136,39 +148,140 @@ def record_outcome(
     return purchase
 
 
-def score_parts(contractor: Contractor, *, now=None):
-    """The contractor's star score and its parts, from visible reviews and response times."""
+# --- The star score: running totals (scoring.py says how) -----------------------------------
 
-    now = now or timezone.now()
-    ratings = list(
-        Review.objects.filter(
-            purchase__contractor=contractor, submitted_at__isnull=False, hidden=False
-        ).values_list("rating", "submitted_at")
-    )
-    delays = [
-        (first - bought) if first else None
-        for bought, first in Purchase.objects.filter(contractor=contractor)
+
+def _review_totals(contractor: Contractor) -> dict:
+    """The review part of the totals, from the pro's visible reviews."""
+    count, weight, points = 0, 0.0, 0.0
+    for stars, at in Review.objects.filter(
+        purchase__contractor=contractor, submitted_at__isnull=False, hidden=False
+    ).values_list("rating", "submitted_at"):
+        w = scoring.epoch_weight(at)
+        count, weight, points = count + 1, weight + w, points + w * (stars - 1) / 4
+    return {"reviews": count, "review_weight": weight, "review_points": points}
+
+
+def _history_totals(contractor: Contractor) -> dict:
+    """Every total from the whole history: the nightly recompute, and a pro's first event."""
+    firsts = (
+        Purchase.objects.filter(contractor=contractor)
         .annotate(first=Min("attempts__attempted_at"))
         .values_list("created_at", "first")
-    ]
-    return scoring.compute(ratings=ratings, first_attempt_delays=delays, now=now)
+    )
+    purchases, quick = 0, 0
+    for bought, first in firsts:
+        purchases += 1
+        quick += scoring.in_time(first - bought if first else None)
+    return {"purchases": purchases, "answered_in_time": quick, **_review_totals(contractor)}
 
 
-def recompute_star_score(contractor: Contractor) -> float | None:
-    """Store the contractor's unrounded star score; none before their first review
+def _locked_totals(contractor: Contractor) -> tuple[ScoreTotals, bool]:
+    """The pro's totals row, locked for this transaction, and whether it was just made
+    from the history (then it already counts the event at hand). Events and the rebuild
+    both lock it, so a rebuild never loses an event."""
+    totals = ScoreTotals.objects.select_for_update().filter(contractor=contractor).first()
+    if totals is not None:
+        return totals, False
+    _, made = ScoreTotals.objects.get_or_create(
+        contractor=contractor,
+        defaults={**_history_totals(contractor), "rebuilt_at": timezone.now()},
+    )
+    return ScoreTotals.objects.select_for_update().get(contractor=contractor), made
+
+
+def _parts(totals: ScoreTotals, now) -> scoring.ScoreParts:
+    return scoring.from_totals(
+        purchases=totals.purchases,
+        answered_in_time=totals.answered_in_time,
+        reviews=totals.reviews,
+        review_weight=totals.review_weight,
+        review_points=totals.review_points,
+        now=now,
+    )
+
+
+def _store_score(totals: ScoreTotals) -> float | None:
+    """Store the unrounded score the totals give now; none before the first review
     (scoring.py says why)."""
-    parts = score_parts(contractor)
+    parts = _parts(totals, timezone.now())
     exact = parts.exact if parts.review_count else None
-    Contractor.objects.filter(pk=contractor.pk).update(star_score=exact)
+    Contractor.objects.filter(pk=totals.contractor_id).update(star_score=exact)
     return exact
+
+
+def score_parts(contractor: Contractor, *, now=None):
+    """The contractor's star score and its parts, from the stored totals: one small read
+    whatever the history (from the history until the pro's first event or nightly run)."""
+    totals = ScoreTotals.objects.filter(contractor=contractor).first()
+    if totals is None:  # no event yet since the totals were introduced: read, not written
+        totals = ScoreTotals(contractor=contractor, **_history_totals(contractor))
+    return _parts(totals, now or timezone.now())
+
+
+def count_purchase(contractor: Contractor) -> None:
+    """A lead bought: one more purchase, not yet answered. In the buyer's transaction.
+    The stored score is left as it was until the next attempt, review or nightly run."""
+    if not ScoreTotals.objects.filter(contractor=contractor).update(purchases=F("purchases") + 1):
+        with transaction.atomic():  # the buyer's, or its own (a purchase made in a test)
+            _locked_totals(contractor)  # made from the history, this purchase included
+
+
+def _count_attempt(purchase: Purchase, attempt: ContactAttempt) -> ScoreTotals:
+    """Was the purchase answered in time before this attempt, and is it now (an attempt
+    may be logged with an earlier time than one already logged)?"""
+    totals, made = _locked_totals(purchase.contractor)  # the rebuild waits for this event
+    if made:
+        return totals
+    earlier = (
+        ContactAttempt.objects.filter(purchase_id=purchase.pk)
+        .exclude(pk=attempt.pk)
+        .aggregate(first=Min("attempted_at"))["first"]
+    )
+    before = earlier is not None and scoring.in_time(earlier - purchase.created_at)
+    first = attempt.attempted_at if earlier is None else min(earlier, attempt.attempted_at)
+    after = scoring.in_time(first - purchase.created_at)
+    if after != before:
+        totals.answered_in_time += 1 if after else -1
+        ScoreTotals.objects.filter(pk=totals.pk).update(
+            answered_in_time=F("answered_in_time") + (1 if after else -1)
+        )
+    return totals
+
+
+def _count_reviews(contractor: Contractor) -> None:
+    """A review shown, hidden or shown again: the review totals anew (a pro's reviews
+    are few), then the stored score."""
+    totals, _ = _locked_totals(contractor)
+    fresh = _review_totals(contractor)
+    ScoreTotals.objects.filter(pk=totals.pk).update(**fresh)
+    for name, value in fresh.items():
+        setattr(totals, name, value)
+    _store_score(totals)
+
+
+@transaction.atomic
+def recompute_star_score(contractor: Contractor) -> float | None:
+    """Rebuild the contractor's totals from the whole history (fixing any drift) and store
+    their unrounded star score."""
+    totals, _ = _locked_totals(contractor)
+    fresh = _history_totals(contractor)
+    ScoreTotals.objects.filter(pk=totals.pk).update(**fresh, rebuilt_at=timezone.now())
+    for name, value in fresh.items():
+        setattr(totals, name, value)
+    return _store_score(totals)
 
 
 def recompute_star_scores() -> int:
     """Beat, nightly: reviews fade with age, so every stored score moves even without an
-    event; a pro under the threshold is let back in when old reviews weigh less."""
+    event; a pro under the threshold is let back in when old reviews weigh less. The
+    totals are rebuilt from the history on the way, for every pro who bought a lead."""
     ids = list(
         Contractor.objects.filter(
-            Q(star_score__isnull=False) | Q(purchases__review__submitted_at__isnull=False)
+            Q(star_score__isnull=False)
+            | Q(purchases__review__submitted_at__isnull=False)
+            | Q(score_totals__isnull=False)
+            | Q(purchases__isnull=False)  # the first night makes their totals
         )
         .distinct()
         .values_list("pk", flat=True)
@@ -218,7 +331,7 @@ def submit_review(review: Review, *, rating: int, text: str) -> Review:
         raise DomainError("Choose 1 to 5 stars.", field="rating")
     review.rating, review.text, review.submitted_at = rating, text.strip()[:2000], timezone.now()
     review.save(update_fields=["rating", "text", "submitted_at"])
-    recompute_star_score(review.purchase.contractor)
+    _count_reviews(review.purchase.contractor)
     return review
 
 
@@ -244,5 +357,5 @@ def hide_review(review: Review, *, reason: str) -> Review:
         raise DomainError("Say why the review is hidden.", field="hidden_reason")
     review.hidden, review.hidden_reason = True, reason.strip()[:200]
     review.save(update_fields=["hidden", "hidden_reason"])
-    recompute_star_score(review.purchase.contractor)
+    _count_reviews(review.purchase.contractor)
     return review

@@ -24,6 +24,7 @@ from ..models import (
     Offer,
     Purchase,
 )
+from .aftersale import count_purchase
 from .lifecycle import set_status, tell_homeowner
 from .routing import ask_homeowner, end_territory_window
 
@@ -115,6 +116,7 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
     purchase = Purchase.objects.create(
         lead=lead, contractor=contractor, offer=offer, price_cents=offer.price_cents, entry=entry
     )
+    count_purchase(contractor)  # the star score's running totals
     offer.status = Offer.Status.ACCEPTED
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
@@ -237,6 +239,7 @@ def take_live_call(lead: Lead, *, contractor: Contractor, route: str, tier: str,
     purchase = Purchase.objects.create(
         lead=lead, contractor=contractor, offer=offer, price_cents=0, entry=None
     )
+    count_purchase(contractor)  # the star score's running totals
     set_status(lead, Lead.Status.FILLED)
     return purchase
 

@@ -45,11 +45,27 @@ def test_statement_csv_for_a_month(contractor_client, history):
     response = contractor_client.get(reverse("billing:statement-csv"), {"month": "2026-02"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "fairlead-statement-2026-02.csv" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0] == ["date", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"]
     assert [r[3] for r in rows[1:]] == ["-4.50", "100.00"]
     assert rows[1][0] == "2026-02-10T04:00:00-08:00"  # the pro's local time, with its offset
     assert rows[1][4] == "95.50"
+
+
+def test_the_statement_csv_is_this_month_by_default_and_everything_on_request(
+    contractor_client, history
+):
+    """March 5 now: without a month, March (in the pro's zone); `all` is every entry.
+    Streamed either way, so a long history never sits in memory."""
+    response = contractor_client.get(reverse("billing:statement-csv"))
+    assert response.streaming
+    assert "fairlead-statement-2026-03.csv" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
+    assert [r[2] for r in rows[1:]] == ["Lead FL-BBBBBB"]
+    response = contractor_client.get(reverse("billing:statement-csv"), {"month": "all"})
+    assert 'filename="fairlead-statement.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
+    assert [r[2] for r in rows[1:]] == ["Lead FL-BBBBBB", "Lead FL-AAAAAA", "Card 1"]
 
 
 def test_statement_is_paginated_with_bounded_queries(
@@ -72,7 +88,7 @@ def test_a_contractor_sees_only_their_own_money(client, contractor, other_contra
     client.force_login(contractor.user)
     page = client.get(reverse("billing:home")).content.decode()
     assert "Bob&#x27;s" not in page and "$7.77" not in page
-    csv_text = client.get(reverse("billing:statement-csv")).content.decode()
+    csv_text = client.get(reverse("billing:statement-csv")).getvalue().decode()
     assert "Bob" not in csv_text
 
 
@@ -145,6 +161,6 @@ def test_the_csv_link_follows_the_month_picked_without_a_reload(contractor_clien
     back = contractor_client.get(
         reverse("billing:home"), {"month": ""}, HTTP_HX_REQUEST="true"
     ).content.decode()
-    assert f'href="{csv_url}"' in back and "?month=" not in back
+    assert f'href="{csv_url}?month=all"' in back and "?month=2026" not in back
     page = contractor_client.get(reverse("billing:home"), {"month": "2026-03"}).content.decode()
     assert page.count(f'href="{csv_url}?month=2026-03"') == 1

@@ -41,7 +41,9 @@ def test_the_statement_page_and_csv_show_local_times(contractor_client, late_in_
     rows = list(
         csv.reader(
             io.StringIO(
-                contractor_client.get(reverse("billing:statement-csv"), {"month": "2026-03"}).text
+                contractor_client.get(reverse("billing:statement-csv"), {"month": "2026-03"})
+                .getvalue()
+                .decode()
             )
         )
     )

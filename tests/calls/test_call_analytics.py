@@ -263,14 +263,14 @@ def test_the_page_and_api_make_the_same_queries_for_1_or_20_calls(
     today = {"from": "2026-03-08", "through": "2026-03-08"}
     # session, user, contractor; purchases, claims, credit entries, offers by source, by
     # city, by service and by month, clicks, calls, fees
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = contractor_client.get(reverse("insights:analytics"), today)
     assert response.context["analytics"].calls.received == count
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         contractor_client.get(
             reverse("insights:analytics"), {**today, "format": "csv", "table": "calls"}
         )
-    with django_assert_num_queries(12):  # token and user instead of session and user
+    with django_assert_num_queries(10):  # token and user instead of session and user
         body = contractor_api.get("/api/v1/analytics/", {"from": "2026-03-08"}).json()
     assert body["totals"]["calls"]["answered"] == (count + 1) // 2
     assert body["totals"]["calls"]["fees_cents"] == 1_500 * ((count + 1) // 2)

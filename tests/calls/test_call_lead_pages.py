@@ -108,7 +108,7 @@ def call_leads(pro, line, n):
 
 
 @pytest.mark.parametrize("rows", [1, 20])
-@pytest.mark.parametrize(("name", "expected"), [("leads:leads", 5), ("leads:offers", 6)])
+@pytest.mark.parametrize(("name", "expected"), [("leads:leads", 4), ("leads:offers", 6)])
 def test_call_leads_cost_no_query_per_row(
     client, contractor, line, rows, name, expected, django_assert_num_queries
 ):

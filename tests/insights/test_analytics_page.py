@@ -268,9 +268,9 @@ def test_the_page_makes_the_same_queries_for_10_or_1000_leads(
     assert Purchase.objects.filter(contractor=contractor).count() == count
     # session, user, contractor; purchases, claims, credit entries, offers by source, by
     # city, by service and by month, clicks, calls, fees
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = contractor_client.get(URL, {"preset": "this_year"})
     assert response.status_code == 200
     assert f"{count} lead" in response.content.decode()
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         assert contractor_client.get(URL, {"format": "csv", "table": "city"}).status_code == 200

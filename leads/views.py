@@ -36,9 +36,8 @@ ATTEMPTS_PER_SUBMISSION = 5
 
 def intake_limited(request, *, channel: str = "web") -> bool:
     """Is this address over its limit of attempts or of requests sent? Counts one attempt,
-    in one round trip to the cache. Also reads the versions of this process's copies of
-    categories, zips and the block list (marketplace.localcache) for the request."""
-    localcache.refresh()
+    in one round trip to the cache, which also reads the versions of this process's copies
+    of categories, zips and the block list (marketplace.localcache) for the request."""
     count, period = settings.INTAKE_RATE_LIMIT.split("/")
     attempts = f"{int(count) * ATTEMPTS_PER_SUBMISSION}/{period}"
     return bool(
@@ -46,6 +45,7 @@ def intake_limited(request, *, channel: str = "web") -> bool:
             request,
             count=[(f"intake-attempts-{channel}", attempts)],
             peek=[(f"intake-{channel}", settings.INTAKE_RATE_LIMIT)],
+            read=(localcache.version_keys(), localcache.refresh),
         )
     )
 

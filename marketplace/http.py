@@ -57,14 +57,18 @@ def _split_rate(rate: str) -> tuple[int, int]:
     return int(count), int(period[:-1] or 1) * PERIOD_SECONDS[period[-1]]
 
 
-def over_limits(request, *, count=(), peek=()) -> set[str]:
+def over_limits(request, *, count=(), peek=(), read=()) -> set[str]:
     """The groups this address is over: each of `count` ((group, rate) pairs) counts this
     request first, each of `peek` is only read, full at its limit. Fixed windows per rate's
     period, in one round trip to Redis (a pipeline).
 
+    `read`: (cache keys of integers, a callback): the same round trip reads them and the
+    callback gets {key: value} (marketplace.localcache's versions for intake).
+
     Fails open: if the cache (Redis) is down, the person is let through and the outage
     logged, rather than answered with an error page.
     """
+    keys, then = read or ((), None)
     ip = ratelimit_ip(request)
     now = int(time.time())
     entries = []
@@ -75,10 +79,14 @@ def over_limits(request, *, count=(), peek=()) -> set[str]:
         key = f"rl:{group}:{ip}:{period}:{now // period}"
         entries.append((group, limit, period, key, counting))
     try:
-        values = _count(entries)
+        values, extra = _count(entries, list(keys))
     except Exception:  # noqa: BLE001 - any cache failure
         logger.exception("Rate limit check failed for %s; letting the request through", entries)
+        if then is not None:
+            then(None)
         return set()
+    if then is not None:
+        then(extra)
     return {
         group
         for (group, limit, _, _, counting), value in zip(entries, values, strict=True)
@@ -86,7 +94,7 @@ def over_limits(request, *, count=(), peek=()) -> set[str]:
     }
 
 
-def _count(entries) -> list[int]:
+def _count(entries, keys: list[str]) -> tuple[list[int], dict | None]:
     client = _redis_client()
     if client is None:  # a per-process cache (the embedded set-up): several calls
         values = []
@@ -96,7 +104,7 @@ def _count(entries) -> list[int]:
                 values.append(cache.incr(key))
             else:
                 values.append(int(cache.get(key) or 0))
-        return values
+        return values, (cache.get_many(keys) if keys else None)
     pipe = client.pipeline(transaction=False)
     for _, _, period, key, counting in entries:
         key = cache.make_and_validate_key(key)
@@ -105,13 +113,24 @@ def _count(entries) -> list[int]:
             pipe.incr(key)
         else:
             pipe.get(key)
+    for key in keys:
+        pipe.get(cache.make_and_validate_key(key))
     results = iter(pipe.execute())
     values = []
     for *_, counting in entries:
         if counting:
             next(results)
         values.append(int(next(results) or 0))
-    return values
+    # Integers are stored as they are by Django's Redis cache.
+    extra = {key: _int_or_none(raw) for key, raw in zip(keys, results, strict=True)}
+    return values, (extra if keys else None)
+
+
+def _int_or_none(raw) -> int | None:
+    try:
+        return None if raw is None else int(raw)
+    except ValueError:
+        return None
 
 
 def _redis_client():

@@ -10,9 +10,9 @@ the cache down, nothing is trusted and every lookup goes to the database.
 """
 
 import logging
+import secrets
 import threading
 import time
-import uuid
 
 from django.core.cache import cache
 from django.db import transaction
@@ -54,7 +54,7 @@ class LocalCopy:
         def bump():
             self.data = {}
             try:
-                cache.set(self.key, uuid.uuid4().hex, None)
+                cache.set(self.key, _new_version(), None)
             except Exception:  # noqa: BLE001 - cache down: copies are not trusted then
                 logger.exception("Could not bump the version of %s", self.name)
 
@@ -76,16 +76,30 @@ class _State(threading.local):
 _state = _State()
 
 
-def refresh() -> None:
-    """Read every copy's version in one round trip; drop the copies that changed."""
+def _new_version() -> int:
+    # An int: Django's Redis cache stores it as is, so a pipeline can read it (version_keys).
+    return secrets.randbits(62)
+
+
+def version_keys() -> list[str]:
+    """The cache keys of the versions, for a caller that reads them in its own round trip
+    and passes them to refresh()."""
+    return [copy.key for copy in _COPIES]
+
+
+def refresh(versions: dict | None = None) -> None:
+    """Read every copy's version in one round trip (or take `versions`, read by the
+    caller); drop the copies that changed."""
     now = time.monotonic()
     keys = [copy.key for copy in _COPIES]
     try:
-        versions = cache.get_many(keys)
+        if versions is None:
+            versions = cache.get_many(keys)
+        versions = {key: value for key, value in versions.items() if value is not None}
         missing = [key for key in keys if key not in versions]
         if missing:  # the cache was emptied: start new versions (rare)
             for key in missing:
-                cache.add(key, uuid.uuid4().hex, None)
+                cache.add(key, _new_version(), None)
             versions = cache.get_many(keys)
     except Exception:  # noqa: BLE001 - cache down: answer from the database
         logger.warning("Cache unavailable: local copies are not used")

@@ -295,6 +295,10 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Routing, waves and offer messages go to "<default queue>-fast" (celery-fast), which its
+# own worker consumes (Procfile's worker-fast, docker-compose's worker-fast), so an offer
+# never waits behind confirmation emails or reports (marketplace/tasking.py).
+CELERY_TASK_ROUTES = ["marketplace.tasking.route_task"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -4,7 +4,7 @@ from django import forms
 from django.core import signing
 from django.utils import timezone
 
-from marketplace import clock
+from marketplace import clock, localcache
 from marketplace.errors import DomainError
 from marketplace.formtools import DollarsField, FairleadForm
 from marketplace.http import client_ip
@@ -18,10 +18,33 @@ STARTED_SALT = "leads.quote-form.started"
 STARTED_MAX_AGE = 24 * 3600  # a form left open longer than a day is shown again
 
 
+class CategoryChoiceField(forms.ModelChoiceField):
+    """A category choice read from this process's copy of the categories
+    (marketplace.localcache) when the form offers every active one (`cached`)."""
+
+    cached = False
+
+    def to_python(self, value):
+        if not self.cached or value in self.empty_values:
+            return super().to_python(value)
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            pk = None
+        category = pk and localcache.categories.get(
+            ("pk", pk), lambda: ServiceCategory.objects.filter(pk=pk).first()
+        )
+        if not category or not category.active:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return category
+
+
 class QuoteRequestForm(FairleadForm):
     """The public quote form. Its rules are the service's, shared with the API."""
 
-    category = forms.ModelChoiceField(
+    category = CategoryChoiceField(
         queryset=ServiceCategory.objects.filter(active=True).order_by("name"),
         empty_label="Choose a service…",
         label="What do you need?",
@@ -102,6 +125,8 @@ class QuoteRequestForm(FairleadForm):
             self.fields["category"].queryset = contractor.categories.filter(active=True).order_by(
                 "name"
             )
+        else:
+            self.fields["category"].cached = True
 
     @classmethod
     def initial_from(cls, request) -> dict:

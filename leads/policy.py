@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import phonenumbers
 from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from django.conf import settings
-from django.core.cache import cache
 
+from marketplace import localcache
 from marketplace.models import ServiceCategory, ZipCode
 
 from .models import BlockedContact, Lead, LeadFlag
@@ -113,14 +113,10 @@ def screening_flags(lead: Lead) -> list[Flag]:
     email = lead.email.lower()
     domain = email.rsplit("@", 1)[-1]
 
-    blocked = BlockedContact.objects.filter(
-        kind__in=[BlockedContact.Kind.PHONE, BlockedContact.Kind.EMAIL, BlockedContact.Kind.DOMAIN],
-        value__in=[lead.phone, email, domain],
-    ).first()
+    blocked = blocked_contact(lead.phone, email, domain)
     if blocked:
-        flags.append(
-            Flag(LeadFlag.Code.BLOCKED_CONTACT, f"{blocked.value} is blocked: {blocked.reason}")
-        )
+        value, reason = blocked
+        flags.append(Flag(LeadFlag.Code.BLOCKED_CONTACT, f"{value} is blocked: {reason}"))
 
     if domain in DISPOSABLE_DOMAINS:
         flags.append(Flag(LeadFlag.Code.DISPOSABLE_EMAIL, f"{domain} is a disposable domain"))
@@ -146,11 +142,35 @@ def screening_flags(lead: Lead) -> list[Flag]:
     return flags
 
 
+def blocked_contact(*values: str) -> tuple[str, str] | None:
+    """(value, reason) of the first block-list entry (phone, email or domain) among
+    `values`, else None. The block list is small and read on every request: this process
+    keeps a copy (marketplace.localcache), dropped whenever an entry changes."""
+
+    def load():
+        return {
+            value: (pk, value, reason)
+            for pk, value, reason in BlockedContact.objects.filter(
+                kind__in=[
+                    BlockedContact.Kind.PHONE,
+                    BlockedContact.Kind.EMAIL,
+                    BlockedContact.Kind.DOMAIN,
+                ]
+            )
+            .order_by("-pk")
+            .values_list("pk", "value", "reason")
+        }
+
+    entries = localcache.blocked_contacts.get("all", load)
+    found = sorted(entries[v] for v in set(values) if v in entries)
+    return found[0][1:] if found else None
+
+
 def area_code_states(area_code: str) -> set[str]:
     """States whose zips use this telephone area code, from the zip catalog.
 
-    Cached for a day: the catalog changes only when load_zipcodes runs, and the lookup
-    is a scan of the catalog's area-code column.
+    Kept in this process's copy of the catalog (marketplace.localcache): the catalog
+    changes only when load_zipcodes runs, and the lookup is a scan of its area-code column.
     """
 
     def lookup():
@@ -161,10 +181,7 @@ def area_code_states(area_code: str) -> set[str]:
             .distinct()
         )
 
-    try:
-        return set(cache.get_or_set(f"area-code-states:{area_code}", lookup, timeout=86400))
-    except Exception:  # noqa: BLE001 - cache down: answer from the database
-        return set(lookup())
+    return set(localcache.zips.get(("area-code-states", area_code), lookup))
 
 
 def area_code_mismatch(phone_e164: str, state: str) -> str:

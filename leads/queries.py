@@ -239,13 +239,18 @@ def covered(*, category_id: int, zip_code_id: str) -> bool:
     """Does any pro who takes leads (active, onboarded, not paused) do this job here? If
     not, the homeowner is told at once and ops see it as unserved demand."""
 
+    return covering(category_id=category_id, zip_code_id=zip_code_id).exists()
+
+
+def covering(*, category_id: int, zip_code_id: str):
+    """The pros who take leads (active, onboarded, not paused) and do this job here."""
     return Contractor.objects.filter(
         is_active=True,
         is_paused=False,
         onboarded_at__isnull=False,
         categories=category_id,
         service_areas__zip_code=zip_code_id,
-    ).exists()
+    )
 
 
 def serving(contractors, lead: Lead):

@@ -8,10 +8,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from billing.queries import balance_cents, readiness
-from marketplace import clock
+from marketplace import clock, localcache
 from marketplace import queries as marketplace_queries
 from marketplace.errors import DomainError, add_domain_error
-from marketplace.http import client_ip, limited
+from marketplace.http import client_ip, over_limits
 from marketplace.keyset import keyset_page
 from marketplace.models import Contractor
 from marketplace.money import format_cents
@@ -35,17 +35,24 @@ ATTEMPTS_PER_SUBMISSION = 5
 
 
 def intake_limited(request, *, channel: str = "web") -> bool:
-    """Is this address over its limit of attempts or of requests sent? Counts one attempt."""
+    """Is this address over its limit of attempts or of requests sent? Counts one attempt,
+    in one round trip to the cache, which also reads the versions of this process's copies
+    of categories, zips and the block list (marketplace.localcache) for the request."""
     count, period = settings.INTAKE_RATE_LIMIT.split("/")
     attempts = f"{int(count) * ATTEMPTS_PER_SUBMISSION}/{period}"
-    return limited(request, group=f"intake-attempts-{channel}", rate=attempts) or limited(
-        request, group=f"intake-{channel}", rate=settings.INTAKE_RATE_LIMIT, peek=True
+    return bool(
+        over_limits(
+            request,
+            count=[(f"intake-attempts-{channel}", attempts)],
+            peek=[(f"intake-{channel}", settings.INTAKE_RATE_LIMIT)],
+            read=(localcache.version_keys(), localcache.refresh),
+        )
     )
 
 
 def count_intake(request, *, channel: str = "web") -> None:
     """Count one request sent against INTAKE_RATE_LIMIT."""
-    limited(request, group=f"intake-{channel}", rate=settings.INTAKE_RATE_LIMIT)
+    over_limits(request, count=[(f"intake-{channel}", settings.INTAKE_RATE_LIMIT)])
 
 
 def quote_form(request, contractor_slug: str | None = None):

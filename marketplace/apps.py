@@ -6,4 +6,17 @@ class MarketplaceConfig(AppConfig):
     verbose_name = "Marketplace"
 
     def ready(self):
-        from . import checks  # noqa: F401 - importing it registers the system checks
+        from django.db.models.signals import post_delete, post_save
+
+        from . import (
+            checks,  # noqa: F401 - importing it registers the system checks
+            localcache,
+        )
+        from .models import ServiceCategory, ZipCode
+
+        # Not business flow: each process's copy of these tables is dropped when one changes.
+        for model, copy in [(ServiceCategory, localcache.categories), (ZipCode, localcache.zips)]:
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    copy.invalidate_on_change, sender=model, dispatch_uid=f"localcache-{copy.name}"
+                )

@@ -2,8 +2,11 @@
 
 import csv
 import logging
+import time
 
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpResponse, StreamingHttpResponse
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage, is_ratelimited
@@ -43,6 +46,99 @@ def limited(request, *, group: str, rate: str, key: str = "ip", peek: bool = Fal
     except Exception:  # noqa: BLE001 - any cache failure
         logger.exception("Rate limit check failed for %s; letting the request through", group)
         return False
+
+
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _split_rate(rate: str) -> tuple[int, int]:
+    """ "20/h" -> (20, 3600); "5/10m" -> (5, 600): django-ratelimit's syntax."""
+    count, period = rate.split("/")
+    return int(count), int(period[:-1] or 1) * PERIOD_SECONDS[period[-1]]
+
+
+def over_limits(request, *, count=(), peek=(), read=()) -> set[str]:
+    """The groups this address is over: each of `count` ((group, rate) pairs) counts this
+    request first, each of `peek` is only read, full at its limit. Fixed windows per rate's
+    period, in one round trip to Redis (a pipeline).
+
+    `read`: (cache keys of integers, a callback): the same round trip reads them and the
+    callback gets {key: value} (marketplace.localcache's versions for intake).
+
+    Fails open: if the cache (Redis) is down, the person is let through and the outage
+    logged, rather than answered with an error page.
+    """
+    keys, then = read or ((), None)
+    ip = ratelimit_ip(request)
+    now = int(time.time())
+    entries = []
+    for group, rate, counting in [(*item, True) for item in count] + [
+        (*item, False) for item in peek
+    ]:
+        limit, period = _split_rate(rate)
+        key = f"rl:{group}:{ip}:{period}:{now // period}"
+        entries.append((group, limit, period, key, counting))
+    try:
+        values, extra = _count(entries, list(keys))
+    except Exception:  # noqa: BLE001 - any cache failure
+        logger.exception("Rate limit check failed for %s; letting the request through", entries)
+        if then is not None:
+            then(None)
+        return set()
+    if then is not None:
+        then(extra)
+    return {
+        group
+        for (group, limit, _, _, counting), value in zip(entries, values, strict=True)
+        if (value > limit if counting else value >= limit)
+    }
+
+
+def _count(entries, keys: list[str]) -> tuple[list[int], dict | None]:
+    client = _redis_client()
+    if client is None:  # a per-process cache (the embedded set-up): several calls
+        values = []
+        for _, _, period, key, counting in entries:
+            if counting:
+                cache.add(key, 0, period)
+                values.append(cache.incr(key))
+            else:
+                values.append(int(cache.get(key) or 0))
+        return values, (cache.get_many(keys) if keys else None)
+    pipe = client.pipeline(transaction=False)
+    for _, _, period, key, counting in entries:
+        key = cache.make_and_validate_key(key)
+        if counting:
+            pipe.set(key, 0, ex=period, nx=True)
+            pipe.incr(key)
+        else:
+            pipe.get(key)
+    for key in keys:
+        pipe.get(cache.make_and_validate_key(key))
+    results = iter(pipe.execute())
+    values = []
+    for *_, counting in entries:
+        if counting:
+            next(results)
+        values.append(int(next(results) or 0))
+    # Integers are stored as they are by Django's Redis cache.
+    extra = {key: _int_or_none(raw) for key, raw in zip(keys, results, strict=True)}
+    return values, (extra if keys else None)
+
+
+def _int_or_none(raw) -> int | None:
+    try:
+        return None if raw is None else int(raw)
+    except ValueError:
+        return None
+
+
+def _redis_client():
+    """The Redis client behind Django's cache, or None for another backend."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)  # noqa: SLF001 - no public way to pipeline
 
 
 def csv_download(filename: str):

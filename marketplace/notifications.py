@@ -4,13 +4,16 @@ Services call notify_contractor() or notify_address(); nothing else sends email 
 """
 
 import logging
+from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -23,8 +26,8 @@ from twilio.rest import Client
 
 from . import clock
 from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
-from .tasking import FairleadTask, enqueue_on_commit
-from .tasks import send_notification
+from .tasking import FairleadTask, enqueue_on_commit, fast_queue
+from .tasks import send_notification, send_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,18 @@ def _opted_out(phones: set[str]) -> set[str]:
     return set(SmsOptOut.objects.filter(phone__in=phones).values_list("phone", flat=True))
 
 
+def _channels(contractor: Contractor, text: dict, *, now: datetime, opted_out: set[str]):
+    """(channel, to, subject, body, send_after) of each message to a contractor: the
+    channels they chose. Texts wait for the end of their quiet hours; the rest does not."""
+    if contractor.notify_in_app:
+        yield Notification.Channel.IN_APP, contractor.user.email, text["subject"], text["body"], now
+    if contractor.notify_email:
+        yield Notification.Channel.EMAIL, contractor.user.email, text["subject"], text["body"], now
+    if contractor.notify_sms and contractor.phone and contractor.phone not in opted_out:
+        sms = text["sms"] or text["subject"]
+        yield Notification.Channel.SMS, contractor.phone, "", sms, quiet_until(contractor, now)
+
+
 def _contractor_rows(
     contractor: Contractor,
     *,
@@ -70,50 +85,25 @@ def _contractor_rows(
         text = _render(
             template, {"contractor": contractor, "site_url": settings.SITE_URL, **context}
         )
-    rows = []
-    common = {
-        "user": contractor.user,
-        "template": template,
-        "link": link,
-        "expires_at": expires_at,
-    }
-    if contractor.notify_in_app:
-        rows.append(
-            Notification(
-                channel=Notification.Channel.IN_APP,
-                to=contractor.user.email,
-                subject=text["subject"],
-                body=text["body"],
-                send_after=now,
-                **common,
-            )
+    return [
+        Notification(
+            user=contractor.user,
+            template=template,
+            link=link,
+            expires_at=expires_at,
+            channel=channel,
+            to=to,
+            subject=subject,
+            body=body,
+            send_after=send_after,
         )
-    if contractor.notify_email:
-        rows.append(
-            Notification(
-                channel=Notification.Channel.EMAIL,
-                to=contractor.user.email,
-                subject=text["subject"],
-                body=text["body"],
-                send_after=now,
-                **common,
-            )
+        for channel, to, subject, body, send_after in _channels(
+            contractor, text, now=now, opted_out=opted_out
         )
-    if contractor.notify_sms and contractor.phone and contractor.phone not in opted_out:
-        # Texts wait for the end of the contractor's quiet hours; the rest does not.
-        rows.append(
-            Notification(
-                channel=Notification.Channel.SMS,
-                to=contractor.phone,
-                body=text["sms"] or text["subject"],
-                send_after=quiet_until(contractor, now),
-                **common,
-            )
-        )
-    return rows
+    ]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
 def notify_contractors(
     messages: list[tuple[Contractor, str, dict, str]], *, expires_at: datetime | None = None
 ) -> list[Notification]:
@@ -136,6 +126,114 @@ def notify_contractors(
     return _queue(rows, now)
 
 
+@transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
+def notify_contractors_alike(
+    contractors: list[Contractor],
+    *,
+    template: str,
+    context: dict,
+    link: str,
+    expires_at: datetime | None = None,
+    urgent: bool = False,
+) -> list[int]:
+    """The same message to many contractors (a wave's offer), each on the channels they
+    chose, in one insert; returns the messages' ids. Rendered once per time zone among
+    them, since only the times in it differ (the template must not name the contractor);
+    texts still wait for each one's own quiet hours. `urgent`: sent on the speed-critical
+    queue."""
+    now = timezone.now()
+    opted_out = _opted_out({c.phone for c in contractors if c.notify_sms and c.phone})
+    rendered = {}
+    rows = []
+    for contractor in contractors:
+        zone = clock.zone(contractor)
+        if zone not in rendered:
+            with timezone.override(zone):
+                rendered[zone] = _render(template, {"site_url": settings.SITE_URL, **context})
+        for channel, to, subject, body, send_after in _channels(
+            contractor, rendered[zone], now=now, opted_out=opted_out
+        ):
+            rows.append((contractor.user_id, channel, to, subject, body, send_after))
+    created = _insert_alike(rows, template=template, link=link, expires_at=expires_at, now=now)
+    _send_due(created, urgent=urgent)
+    return [pk for pk, *_ in created]
+
+
+def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tuple]:
+    """Insert messages that share their template, link and expiry, and a few texts: on
+    PostgreSQL each text is sent once and the rows as arrays of their own few fields (a
+    wave of a thousand pros is one small statement, not a megabyte of repeated text).
+    Returns (id, channel, due now) of each."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = _queue(
+            [
+                Notification(
+                    user_id=user_id,
+                    template=template,
+                    link=link,
+                    expires_at=expires_at,
+                    channel=channel,
+                    to=to,
+                    subject=subject,
+                    body=body,
+                    send_after=send_after,
+                )
+                for user_id, channel, to, subject, body, send_after in rows
+            ],
+            now,
+            send=False,
+        )
+        return [(row.pk, row.channel, row.send_after <= now) for row in created]
+    texts: dict[tuple[str, str], int] = {}
+    text_ids = [
+        texts.setdefault((subject, body), len(texts) + 1) for _, _, _, subject, body, _ in rows
+    ]
+    in_app = Notification.Channel.IN_APP
+    columns = list(zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Notification._meta.db_table}
+                (user_id, channel, "to", template, subject, body, link, status, send_after,
+                 expires_at, claimed_at, sent_at, read_at, provider_id, attempts, interrupted,
+                 last_error, created_at)
+            SELECT r.user_id, r.channel, r.recipient, %s, t.subject, t.body, %s,
+                   CASE WHEN r.channel = %s THEN %s ELSE %s END, COALESCE(r.send_after, %s),
+                   %s, NULL,
+                   CASE WHEN r.channel = %s THEN %s::timestamptz END, NULL, '', 0, 0, '', %s
+            FROM UNNEST(%s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::int[])
+                 AS r(user_id, channel, recipient, send_after, text_id)
+            JOIN UNNEST(%s::varchar[], %s::text[]) WITH ORDINALITY AS t(subject, body, n)
+                 ON t.n = r.text_id
+            RETURNING id, channel, send_after <= %s
+            """,  # noqa: S608 - the table name is ours; every value is a parameter
+            [
+                template,
+                link,
+                in_app,
+                Notification.Status.SENT,  # stored is delivered: the dashboard shows it
+                Notification.Status.QUEUED,
+                now,
+                expires_at,
+                in_app,
+                now,
+                now,
+                list(columns[0]),
+                list(columns[1]),
+                list(columns[2]),
+                # Most are due now: only texts held by quiet hours carry their own time.
+                [None if send_after == now else send_after for send_after in columns[5]],
+                text_ids,
+                [subject for subject, _ in texts],
+                [body for _, body in texts],
+                now,
+            ],
+        )
+        return cursor.fetchall()
+
+
 def notify_contractor(
     contractor: Contractor, *, template: str, context: dict, link: str = ""
 ) -> list[Notification]:
@@ -144,10 +242,11 @@ def notify_contractor(
 
 @transaction.atomic(savepoint=False)  # one insert: no savepoint inside the caller's transaction
 def notify_address(
-    email: str, *, template: str, context: dict, time_zone: str | None = None
+    email: str, *, template: str, context: dict, time_zone: str | None = None, send: bool = True
 ) -> Notification:
     """Email someone without an account (a homeowner). Times in it are shown in
-    `time_zone` (the homeowner's zip's zone; the default zone when unknown)."""
+    `time_zone` (the homeowner's zip's zone; the default zone when unknown). `send=False`:
+    only written to the outbox, the caller has it sent (or the sweep does)."""
     now = timezone.now()
     with timezone.override(clock.zone(time_zone)):
         text = _render(template, {"site_url": settings.SITE_URL, **context})
@@ -163,6 +262,7 @@ def notify_address(
             )
         ],
         now,
+        send=send,
     )[0]
 
 
@@ -231,18 +331,92 @@ def _failed(notification: Notification, **fields) -> dict:
     return fields
 
 
-def _queue(rows: list[Notification], now: datetime) -> list[Notification]:
-
-    created = Notification.objects.bulk_create(rows)
-    for row in created:
+def _queue(
+    rows: list[Notification], now: datetime, *, send: bool = True, urgent: bool = False
+) -> list[Notification]:
+    """Write the messages in one insert and have the due ones sent after commit: one task
+    per channel, on the speed-critical queue when `urgent` (offers), or, inside
+    sends_collected(), by the task that collects them (no second broker hop)."""
+    for row in rows:
         if row.channel == Notification.Channel.IN_APP:
-            continue  # stored is delivered: the dashboard shows it
-        if row.send_after <= now:
-            enqueue_on_commit(send_notification, row.pk)
-    Notification.objects.filter(
-        pk__in=[r.pk for r in created if r.channel == Notification.Channel.IN_APP]
-    ).update(status=Notification.Status.SENT, sent_at=now)
+            # Stored is delivered: the dashboard shows it.
+            row.status = Notification.Status.SENT
+            row.sent_at = now
+    created = Notification.objects.bulk_create(rows)
+    if send:
+        _send_due([(row.pk, row.channel, row.send_after <= now) for row in created], urgent=urgent)
     return created
+
+
+def _send_due(created: list[tuple], *, urgent: bool = False) -> None:
+    """Have the messages due now ((id, channel, due now) each) sent after commit: one task
+    per channel, or collected (sends_collected). In-app ones are delivered already; ones
+    held by quiet hours are the sweep's."""
+    due = defaultdict(list)
+    for pk, channel, due_now in created:
+        if channel != Notification.Channel.IN_APP and due_now:
+            due[channel].append(pk)
+    collected = _collected.get()
+    for ids in due.values():
+        if collected is not None:
+            collected.extend(ids)
+        elif len(ids) == 1 and not urgent:
+            enqueue_on_commit(send_notification, ids[0])
+        else:
+            enqueue_on_commit(
+                send_notifications,
+                ids,
+                _options={"queue": fast_queue()} if urgent else None,
+            )
+
+
+_collected: ContextVar[list | None] = ContextVar("collected_sends", default=None)
+
+
+@contextmanager
+def sends_collected():
+    """Messages written inside are not handed to a task: their ids are collected in the
+    list this yields, for the caller to deliver() once its transactions have committed
+    (the routing task sends a wave's offers itself)."""
+    ids: list[int] = []
+    token = _collected.set(ids)
+    try:
+        yield ids
+    finally:
+        _collected.reset(token)
+
+
+# Messages one task sends itself; the rest of a large wave goes to other workers in
+# tasks of this many.
+SEND_BATCH = 50
+
+
+def deliver(ids: list[int]) -> None:
+    """Send these (committed) messages: the first SEND_BATCH here, the rest by tasks on
+    the speed-critical queue."""
+    for start in range(SEND_BATCH, len(ids), SEND_BATCH):
+        try:
+            send_notifications.apply_async(
+                args=[ids[start : start + SEND_BATCH]], queue=fast_queue()
+            )
+        except Exception:  # noqa: BLE001 - the sweep sends them
+            logger.exception("Could not enqueue %s messages", len(ids[start:]))
+            break
+    send_many(ids[:SEND_BATCH])
+
+
+def send_many(ids: list[int]) -> None:
+    """send() each message. One that fails is handed to its own send_notification task,
+    which retries it with backoff as if it had been sent alone."""
+    for notification_id in ids:
+        try:
+            send(notification_id)
+        except Exception:  # noqa: BLE001 - a provider error: retried by its own task
+            logger.warning("Notification %s failed; retrying on its own", notification_id)
+            try:
+                send_notification.apply_async(args=[notification_id], countdown=5)
+            except Exception:  # noqa: BLE001 - the sweep sends it
+                logger.exception("Could not enqueue notification %s", notification_id)
 
 
 class PermanentFailure(Exception):

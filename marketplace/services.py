@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import localcache
 from .errors import DomainError
 from .models import (
     Contractor,
@@ -320,6 +321,8 @@ def load_zip_catalog(*, batch_size: int = 2000) -> dict:
             ],
             batch_size=batch_size,
         )
+        if to_create or to_update:
+            localcache.zips.invalidate()  # bulk writes send no signals
     return {
         "created": len(to_create),
         "updated": len(to_update),

@@ -33,6 +33,14 @@ def send_notification(self, notification_id: int) -> None:
 
 
 @shared_task
+def send_notifications(notification_ids: list[int]) -> None:
+    """Deliver a batch (a wave's offers on one channel); a message that fails is retried
+    by its own send_notification task."""
+
+    notifications.send_many(notification_ids)
+
+
+@shared_task
 def sweep_notifications() -> int:
     """Beat: send messages whose quiet hours ended, whose task never reached a worker or
     whose sender was interrupted; forget Twilio reports no message ever claimed."""

@@ -14,6 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from marketplace import localcache
 from marketplace.models import ZipCode
 
 from . import parallel
@@ -133,8 +134,10 @@ def _test_settings(settings):
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     django_cache.clear()
+    localcache.clear()  # each test has its own database
     yield
     django_cache.clear()
+    localcache.clear()
 
 
 @pytest.fixture(autouse=True)

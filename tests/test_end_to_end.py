@@ -69,7 +69,7 @@ def workers(settings):
                 "worker",
                 "--pool=solo",
                 "--queues",
-                queue,
+                f"{queue},{queue}-fast",  # and the speed-critical queue beside it
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

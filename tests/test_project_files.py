@@ -16,11 +16,13 @@ CDN = re.compile(
 def test_compose_file_runs_every_service_with_a_healthcheck():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
-    for name in ["postgres", "redis", "web", "worker", "beat"]:
+    assert {"postgres", "redis", "web", "worker", "worker-fast", "beat"} <= set(services)
+    for name in ["postgres", "redis", "web", "worker", "worker-fast", "beat"]:
         assert services[name]["healthcheck"]["test"], name
     assert "gunicorn" in services["web"]["command"]
     assert "worker" in services["worker"]["command"]
+    # The speed-critical queue has a worker of its own (marketplace/tasking.py).
+    assert "--queues=celery-fast" in services["worker-fast"]["command"]
     assert "beat" in services["beat"]["command"]
     env = services["web"]["environment"]
     assert env["DATABASE_URL"].startswith("postgres://")
@@ -29,7 +31,7 @@ def test_compose_file_runs_every_service_with_a_healthcheck():
 
 def test_compose_counts_the_proxy_whose_forwarded_headers_it_trusts():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    for name in ["web", "worker", "beat"]:
+    for name in ["web", "worker", "worker-fast", "beat"]:
         env = compose["services"][name]["environment"]
         assert env["TRUST_X_FORWARDED_PROTO"] == "${TRUST_X_FORWARDED_PROTO:-true}", name
         # One TLS proxy in front: the visitor's address is the last X-Forwarded-For hop.
@@ -87,3 +89,11 @@ def test_collectstatic_succeeds_as_the_dockerfile_runs_it(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_procfile_runs_a_worker_for_the_speed_critical_queue():
+    processes = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    assert "--queues=celery " in processes["worker"] + " "
+    assert "--queues=celery-fast" in processes["worker-fast"]

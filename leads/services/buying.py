@@ -123,19 +123,25 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
     if exclusive or offer.route == Offer.Route.PROFILE or taken + 1 >= lead.max_pros:
         # Full; or exclusive (a territory lead is not resold); or the pro the homeowner
         # chose bought it: the request is answered.
-        set_status(lead, Lead.Status.FILLED)
-    notify_contractor(
-        contractor,
-        template="lead_purchased",
-        context={"purchase": purchase, "price": format_cents(purchase.price_cents)},
-        link=reverse("leads:lead", args=[purchase.pk]),
-    )
-    tell_homeowner(
-        lead,
-        "pro_accepted",
-        contractor_name=contractor.business_name,
-        contractor_phone=contractor.phone,
-    )
+        set_status(lead, Lead.Status.FILLED, tell_after_commit=True)
+
+    def tell():
+        notify_contractor(
+            contractor,
+            template="lead_purchased",
+            context={"purchase": purchase, "price": format_cents(purchase.price_cents)},
+            link=reverse("leads:lead", args=[purchase.pk]),
+        )
+        tell_homeowner(
+            lead,
+            "pro_accepted",
+            contractor_name=contractor.business_name,
+            contractor_phone=contractor.phone,
+        )
+
+    # Written once the money has committed, so the next accept of this lead never waits
+    # for messages (the other pros' withdrawals too: set_status above). A failure is logged.
+    transaction.on_commit(tell, robust=True)
     return purchase, None
 
 

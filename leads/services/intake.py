@@ -4,30 +4,45 @@ and reject decisions, and the homeowner's own answers on the status link (I didn
 this request, I already hired someone)."""
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace import clock
+from marketplace import clock, localcache
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.notifications import (
     notify_contractors,
 )
 from marketplace.services import get_zip, normalize_phone
+from marketplace.tasking import enqueue_on_commit
+from marketplace.tasks import send_notification
 
-from .. import policy, queries
+# tasks imports these services too: tasks.X is looked up when a task is sent.
+from .. import policy, queries, tasks
 from ..models import (
     Consent,
     Lead,
     LeadFlag,
+    Purchase,
     ScreeningDecision,
 )
-from .lifecycle import being_handled, set_status, tell_homeowner
+from .lifecycle import ACTIVE_STATUSES, set_status, tell_homeowner
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
@@ -79,14 +94,24 @@ def clean_category(slug_or_obj) -> ServiceCategory:
     if isinstance(slug_or_obj, ServiceCategory):
         category = slug_or_obj
     else:
-        category = ServiceCategory.objects.filter(slug=slug_or_obj).first()
+        slug = str(slug_or_obj)
+        category = localcache.categories.get(
+            ("slug", slug), lambda: ServiceCategory.objects.filter(slug=slug).first()
+        )
     if category is None or not category.active:
         raise IntakeError("Choose one of the services we offer.", field="category")
     return category
 
 
 def clean_zip(code: str) -> ZipCode:
-    return get_zip(code, field="zip_code")
+    """A zip of the catalog, from this process's copy of it (marketplace.localcache)."""
+    code = (code or "").strip()
+    if not re.fullmatch(r"\d{5}", code):
+        return get_zip(code, field="zip_code")  # its error message
+    zip_code = localcache.zips.get(("zip", code), lambda: ZipCode.objects.filter(code=code).first())
+    if zip_code is None:
+        return get_zip(code, field="zip_code")
+    return zip_code
 
 
 def clean_phone(raw: str) -> str:
@@ -128,10 +153,39 @@ def clean_profile_contractor(contractor: Contractor, *, category, zip_code) -> C
 
 
 def _new_reference() -> str:
-    while True:
-        reference = "FL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        if not Lead.objects.filter(reference=reference).exists():
-            return reference
+    # Not checked first: the unique constraint refuses a taken one, and the submission is
+    # tried again with another (submit_quote_request).
+    return "FL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def _same_homeowner(*, phone: str, email: str, category_id: int):
+    """Leads of the same homeowner (phone or email) and category in 30 days, the one to
+    link to first: one still being handled (the oldest: the original, not a copy already
+    rejected), else the latest one. `handled` says which it is. The indexes
+    lead_dup_phone_idx and lead_dup_email_idx answer it."""
+    since = timezone.now() - policy.DUPLICATE_WINDOW
+    same = Q(phone=phone)
+    if email:  # a caller has no email: the phone alone says who they are
+        same |= Q(email=email.lower())
+    handled = ExpressionWrapper(
+        Q(status__in=ACTIVE_STATUSES)
+        & ~Exists(
+            Purchase.objects.filter(
+                lead=OuterRef("pk"),
+                outcome__in=[Purchase.Outcome.WON, Purchase.Outcome.LOST],
+            )
+        ),
+        output_field=BooleanField(),
+    )
+    return (
+        Lead.objects.filter(same, category_id=category_id, created_at__gte=since)
+        .annotate(handled=handled)
+        .order_by(
+            F("handled").desc(),
+            Case(When(handled=True, then=F("created_at"))).asc(nulls_last=True),
+            F("created_at").desc(),
+        )
+    )
 
 
 def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead | None:
@@ -140,46 +194,84 @@ def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead
     One still being handled wins (the oldest: the original, not a copy already
     rejected); else the latest one.
     """
-    since = timezone.now() - policy.DUPLICATE_WINDOW
-    same = Q(phone=phone)
-    if email:  # a caller has no email: the phone alone says who they are
-        same |= Q(email=email.lower())
-    matches = Lead.objects.filter(same, category=category, created_at__gte=since)
-    handled = matches.filter(being_handled()).order_by("created_at").first()
-    return handled or matches.order_by("-created_at").first()
+    return _same_homeowner(phone=phone, email=email, category_id=category.pk).first()
+
+
+def _earlier_and_coverage(*, phone: str, email: str, category: ServiceCategory, zip_code):
+    """One statement: the earlier lead to link to (its id, and whether it is still being
+    handled) and whether any pro who takes leads does this job here (queries.covered)."""
+    earlier = _same_homeowner(phone=phone, email=email, category_id=category.pk)
+    row = (
+        ServiceCategory.objects.filter(pk=category.pk)
+        .values_list(
+            Subquery(earlier.values("pk")[:1]),
+            Subquery(earlier.values("handled")[:1]),
+            Exists(queries.covering(category_id=category.pk, zip_code_id=zip_code.pk)),
+        )
+        .first()
+    )
+    if row is None:
+        return None, False, False
+    return row
 
 
 def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> None:
     """Serialise submissions of one homeowner and category, so a double tap cannot slip
     two copies past the duplicate check. PostgreSQL: transaction-level advisory locks, in a
-    fixed order; SQLite already runs one writing transaction at a time."""
+    fixed order, taken in one statement; SQLite already runs one writing transaction at a
+    time."""
     if connection.vendor != "postgresql":
         return
     keys = sorted(
         {f"phone:{phone}:{category.pk}"} | ({f"email:{email}:{category.pk}"} if email else set())
     )
+    ids = [
+        int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+        for key in keys
+    ]
     with connection.cursor() as cursor:
-        for key in keys:
-            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
-            )
+        # The select list is evaluated left to right: the same order for everyone.
+        cursor.execute(
+            "SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(ids)),
+            ids,
+        )
 
 
-@transaction.atomic
+REFERENCE_TRIES = 3
+
+
 def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Lead:
-    """Record a homeowner's request with its consent, then screen it.
+    """Record a homeowner's request with its consent, screened: it is saved once, in its
+    final status (open, held for a screener, or closed as a duplicate).
 
     Same homeowner and category within 30 days: linked to the earlier lead. While that
     one is still being handled (being_handled()) the new one is closed as a duplicate,
     unless it asks a specific pro through their profile; otherwise it is a new job and
     goes on, and routing never sells it to a pro who bought the earlier one.
     """
+    for attempt in range(REFERENCE_TRIES):
+        try:
+            return _submit(request, submission=submission, reference=_new_reference())
+        except IntegrityError as error:
+            # Another lead has this reference (one in a billion): its own transaction (or
+            # savepoint) was rolled back, so try again with a new one.
+            if "reference" not in str(error) or attempt == REFERENCE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _submit(request: QuoteRequest, *, submission: Submission, reference: str) -> Lead:
     email = request.email.strip().lower()
     _lock_homeowner(phone=request.phone, email=email, category=request.category)
-    earlier = find_duplicate(phone=request.phone, email=email, category=request.category)
-    lead = Lead.objects.create(
-        reference=_new_reference(),
+    earlier_id, earlier_handled, covered = _earlier_and_coverage(
+        phone=request.phone, email=email, category=request.category, zip_code=request.zip_code
+    )
+    earlier = None
+    if earlier_id is not None:
+        earlier = Lead.objects.select_related("category").get(pk=earlier_id)
+    lead = Lead(
+        reference=reference,
         status_token=secrets.token_urlsafe(32),
         category=request.category,
         zip_code=request.zip_code,
@@ -197,14 +289,30 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         max_pros=policy.max_pros_for(one_pro_only=request.one_pro_only),
         profile_contractor=request.profile_contractor,
         # Nobody does this job here: said at once (page, email), and counted for ops.
-        unserved=request.profile_contractor is None
-        and not queries.covered(category_id=request.category.pk, zip_code_id=request.zip_code.pk),
+        unserved=request.profile_contractor is None and not covered,
         duplicate_of=earlier,
         referrer=submission.referrer[:500],
         landing_page=submission.landing_page[:500],
         channel=submission.channel,
         **{f"utm_{k}": str(v)[:100] for k, v in submission.utm.items() if v},
     )
+    new_pro = (
+        request.profile_contractor is not None
+        and earlier is not None
+        and earlier.profile_contractor_id != request.profile_contractor.pk
+    )
+    flags = []
+    if earlier_handled and not new_pro:
+        # Answered on the page only: a double tap, or a script posting one request over
+        # and over, must not send an email each time; the earlier request's confirmation
+        # went out already.
+        lead.status = Lead.Status.REJECTED
+        lead.rejection_reason = Lead.RejectReason.DUPLICATE
+        lead.rejection_note = f"Same request as {earlier.reference}, still being handled."
+    else:
+        flags = _screening_flags(lead, duplicate_of=earlier, hold_flags=submission.hold_flags)
+        lead.status = _screened_status(flags)
+    lead.save(force_insert=True)
     Consent.objects.create(
         lead=lead,
         text=submission.consent_text,
@@ -213,34 +321,25 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
         ip_address=submission.ip_address,
         user_agent=submission.user_agent[:500],
     )
-    new_pro = (
-        request.profile_contractor is not None
-        and earlier is not None
-        and earlier.profile_contractor_id != request.profile_contractor.pk
-    )
-    still_handled = (
-        earlier is not None and Lead.objects.filter(being_handled(), pk=earlier.pk).exists()
-    )
-    if still_handled and not new_pro:
-        # Answered on the page only: a double tap, or a script posting one request over
-        # and over, must not send an email each time; the earlier request's confirmation
-        # went out already.
-        set_status(
-            lead,
-            Lead.Status.REJECTED,
-            reason=Lead.RejectReason.DUPLICATE,
-            note=f"Same request as {earlier.reference}, still being handled.",
+    if flags:
+        LeadFlag.objects.bulk_create(
+            [LeadFlag(lead=lead, code=flag.code, detail=flag.detail[:300]) for flag in flags]
         )
+    if lead.status == Lead.Status.REJECTED:
         return lead
-    screen(lead, duplicate_of=earlier, hold_flags=submission.hold_flags)
     # In the outbox with the lead: sent after commit, retried and swept like every message.
-    tell_homeowner(lead, "received")
+    received = tell_homeowner(lead, "received", send=False)
+    if lead.status == Lead.Status.OPEN:
+        # One task: routing first (the fast queue), which then has the email sent.
+        enqueue_on_commit(tasks.route_lead, lead.pk, then_send=[received.pk])
+    else:
+        enqueue_on_commit(send_notification, received.pk)
     return lead
 
 
-def screen(lead: Lead, *, duplicate_of: Lead | None = None, hold_flags=()) -> Lead:
-    """Automatic screening: clean leads open for routing, flagged ones wait for a person.
-    `hold_flags`: (code, detail) pairs the caller knows of (a voicemail nobody screened)."""
+def _screening_flags(lead: Lead, *, duplicate_of: Lead | None, hold_flags=()) -> list:
+    """What holds this lead for a screener: the rules, the caller's `hold_flags` (code,
+    detail), and an earlier request of the same homeowner."""
     flags = policy.screening_flags(lead) + [
         policy.Flag(code, detail) for code, detail in hold_flags
     ]
@@ -260,13 +359,25 @@ def screen(lead: Lead, *, duplicate_of: Lead | None = None, hold_flags=()) -> Le
                     f"{duplicate_of.get_rejection_reason_display().lower()}",
                 )
             )
-    LeadFlag.objects.bulk_create(
-        [LeadFlag(lead=lead, code=flag.code, detail=flag.detail[:300]) for flag in flags]
-    )
+    return flags
+
+
+def _screened_status(flags) -> str:
     # A duplicate of a finished lead may still be sold (never to the earlier buyers):
     # that flag alone does not hold it.
     holding = [f for f in flags if f.code != LeadFlag.Code.DUPLICATE]
-    set_status(lead, Lead.Status.SCREENING if holding else Lead.Status.OPEN)
+    return Lead.Status.SCREENING if holding else Lead.Status.OPEN
+
+
+def screen(lead: Lead, *, duplicate_of: Lead | None = None, hold_flags=()) -> Lead:
+    """Automatic screening of a saved lead: clean leads open for routing, flagged ones
+    wait for a person. `hold_flags`: (code, detail) pairs the caller knows of (a voicemail
+    nobody screened). Intake screens before it saves (_submit)."""
+    flags = _screening_flags(lead, duplicate_of=duplicate_of, hold_flags=hold_flags)
+    LeadFlag.objects.bulk_create(
+        [LeadFlag(lead=lead, code=flag.code, detail=flag.detail[:300]) for flag in flags]
+    )
+    set_status(lead, _screened_status(flags))
     return lead
 
 

@@ -5,6 +5,7 @@ still being handled, and withdrawing pending offers.
 intake, routing and aftersale import this module and never each other."""
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -36,14 +37,16 @@ def being_handled() -> Q:
     )
 
 
-def tell_homeowner(lead: Lead, template: str, **context) -> None:
+def tell_homeowner(lead: Lead, template: str, *, send: bool = True, **context):
     """Email the homeowner (through the outbox, after commit), times in their zip's zone,
-    with their request and its private status link."""
-    notify_address(
+    with their request and its private status link. `send=False`: the caller has the
+    returned message sent (intake hands it to the routing task)."""
+    return notify_address(
         lead.email,
         time_zone=lead.zip_code.timezone,
         template=template,
         context={"lead": lead, "status_url": status_url(lead), **context},
+        send=send,
     )
 
 
@@ -55,12 +58,19 @@ WITHDRAWN_BY_OPS = "was withdrawn by Fairlead"
 
 
 def set_status(
-    lead: Lead, status: str, *, reason: str = "", note: str = "", why: str = WITHDRAWN_FULL
+    lead: Lead,
+    status: str,
+    *,
+    reason: str = "",
+    note: str = "",
+    why: str = WITHDRAWN_FULL,
+    tell_after_commit: bool = False,
 ) -> None:
     """Every change of a lead's status goes through here (the lead locked by the caller).
     A lead that leaves "open", however (filled, won, disputed, expired), stops there: its
     waves not sent yet never go out, and its pending offers are withdrawn, their pros told
-    `why`."""
+    `why` (`tell_after_commit`: once the caller's transaction commits, so the lead's lock
+    is not held while their messages are written)."""
     leaving_open = lead.status == Lead.Status.OPEN and status != Lead.Status.OPEN
     lead.status = status
     lead.rejection_reason = reason
@@ -71,7 +81,7 @@ def set_status(
     if leaving_open:
         now = timezone.now()
         Wave.objects.filter(lead=lead, sent_at__isnull=True).update(sent_at=now)
-        withdraw_pending(lead, now=now, why=why)
+        withdraw_pending(lead, now=now, why=why, tell_after_commit=tell_after_commit)
 
 
 def status_url(lead: Lead) -> str:
@@ -79,22 +89,32 @@ def status_url(lead: Lead) -> str:
     return settings.SITE_URL + reverse("leads:status", args=[lead.status_token])
 
 
-def withdraw_pending(lead: Lead, *, now, why: str) -> int:
+def withdraw_pending(lead: Lead, *, now, why: str, tell_after_commit: bool = False) -> int:
     pending = list(
         lead.offers.filter(status=Offer.Status.PENDING).select_related("contractor__user")
     )
     Offer.objects.filter(pk__in=[o.pk for o in pending], status=Offer.Status.PENDING).update(
         status=Offer.Status.WITHDRAWN, responded_at=now
     )
-    notify_contractors(
-        [
-            (
-                o.contractor,
-                "offer_withdrawn",
-                {"offer": o, "why": why},
-                reverse("leads:offers"),
-            )
-            for o in pending
-        ]
-    )
+
+    def tell():
+        notify_contractors(
+            [
+                (
+                    o.contractor,
+                    "offer_withdrawn",
+                    {"offer": o, "why": why},
+                    reverse("leads:offers"),
+                )
+                for o in pending
+            ]
+        )
+
+    if not pending:
+        pass
+    elif tell_after_commit:
+        # A failure here is logged: the withdrawal itself has committed.
+        transaction.on_commit(tell, robust=True)
+    else:
+        tell()
     return len(pending)

@@ -6,7 +6,7 @@ lead to other pros. Accepting and declining an offer are in buying.py."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from marketplace.errors import DomainError
 from marketplace.models import Contractor
 from marketplace.money import format_cents
 from marketplace.notifications import (
-    notify_contractors,
+    notify_contractors_alike,
     quiet_until,
 )
 from marketplace.tasking import enqueue_on_commit
@@ -270,6 +270,19 @@ def _available_subscriber(lead: Lead, *, now) -> Contractor | None:
     return pro
 
 
+# What making an offer and its messages reads of each pro (a wave may hold a thousand).
+OFFERED_PRO_FIELDS = [
+    "user__email",
+    "phone",
+    "timezone",
+    "notify_in_app",
+    "notify_email",
+    "notify_sms",
+    "quiet_hours_start",
+    "quiet_hours_end",
+]
+
+
 def send_due_waves(*, lead_id: int | None = None) -> int:
     """Offer each due wave's lead to every eligible contractor of its tier at the same
     moment. Each wave is sent once (compare-and-set on sent_at), whichever worker runs."""
@@ -292,12 +305,12 @@ def send_due_waves(*, lead_id: int | None = None) -> int:
                     tier=wave.tier,
                     price_cents=_price(lead, Offer.Route.MARKETPLACE).cents,
                     now=now,
-                )
+                ).only(*OFFERED_PRO_FIELDS)
             )
-            offers = _make_offers(
+            made = _make_offers(
                 lead, contractors, route=Offer.Route.MARKETPLACE, tier=wave.tier, now=now
             )
-            Wave.objects.filter(pk=wave.pk).update(offers_made=len(offers))
+            Wave.objects.filter(pk=wave.pk).update(offers_made=made)
             sent += 1
     return sent
 
@@ -308,43 +321,78 @@ def _price(lead: Lead, route: str):
     )
 
 
-def _make_offers(
-    lead: Lead, contractors, *, route: str, tier: str, now, expires=None
-) -> list[Offer]:
+def _make_offers(lead: Lead, contractors, *, route: str, tier: str, now, expires=None) -> int:
+    """Offer the lead to these contractors, all at one price and expiry, and tell them (one
+    message rendered per time zone). Returns how many offers were made."""
+    contractors = list(contractors)
+    if not contractors:
+        return 0
     price = _price(lead, route)
     expires = expires or now + timedelta(minutes=settings.OFFER_TTL_MINUTES)
-    offers = Offer.objects.bulk_create(
-        [
-            Offer(
-                lead=lead,
-                contractor=contractor,
-                route=route,
-                tier=tier,
-                price_cents=price.cents,
-                offered_at=now,
-                expires_at=expires,
-            )
-            for contractor in contractors
-        ]
+    # Every offer of the wave alike but for its pro: the messages show this one.
+    offer = Offer(
+        lead=lead,
+        route=route,
+        tier=tier,
+        price_cents=price.cents,
+        offered_at=now,
+        expires_at=expires,
     )
-    context = {
-        "price": format_cents(price.cents),
-        "formula": price.formula,
-        "value": format_cents(lead.estimated_value_cents),
-    }
-    notify_contractors(
-        [
-            (
-                offer.contractor,
-                "new_offer",
-                {**context, "offer": offer},
-                reverse("leads:offers"),
-            )
-            for offer in offers
-        ],
+    _insert_offers(offer, [c.pk for c in contractors])
+    notify_contractors_alike(
+        contractors,
+        template="new_offer",
+        context={
+            "price": format_cents(price.cents),
+            "formula": price.formula,
+            "value": format_cents(lead.estimated_value_cents),
+            "offer": offer,
+        },
+        link=reverse("leads:offers"),
         expires_at=expires,  # a text held by quiet hours is dropped once the offer expired
+        urgent=True,
     )
-    return offers
+    return len(contractors)
+
+
+def _insert_offers(offer: Offer, contractor_ids: list[int]) -> None:
+    """One offer like `offer` per contractor, in one statement. On PostgreSQL the ids go as
+    one array (a wave of a thousand pros builds no thousand model instances)."""
+    if connection.vendor != "postgresql":
+        Offer.objects.bulk_create(
+            [
+                Offer(
+                    lead_id=offer.lead_id,
+                    contractor_id=contractor_id,
+                    route=offer.route,
+                    tier=offer.tier,
+                    price_cents=offer.price_cents,
+                    offered_at=offer.offered_at,
+                    expires_at=offer.expires_at,
+                )
+                for contractor_id in contractor_ids
+            ]
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {Offer._meta.db_table}
+                (lead_id, contractor_id, status, route, tier, price_cents, offered_at, expires_at)
+            SELECT %s, contractor_id, %s, %s, %s, %s, %s, %s
+            FROM UNNEST(%s::bigint[]) AS contractor_id
+            """,  # noqa: S608 - the table name is ours; every value is a parameter
+            [
+                offer.lead_id,
+                offer.status,
+                offer.route,
+                offer.tier,
+                offer.price_cents,
+                offer.offered_at,
+                offer.expires_at,
+                contractor_ids,
+            ],
+        )
 
 
 def _territory_window(lead: Lead) -> Offer | None:
@@ -444,9 +492,7 @@ def reroute_lead(lead: Lead, *, by=None) -> int:
         contractors = list(
             queries.eligible_contractors(lead, tier=tier, price_cents=price, now=now)
         )
-        made += len(
-            _make_offers(lead, contractors, route=Offer.Route.MARKETPLACE, tier=tier, now=now)
-        )
+        made += _make_offers(lead, contractors, route=Offer.Route.MARKETPLACE, tier=tier, now=now)
     return made
 
 

@@ -39,7 +39,11 @@ def test_accept_charges_once_records_the_purchase_and_reveals_the_contact(
 ):
     fund(contractor, 10_000)
     offer = make_offer(contractor=contractor)
-    purchase = services.accept_offer(offer, contractor=contractor)
+    with django_capture_on_commit_callbacks(execute=True) as after_commit:
+        purchase = services.accept_offer(offer, contractor=contractor)
+        # Under the lead's lock: the money and the status; the messages once committed.
+        assert not Notification.objects.exists()
+    assert after_commit
     contractor.account.refresh_from_db()
     assert contractor.account.balance_cents == 9_550
     assert purchase.entry.amount_cents == -450 and purchase.entry.kind == "lead_purchase"
@@ -107,11 +111,16 @@ def test_another_contractors_offer_cannot_be_accepted(contractor, other_contract
         services.accept_offer(offer, contractor=other_contractor)
 
 
-def test_the_last_slot_fills_the_lead_and_withdraws_the_other_offers(contractor):
+def test_the_last_slot_fills_the_lead_and_withdraws_the_other_offers(
+    contractor, django_capture_on_commit_callbacks
+):
     lead = LeadFactory(status=Lead.Status.OPEN, max_pros=1, one_pro_only=True)
     winner = make_offer(lead, fund(contractor))
     others = [make_offer(lead) for _ in range(3)]
-    services.accept_offer(winner, contractor=contractor)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.accept_offer(winner, contractor=contractor)
+        # The other pros are told once the sale has committed, not under the lead's lock.
+        assert not Notification.objects.filter(template="offer_withdrawn").exists()
     lead.refresh_from_db()
     assert lead.status == Lead.Status.FILLED
     assert {o.status for o in Offer.objects.filter(pk__in=[o.pk for o in others])} == {"withdrawn"}

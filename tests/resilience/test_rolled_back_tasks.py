@@ -26,16 +26,22 @@ def sent(quote_data):
     """sent() -> the (task, args) the broker holds on this test's queue, taken off it."""
     queue = f"fault-{uuid.uuid4().hex[:8]}"
     with celery_app.connection_for_write() as conn:
-        with conn.SimpleQueue(queue, no_ack=True) as inbox:  # declared before any publish
+        # Declared before any publish: the queue and the speed-critical one beside it.
+        with (
+            conn.SimpleQueue(queue, no_ack=True) as inbox,
+            conn.SimpleQueue(f"{queue}-fast", no_ack=True) as fast,
+        ):
 
             def take() -> list[tuple[str, str]]:
                 messages = []
-                while True:
-                    try:
-                        message = inbox.get(timeout=1)  # the filesystem broker is polled
-                    except inbox.Empty:
-                        return messages
-                    messages.append((message.headers["task"], message.headers["argsrepr"]))
+                for box in (inbox, fast):
+                    while True:
+                        try:
+                            message = box.get(timeout=1)  # the filesystem broker is polled
+                        except box.Empty:
+                            break
+                        messages.append((message.headers["task"], message.headers["argsrepr"]))
+                return messages
 
             celery_app.conf.task_always_eager = False
             celery_app.conf.task_default_queue = queue
@@ -46,6 +52,7 @@ def sent(quote_data):
                 celery_app.conf.task_always_eager = True
                 take()
                 inbox.queue.delete()
+                fast.queue.delete()
 
 
 def quote_and_purchase(quote_data):
@@ -74,9 +81,10 @@ def test_tasks_enqueued_in_a_rolled_back_transaction_are_never_sent(quote_data, 
     with transaction.atomic():
         lead, offer = quote_and_purchase(quote_data)
     tasks = sent()
+    # Routing, which has the homeowner's confirmation sent once it has routed the lead.
     assert tasks.count(("leads.tasks.route_lead", f"({lead.pk},)")) == 1
     emails = [task for task in tasks if task[0] == "marketplace.tasks.send_notification"]
-    assert len(emails) >= 3 and len(set(emails)) == len(emails), tasks  # one per message
+    assert len(emails) >= 2 and len(set(emails)) == len(emails), tasks  # one per message
 
 
 def test_a_rolled_back_savepoint_drops_its_tasks_and_keeps_the_rest(quote_data, sent):

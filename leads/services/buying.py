@@ -125,23 +125,21 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
         # chose bought it: the request is answered.
         set_status(lead, Lead.Status.FILLED, tell_after_commit=True)
 
-    def tell():
-        notify_contractor(
-            contractor,
-            template="lead_purchased",
-            context={"purchase": purchase, "price": format_cents(purchase.price_cents)},
-            link=reverse("leads:lead", args=[purchase.pk]),
-        )
-        tell_homeowner(
-            lead,
-            "pro_accepted",
-            contractor_name=contractor.business_name,
-            contractor_phone=contractor.phone,
-        )
-
-    # Written once the money has committed, so the next accept of this lead never waits
-    # for messages (the other pros' withdrawals too: set_status above). A failure is logged.
-    transaction.on_commit(tell, robust=True)
+    # The buyer's receipt and the homeowner's email: two rows in the outbox, committed with
+    # the money so neither is lost if the process dies after commit. Only the other pros'
+    # withdrawals (one per pending offer) wait for the commit (set_status above).
+    notify_contractor(
+        contractor,
+        template="lead_purchased",
+        context={"purchase": purchase, "price": format_cents(purchase.price_cents)},
+        link=reverse("leads:lead", args=[purchase.pk]),
+    )
+    tell_homeowner(
+        lead,
+        "pro_accepted",
+        contractor_name=contractor.business_name,
+        contractor_phone=contractor.phone,
+    )
     return purchase, None
 
 

@@ -110,11 +110,9 @@ def withdraw_pending(lead: Lead, *, now, why: str, tell_after_commit: bool = Fal
             ]
         )
 
-    if not pending:
-        pass
-    elif tell_after_commit:
+    if pending and tell_after_commit:
         # A failure here is logged: the withdrawal itself has committed.
         transaction.on_commit(tell, robust=True)
-    else:
+    elif pending:
         tell()
     return len(pending)

@@ -399,6 +399,9 @@ class Offer(models.Model):
                 models.F("id").desc(),
                 name="offer_list_order_idx",
             ),
+            # offers_between(): a contractor's offers shown in a period, which analytics
+            # counts in one GROUP BY (offer_inbox_idx leads with status, not the time).
+            models.Index(fields=["contractor", "offered_at"], name="offer_shown_idx"),
             # expire_offers(): pending offers past their time.
             models.Index(
                 fields=["expires_at"],
@@ -491,6 +494,11 @@ class ContactAttempt(models.Model):
 
     class Meta:
         ordering = ["attempted_at"]
+        indexes = [
+            # response_delays() and purchase_responses(): a purchase's first attempt, read
+            # from the top of the index for each lead analytics counts (no sort per lead).
+            models.Index(fields=["purchase", "attempted_at"], name="attempt_first_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} {_local(self.attempted_at)}: {self.result}"

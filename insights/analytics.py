@@ -514,31 +514,22 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at).filter(
         call_leg__isnull=True
     )
+    fields = (
+        "month",
+        "route",
+        "lead__utm_source",
+        "lead__zip_code__city",
+        "lead__zip_code__state",
+        "lead__category__slug",
+        "lead__category__name",
+        "status",
+    )
     counted = (
         offers.annotate(month=TruncMonth("offered_at", tzinfo=zone))
-        .values(
-            "month",
-            "route",
-            "lead__utm_source",
-            "lead__zip_code__city",
-            "lead__zip_code__state",
-            "lead__category__slug",
-            "lead__category__name",
-            "status",
-        )
+        .values(*fields)
         .annotate(count=Count("pk"))
         .order_by()
-        .values_list(
-            "month",
-            "route",
-            "lead__utm_source",
-            "lead__zip_code__city",
-            "lead__zip_code__state",
-            "lead__category__slug",
-            "lead__category__name",
-            "status",
-            "count",
-        )
+        .values_list(*fields, "count")
     )
     for month, route, utm, city, state, slug, name, status, count in counted:
         for m in (

@@ -162,14 +162,18 @@ def test_never_the_same_homeowner_and_category_twice_in_thirty_days(clock, downt
     assert offered(repeat) == {other.pk}
 
 
-def test_matching_costs_the_same_queries_for_1_or_30_pros(
+# N stays under SQLite's bulk insert batch (999 parameters: 55 notifications), which splits
+# a larger wave's insert in two on the embedded default; PostgreSQL has no such batch.
+
+
+def test_matching_costs_the_same_queries_for_1_or_20_pros(
     clock, downtown, plumbing, django_assert_num_queries
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     counts = []
-    for n in (1, 30):
+    for n in (1, 20):  # in-app and email each: 40 notifications
         for _ in range(n):
             pro("elite")
         lead = open_lead(downtown, plumbing)
@@ -214,14 +218,14 @@ def test_re_route_leaves_a_profile_lead_with_its_pro_while_they_have_it(contract
     assert not Wave.objects.filter(lead=lead).exists()
 
 
-def test_a_wave_of_texting_pros_costs_the_same_queries_for_1_or_20(clock, metro_zips, plumbing):
+def test_a_wave_of_texting_pros_costs_the_same_queries_for_1_or_15(clock, metro_zips, plumbing):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     downtown = ZipCode.objects.get(code="92101")
     SmsOptOut.objects.create(phone="+10000000000")
     counts = []
-    for n in (1, 20):
+    for n in (1, 15):  # in-app, email and text each: 45 notifications
         Contractor.objects.update(is_active=False)
         for _ in range(n):
             pro = ContractorFactory(tier="elite", notify_sms=True)

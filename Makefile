@@ -7,7 +7,7 @@ export WEB_PORT := $(PORT)
 
 .PHONY: run setup start test bench lint format check-deploy clean
 
-run: setup ## Set up (idempotent) and start web, worker and beat; Ctrl-C stops all three
+run: setup ## Set up (idempotent) and start web, both workers and beat; Ctrl-C stops them all
 	@echo ""
 	@echo "  Fairlead is starting at http://127.0.0.1:$(PORT)/"
 	@echo "  Admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/docs/"

@@ -27,7 +27,8 @@ def _month(request) -> date | None:
     raw = request.GET.get("month", "")
     try:
         year, month = (int(part) for part in raw.split("-"))
-        return date(year, month, 1)
+        # The month after must exist too (its first day ends the range): not year 9999.
+        return date(year, month, 1) if 1900 <= year <= 9998 else None
     except ValueError:
         return None
 

@@ -1,11 +1,15 @@
 from rest_framework import serializers
 
+from marketplace.converters import MAX_ID
+
 from . import policy
 from .models import CreditClaim
 
 
 class ClaimSerializer(serializers.ModelSerializer):
-    lead = serializers.IntegerField(source="purchase.lead_id", help_text="A purchased lead's id.")
+    lead = serializers.IntegerField(
+        source="purchase.lead_id", min_value=1, max_value=MAX_ID, help_text="A purchased lead's id."
+    )
     reason = serializers.ChoiceField(
         choices=[(r.slug, r.label) for r in policy.REASONS],
         error_messages={"invalid_choice": policy.UNKNOWN_REASON},

@@ -36,13 +36,13 @@ dashboard_urls = [
     path("dashboard/", views.dashboard_home, name="home"),
     path("dashboard/welcome/", views.onboarding, name="onboarding"),
     path("dashboard/offers/", views.offers_page, name="offers"),
-    path("dashboard/offers/<int:offer_id>/accept/", views.offer_accept, name="offer-accept"),
-    path("dashboard/offers/<int:offer_id>/decline/", views.offer_decline, name="offer-decline"),
+    path("dashboard/offers/<id:offer_id>/accept/", views.offer_accept, name="offer-accept"),
+    path("dashboard/offers/<id:offer_id>/decline/", views.offer_decline, name="offer-decline"),
     path("dashboard/leads/", views.leads_page, name="leads"),
-    path("dashboard/leads/<int:purchase_id>/", views.lead_detail, name="lead"),
-    path("dashboard/leads/<int:purchase_id>/attempts/", views.lead_attempt, name="lead-attempt"),
-    path("dashboard/leads/<int:purchase_id>/outcome/", views.lead_outcome, name="lead-outcome"),
-    path("dashboard/leads/<int:purchase_id>/reply/", views.review_reply, name="review-reply"),
+    path("dashboard/leads/<id:purchase_id>/", views.lead_detail, name="lead"),
+    path("dashboard/leads/<id:purchase_id>/attempts/", views.lead_attempt, name="lead-attempt"),
+    path("dashboard/leads/<id:purchase_id>/outcome/", views.lead_outcome, name="lead-outcome"),
+    path("dashboard/leads/<id:purchase_id>/reply/", views.review_reply, name="review-reply"),
 ]
 
 urlpatterns = homeowner_urls + directory_urls + dashboard_urls
@@ -51,12 +51,12 @@ urlpatterns = homeowner_urls + directory_urls + dashboard_urls
 api_urlpatterns = [
     path("quote-requests/", api.QuoteRequestCreateView.as_view(), name="quote-requests"),
     path("offers/", api.OfferList.as_view(), name="offers"),
-    path("offers/<int:offer_id>/accept/", api.OfferAccept.as_view(), name="offer-accept"),
-    path("offers/<int:offer_id>/decline/", api.OfferDecline.as_view(), name="offer-decline"),
+    path("offers/<id:offer_id>/accept/", api.OfferAccept.as_view(), name="offer-accept"),
+    path("offers/<id:offer_id>/decline/", api.OfferDecline.as_view(), name="offer-decline"),
     path("leads/", api.PurchasedLeadList.as_view(), name="leads"),
-    path("leads/<int:lead_id>/", api.PurchasedLeadDetail.as_view(), name="lead"),
+    path("leads/<id:lead_id>/", api.PurchasedLeadDetail.as_view(), name="lead"),
     path(
-        "leads/<int:lead_id>/contact-attempts/",
+        "leads/<id:lead_id>/contact-attempts/",
         api.ContactAttemptCreate.as_view(),
         name="contact-attempts",
     ),

@@ -7,6 +7,12 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save
+        from django.urls import register_converter
+
+        from .converters import IdConverter
+
+        # Before any URLconf is read: the apps' urls.py use <id:...> for row ids.
+        register_converter(IdConverter, "id")
 
         from . import (
             checks,  # noqa: F401 - importing it registers the system checks

@@ -1,6 +1,7 @@
 """Request helpers shared by every app."""
 
 import csv
+import ipaddress
 import logging
 import time
 
@@ -9,6 +10,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpResponse, StreamingHttpResponse
 from django_ratelimit import ALL
+from django_ratelimit.core import _split_rate as ratelimit_split_rate  # noqa: PLC2701 - its parser, so a spelling the decorator takes works here
 from django_ratelimit.core import get_usage, is_ratelimited
 
 logger = logging.getLogger(__name__)
@@ -48,13 +50,10 @@ def limited(request, *, group: str, rate: str, key: str = "ip", peek: bool = Fal
         return False
 
 
-PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
 def _split_rate(rate: str) -> tuple[int, int]:
-    """ "20/h" -> (20, 3600); "5/10m" -> (5, 600): django-ratelimit's syntax."""
-    count, period = rate.split("/")
-    return int(count), int(period[:-1] or 1) * PERIOD_SECONDS[period[-1]]
+    """ "20/h" -> (20, 3600); "5/10m" -> (5, 600): django-ratelimit's own parser, so every
+    spelling its decorator takes ("20/hour") means the same here."""
+    return ratelimit_split_rate(rate)
 
 
 def over_limits(request, *, count=(), peek=(), read=()) -> set[str]:
@@ -69,7 +68,7 @@ def over_limits(request, *, count=(), peek=(), read=()) -> set[str]:
     logged, rather than answered with an error page.
     """
     keys, then = read or ((), None)
-    ip = ratelimit_ip(request)
+    ip = _masked(ratelimit_ip(request))
     now = int(time.time())
     entries = []
     for group, rate, counting in [(*item, True) for item in count] + [
@@ -92,6 +91,21 @@ def over_limits(request, *, count=(), peek=(), read=()) -> set[str]:
         for (group, limit, _, _, counting), value in zip(entries, values, strict=True)
         if (value > limit if counting else value >= limit)
     }
+
+
+def _masked(ip: str) -> str:
+    """The address's network as django-ratelimit buckets it (RATELIMIT_IPV6_MASK, 64 by
+    default): one IPv6 /64 is one visitor, or anyone holding one would have 2^64 buckets."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    mask = (
+        getattr(settings, "RATELIMIT_IPV6_MASK", 64)
+        if address.version == 6
+        else getattr(settings, "RATELIMIT_IPV4_MASK", 32)
+    )
+    return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)
 
 
 def _count(entries, keys: list[str]) -> tuple[list[int], dict | None]:

@@ -4,7 +4,7 @@ costs what the first page costs (an index range read), where a page number meant
 over every row before it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 PER_PAGE = 20
 
@@ -34,8 +34,11 @@ def _parse(raw: str) -> tuple[datetime, int] | None:
     moment, _, pk = (raw or "").rpartition("_")
     try:
         at = datetime.fromisoformat(moment)
-        return (at, int(pk)) if at.tzinfo and pk.isdigit() else None
-    except ValueError:
+        if not (at.tzinfo and pk.isdigit() and len(pk) <= 18):
+            return None
+        at.astimezone(UTC)  # 0001-01-01+14:00 has no UTC instant: unreadable, not a 500
+        return at, int(pk)
+    except (ValueError, OverflowError):
         return None
 
 

@@ -9,12 +9,12 @@ urlpatterns = [
     path("dashboard/territories/quote/", views.territory_quote, name="territory-quote"),
     path("dashboard/territories/subscribe/", views.territory_subscribe, name="territory-subscribe"),
     path(
-        "dashboard/territories/<int:subscription_id>/cancel/",
+        "dashboard/territories/<id:subscription_id>/cancel/",
         views.territory_cancel,
         name="territory-cancel",
     ),
     path(
-        "dashboard/territories/<int:subscription_id>/keep/",
+        "dashboard/territories/<id:subscription_id>/keep/",
         views.territory_resume,
         name="territory-resume",
     ),
@@ -29,7 +29,7 @@ api_urlpatterns = [
         name="territory-subscriptions",
     ),
     path(
-        "territory-subscriptions/<int:subscription_id>/",
+        "territory-subscriptions/<id:subscription_id>/",
         api.SubscriptionDetail.as_view(),
         name="territory-subscription",
     ),

@@ -164,3 +164,11 @@ def test_the_csv_link_follows_the_month_picked_without_a_reload(contractor_clien
     assert f'href="{csv_url}?month=all"' in back and "?month=2026" not in back
     page = contractor_client.get(reverse("billing:home"), {"month": "2026-03"}).content.decode()
     assert page.count(f'href="{csv_url}?month=2026-03"') == 1
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "2026-13"])
+def test_a_month_no_calendar_shows_is_the_default_not_an_error(contractor_client, history, month):
+    page = contractor_client.get(reverse("billing:home"), {"month": month})
+    assert page.status_code == 200 and len(page.context["page"]) == 3
+    csv_file = contractor_client.get(reverse("billing:statement-csv"), {"month": month})
+    assert csv_file.status_code == 200

@@ -195,6 +195,9 @@ def test_a_refund_whose_payment_never_comes_is_flagged_and_closes_itself_if_it_d
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
+)
 def test_the_same_unmatched_event_at_once_is_one_record_and_one_email(finance, stripe_on):
     payload = session("cs_race", 5_000, event_id="evt_race")
     barrier = threading.Barrier(5)

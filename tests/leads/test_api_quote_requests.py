@@ -110,3 +110,28 @@ def test_the_api_accepts_json_only(api_client, api_quote):
     response = api_client.post(reverse("api:quote-requests"), api_quote(), format="multipart")
     assert response.status_code == 415
     assert not Lead.objects.exists()
+
+
+def test_one_ipv6_network_is_one_visitor_for_the_rate_limit(api_client, api_quote, settings):
+    """Anyone holding a /64 holds 2^64 addresses: they share one bucket, as with
+    django-ratelimit (RATELIMIT_IPV6_MASK)."""
+    settings.INTAKE_RATE_LIMIT = "2/h"
+    answers = [
+        post(
+            api_client,
+            api_quote(email=f"v{n}@example.com", phone=f"619555030{n}"),
+            REMOTE_ADDR=f"2001:db8::{n + 1}",
+        ).status_code
+        for n in range(3)
+    ]
+    assert answers == [201, 201, 429]
+    other_network = post(
+        api_client, api_quote(email="w@example.com", phone="6195550319"), REMOTE_ADDR="2001:db9::1"
+    )
+    assert other_network.status_code == 201
+
+
+def test_a_rate_spelled_out_counts_as_django_ratelimit_reads_it(api_client, api_quote, settings):
+    settings.INTAKE_RATE_LIMIT = "1/hour"
+    assert post(api_client, api_quote(email="a@example.com", phone="6195550401")).status_code == 201
+    assert post(api_client, api_quote(email="b@example.com", phone="6195550402")).status_code == 429

@@ -58,3 +58,17 @@ def test_a_deep_page_costs_the_queries_of_the_first(
 def test_an_unreadable_cursor_shows_the_first_page(contractor_client, history):
     response = contractor_client.get(reverse("leads:leads"), {"older": "yesterday_x"})
     assert [p.pk for p in response.context["page"]] == [p.pk for p in history[:20]]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        {"older": "0001-01-01T00:00:00+14:00_1"},  # before year 1 in UTC
+        {"newer": "9999-12-31T23:59:59-12:00_1"},  # after year 9999 in UTC
+        {"older": "2026-03-02T14:00:00+00:00_" + "9" * 30},  # an id no column holds
+    ],
+)
+def test_a_cursor_out_of_range_shows_the_first_page(contractor_client, history, cursor):
+    response = contractor_client.get(reverse("leads:leads"), cursor)
+    assert response.status_code == 200
+    assert [p.pk for p in response.context["page"]] == [p.pk for p in history[:20]]

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from billing import queries, services
+from tests.pages import says_utc
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_the_statement_page_and_csv_show_local_times(contractor_client, late_in_
     response = contractor_client.get(reverse("billing:home"), {"month": "2026-03"})
     page = response.content.decode()
     assert [e.memo for e in response.context["page"]] == ["Late March"]
-    assert "11:30 PM PDT" in page and "UTC" not in page
+    assert "11:30 PM PDT" in page and not says_utc(page)
     rows = list(
         csv.reader(
             io.StringIO(

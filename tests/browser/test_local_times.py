@@ -14,6 +14,7 @@ from leads.models import ContactAttempt, Lead, Purchase
 from tests.browser.test_credit_claim import log_in
 from tests.factories import ContractorFactory, LeadFactory, UserFactory, ZipCodeFactory, fund
 from tests.leads.test_accept import make_offer
+from tests.pages import says_utc
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +70,7 @@ def test_a_san_diego_pro_logs_a_call_at_local_time_and_the_homeowner_sees_local_
 
     expect(page.get_by_text("Attempt logged.")).to_be_visible()
     expect(page.get_by_text(f"{shown(called)} · Call · No answer")).to_be_visible()
-    assert "UTC" not in page.content()
+    assert not says_utc(page.content())
     page.screenshot(path=str(artifacts / f"local-time-attempt-{width}.png"), full_page=True)
     attempt = ContactAttempt.objects.get(purchase=purchase)
     assert attempt.attempted_at == called
@@ -78,5 +79,5 @@ def test_a_san_diego_pro_logs_a_call_at_local_time_and_the_homeowner_sees_local_
     # The homeowner's private status page, in San Diego time too.
     page.goto(f"{live_server.url}/requests/{lead.status_token}/")
     expect(page.get_by_text(f"accepted {shown(bought)}")).to_be_visible()
-    assert "UTC" not in page.content()
+    assert not says_utc(page.content())
     page.screenshot(path=str(artifacts / f"local-time-status-{width}.png"), full_page=True)

@@ -16,6 +16,7 @@ from leads import services as lead_services
 from leads.models import ContactAttempt
 from tests.factories import UserFactory, fund
 from tests.leads.test_accept import make_offer
+from tests.pages import says_utc
 
 LA = "America/Los_Angeles"
 # Delivered Monday 2026-03-02 at 10:00 in Los Angeles (18:00 UTC).
@@ -184,4 +185,4 @@ def test_the_reviewer_sees_late_entries_as_logged_later_in_their_own_zone(
     assert evidence.count("logged later") == 1
     # Delivered 14:00 UTC; the first call 5 minutes later: 8:05 AM in Chicago.
     assert "2026-03-02 08:05 CST · Call · No answer" in evidence
-    assert "UTC" not in evidence
+    assert not says_utc(evidence)

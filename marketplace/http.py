@@ -1,7 +1,6 @@
 """Request helpers shared by every app."""
 
 import csv
-import ipaddress
 import logging
 import time
 
@@ -10,7 +9,12 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpResponse, StreamingHttpResponse
 from django_ratelimit import ALL
-from django_ratelimit.core import _split_rate as ratelimit_split_rate  # noqa: PLC2701 - its parser, so a spelling the decorator takes works here
+
+# django-ratelimit's own readers, so a rate and an address mean here what they mean to its
+# decorator: the rate's spelling ("20/hour"), and the visitor's bucket (ratelimit_ip below,
+# masked to RATELIMIT_IPV6_MASK: one IPv6 /64 is one visitor).
+from django_ratelimit.core import _get_ip as ratelimit_bucket_ip  # noqa: PLC2701
+from django_ratelimit.core import _split_rate as ratelimit_split_rate  # noqa: PLC2701
 from django_ratelimit.core import get_usage, is_ratelimited
 
 logger = logging.getLogger(__name__)
@@ -68,7 +72,7 @@ def over_limits(request, *, count=(), peek=(), read=()) -> set[str]:
     logged, rather than answered with an error page.
     """
     keys, then = read or ((), None)
-    ip = _masked(ratelimit_ip(request))
+    ip = ratelimit_bucket_ip(request)
     now = int(time.time())
     entries = []
     for group, rate, counting in [(*item, True) for item in count] + [
@@ -91,21 +95,6 @@ def over_limits(request, *, count=(), peek=(), read=()) -> set[str]:
         for (group, limit, _, _, counting), value in zip(entries, values, strict=True)
         if (value > limit if counting else value >= limit)
     }
-
-
-def _masked(ip: str) -> str:
-    """The address's network as django-ratelimit buckets it (RATELIMIT_IPV6_MASK, 64 by
-    default): one IPv6 /64 is one visitor, or anyone holding one would have 2^64 buckets."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    mask = (
-        getattr(settings, "RATELIMIT_IPV6_MASK", 64)
-        if address.version == 6
-        else getattr(settings, "RATELIMIT_IPV4_MASK", 32)
-    )
-    return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)
 
 
 def _count(entries, keys: list[str]) -> tuple[list[int], dict | None]:

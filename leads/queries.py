@@ -9,9 +9,9 @@ from django.db.models import (
     Count,
     DateTimeField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -21,6 +21,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.lookups import Exact
 
 from marketplace import clock
 from marketplace.models import Contractor
@@ -142,31 +143,53 @@ def same_homeowner_leads(lead: Lead, now):
     )
 
 
-def _purchases_since(since, aggregate):
+def _over_caps(contractors, *, price_cents: int, now):
+    """A contractor's purchases that put them at a cap for one more lead at `price_cents`:
+    the daily (24 h) or weekly (7 days) count, or this local month's spend (from local
+    midnight on the 1st in their zone) plus this price over the monthly budget. One grouped
+    row per contractor over their recent purchases (index purchase_caps_idx), read as NOT
+    EXISTS: the planner then sizes the pros who pass right (a filter per cap made it guess
+    a few dozen where a thousand pass, and join them row by row)."""
 
-    return Coalesce(
-        Subquery(
-            Purchase.objects.filter(contractor=OuterRef("pk"), created_at__gte=since)
-            .order_by()
-            .values("contractor")
-            .annotate(total=aggregate)
-            .values("total"),
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
-def _local_month_start(contractors, now):
-    """Each contractor's budget month starts at local midnight on the 1st in their zone:
-    one value per zone in use (a small query), picked in SQL by the contractor's zone."""
-
-    zones = contractors.order_by().values_list("timezone", flat=True).distinct()
-    return Case(
-        *[When(timezone=zone, then=Value(clock.month_start(zone, now=now))) for zone in zones],
+    month_starts = _month_starts(contractors, now)
+    month_start = Case(
+        *[
+            When(Exact(OuterRef("timezone"), zone), then=Value(start))
+            for zone, start in month_starts
+        ],
         default=Value(clock.month_start(None, now=now)),
         output_field=DateTimeField(),
     )
+    since = min(
+        [now - timedelta(days=7), clock.month_start(None, now=now)]
+        + [start for _zone, start in month_starts]
+    )
+    return (
+        Purchase.objects.filter(contractor=OuterRef("pk"), created_at__gte=since)
+        .order_by()
+        .values("contractor")
+        .annotate(
+            bought_today=Count("pk", filter=Q(created_at__gte=now - timedelta(days=1))),
+            bought_week=Count("pk", filter=Q(created_at__gte=now - timedelta(days=7))),
+            spent_month=Coalesce(
+                Sum("price_cents", filter=Q(created_at__gte=month_start)), Value(0)
+            ),
+        )
+        .filter(
+            # The contractor's own row, joined (SQLite refuses outer columns in HAVING).
+            Q(bought_today__gte=F("contractor__daily_lead_cap"))
+            | Q(bought_week__gte=F("contractor__weekly_lead_cap"))
+            | Q(spent_month__gt=F("contractor__monthly_budget_cents") - price_cents)
+        )
+    )
+
+
+def _month_starts(contractors, now) -> list:
+    """(zone, the moment its local month began) for each zone these contractors are in:
+    one small query."""
+
+    zones = contractors.order_by().values_list("timezone", flat=True).distinct()
+    return [(zone, clock.month_start(zone, now=now)) for zone in zones]
 
 
 def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
@@ -191,17 +214,9 @@ def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
         )
     return (
         contractors.exclude(purchases__lead__in=same_homeowner_leads(lead, now))
-        .annotate(budget_month_start=_local_month_start(contractors, now))
-        .annotate(
-            bought_today=_purchases_since(now - timedelta(days=1), Count("pk")),
-            bought_week=_purchases_since(now - timedelta(days=7), Count("pk")),
-            spent_month=_purchases_since(OuterRef("budget_month_start"), Sum("price_cents")),
-        )
-        .filter(
-            bought_today__lt=F("daily_lead_cap"),
-            bought_week__lt=F("weekly_lead_cap"),
-            spent_month__lte=F("monthly_budget_cents") - price_cents,
-        )
+        # The caps with nothing bought yet; then with what they bought (_over_caps).
+        .filter(daily_lead_cap__gt=0, weekly_lead_cap__gt=0, monthly_budget_cents__gte=price_cents)
+        .filter(~Exists(_over_caps(contractors, price_cents=price_cents, now=now)))
     )
 
 

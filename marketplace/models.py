@@ -437,7 +437,12 @@ class Notification(models.Model):
         FAILED = "failed", "Failed"
 
     user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_list_idx leads with it
     )
     channel = models.CharField(max_length=6, choices=Channel.choices)
     to = models.CharField(max_length=254, help_text="Email address or E.164 phone.")
@@ -482,14 +487,26 @@ class Notification(models.Model):
                 condition=models.Q(status="sending"),
                 name="notification_sending_idx",
             ),
+            # A wave writes a row per pro and channel: the partial indexes below hold only
+            # the rows they serve.
             # The dashboard badge: a user's unread in-app messages.
-            models.Index(fields=["user", "channel", "read_at"], name="notification_inbox_idx"),
-            # The notifications page: a user's in-app messages, newest first, a page at a time.
+            models.Index(
+                fields=["user"],
+                condition=models.Q(channel="in_app", read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+            # The notifications page: a user's in-app messages, newest first, a page at a
+            # time; and every message of a user (deleting one).
             models.Index(
                 fields=["user", "channel", "-created_at", "-id"], name="notification_list_idx"
             ),
-            # Twilio status callbacks find the row by the provider's id.
-            models.Index(fields=["provider_id"], name="notification_provider_idx"),
+            # Twilio status callbacks find the row by the provider's id, which only a sent
+            # message has.
+            models.Index(
+                fields=["provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="notification_sent_provider_idx",
+            ),
         ]
 
     def __str__(self):

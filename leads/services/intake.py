@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace import clock, localcache
+from marketplace.compiled import CompiledQuery
 from marketplace.errors import DomainError
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.notifications import (
@@ -158,12 +159,12 @@ def _new_reference() -> str:
     return "FL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
-def _same_homeowner(*, phone: str, email: str, category_id: int):
+def _same_homeowner(*, phone: str, email: str, category_id: int, since=None):
     """Leads of the same homeowner (phone or email) and category in 30 days, the one to
     link to first: one still being handled (the oldest: the original, not a copy already
     rejected), else the latest one. `handled` says which it is. The indexes
     lead_dup_phone_idx and lead_dup_email_idx answer it."""
-    since = timezone.now() - policy.DUPLICATE_WINDOW
+    since = since or timezone.now() - policy.DUPLICATE_WINDOW
     same = Q(phone=phone)
     if email:  # a caller has no email: the phone alone says who they are
         same |= Q(email=email.lower())
@@ -197,22 +198,34 @@ def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead
     return _same_homeowner(phone=phone, email=email, category_id=category.pk).first()
 
 
+def _earlier_and_coverage_query(*, phone, category_id, zip_code_id, since, email=""):
+    earlier = _same_homeowner(phone=phone, email=email, category_id=category_id, since=since)
+    return ServiceCategory.objects.filter(pk=category_id).values_list(
+        Subquery(earlier.values("pk")[:1]),
+        Subquery(earlier.values("handled")[:1]),
+        Exists(queries.covering(category_id=category_id, zip_code_id=zip_code_id)),
+    )
+
+
+# Compiled once per process: building it cost more than running it, on every request.
+_EARLIER_AND_COVERAGE = CompiledQuery(_earlier_and_coverage_query)
+
+
 def _earlier_and_coverage(*, phone: str, email: str, category: ServiceCategory, zip_code):
     """One statement: the earlier lead to link to (its id, and whether it is still being
-    handled) and whether any pro who takes leads does this job here (queries.covered)."""
-    earlier = _same_homeowner(phone=phone, email=email, category_id=category.pk)
-    row = (
-        ServiceCategory.objects.filter(pk=category.pk)
-        .values_list(
-            Subquery(earlier.values("pk")[:1]),
-            Subquery(earlier.values("handled")[:1]),
-            Exists(queries.covering(category_id=category.pk, zip_code_id=zip_code.pk)),
-        )
-        .first()
-    )
-    if row is None:
+    handled) and whether any pro who takes leads does this job here (queries.covering)."""
+    values = {
+        "phone": phone,
+        "category_id": category.pk,
+        "zip_code_id": zip_code.pk,
+        "since": timezone.now() - policy.DUPLICATE_WINDOW,
+    }
+    if email:  # the email's condition is there only when there is one
+        values["email"] = email.lower()
+    rows = _EARLIER_AND_COVERAGE.rows(shape=bool(email), **values)
+    if not rows:
         return None, False, False
-    return row
+    return rows[0]
 
 
 def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> None:

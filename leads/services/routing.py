@@ -51,18 +51,19 @@ def route(lead_id: int) -> Lead | None:
     territory, if available, has it alone for TERRITORY_WINDOW_MINUTES; else, and after
     that window, it enters the marketplace in waves by tier (elite, pro, base after
     WAVE_DELAYS_MINUTES)."""
-    lead = _start_routing(lead_id)
-    if lead is not None and not lead.profile_contractor_id:
-        # The waves are saved: if sending the first one fails here, beat sends it.
-        send_due_waves(lead_id=lead.pk)
-    return lead
+    return _start_routing(lead_id)
 
 
 @transaction.atomic
 def _start_routing(lead_id: int) -> Lead | None:
-    """Claim the lead and create its profile offer or its waves in one transaction, so a
-    failure leaves it unrouted for the task's retry and the sweep."""
-    lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+    """Claim the lead and create its profile offer, or its waves with the first one sent,
+    in one transaction, so a failure leaves it unrouted for the task's retry and the sweep."""
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("category", "zip_code")
+        .filter(pk=lead_id)
+        .first()
+    )
     if lead is None or lead.status != Lead.Status.OPEN or lead.routed_at is not None:
         return None
     now = timezone.now()
@@ -109,7 +110,7 @@ def _route_general(lead: Lead, *, now) -> None:
         )
         # The marketplace waits for the window; a decline brings it forward.
         start = now + window
-    _schedule_waves(lead, start=start)
+    _schedule_waves(lead, start=start, send_due_at=now)
 
 
 # --- A live call (calls/): the caller waits on the line while pros are rung --------------
@@ -230,22 +231,44 @@ def release_profile_lead(
     lead.released_at = now
     lead.routed_at = now  # the time to find pros starts again
     lead.save(update_fields=["released_at", "routed_at", "updated_at"])
-    _route_general(lead, now=now)
-    send_due_waves(lead_id=lead.pk)  # the first wave goes out now, as at routing
+    _route_general(lead, now=now)  # the first wave goes out now, as at routing
     return lead
 
 
-def _schedule_waves(lead: Lead, *, start) -> None:
+def _schedule_waves(lead: Lead, *, start, send_due_at=None) -> None:
     """The lead's marketplace waves, saved so beat sends each when due; rescheduling moves
-    the ones not sent yet."""
-    for tier, delay in zip(Contractor.Tier.wave_order(), settings.WAVE_DELAYS_MINUTES, strict=True):
-        due_at = start + timedelta(minutes=delay)
+    the ones not sent yet. `send_due_at`: a lead routed now (the caller holds its lock),
+    whose waves due by then are sent at once, in this transaction; the rest wait for beat."""
+    plan = [
+        (tier, start + timedelta(minutes=delay))
+        for tier, delay in zip(
+            Contractor.Tier.wave_order(), settings.WAVE_DELAYS_MINUTES, strict=True
+        )
+    ]
+    if send_due_at is not None and not Wave.objects.filter(lead=lead).exists():
+        # A first routing: every wave in one insert, the due ones sent with it.
+        waves = [Wave(lead=lead, tier=tier, due_at=due_at) for tier, due_at in plan]
+        to_offer = {}
+        for wave in waves:
+            if wave.due_at <= send_due_at:
+                wave.sent_at = send_due_at
+                to_offer[wave.tier] = _wave_contractors(lead, wave.tier, now=send_due_at)
+                wave.offers_made = len(to_offer[wave.tier])
+        Wave.objects.bulk_create(waves)
+        for tier, contractors in to_offer.items():
+            _make_offers(
+                lead, contractors, route=Offer.Route.MARKETPLACE, tier=tier, now=send_due_at
+            )
+        return
+    for tier, due_at in plan:
         if not Wave.objects.filter(lead=lead, tier=tier, sent_at__isnull=True).update(
             due_at=due_at
         ):
             Wave.objects.bulk_create(
                 [Wave(lead=lead, tier=tier, due_at=due_at)], ignore_conflicts=True
             )
+    if send_due_at is not None:
+        send_due_waves(lead_id=lead.pk)
 
 
 def _available_subscriber(lead: Lead, *, now) -> Contractor | None:
@@ -299,20 +322,22 @@ def send_due_waves(*, lead_id: int | None = None) -> int:
                 continue
             if lead.status != Lead.Status.OPEN or lead.purchases.count() >= lead.max_pros:
                 continue
-            contractors = list(
-                queries.eligible_contractors(
-                    lead,
-                    tier=wave.tier,
-                    price_cents=_price(lead, Offer.Route.MARKETPLACE).cents,
-                    now=now,
-                ).only(*OFFERED_PRO_FIELDS)
-            )
+            contractors = _wave_contractors(lead, wave.tier, now=now)
             made = _make_offers(
                 lead, contractors, route=Offer.Route.MARKETPLACE, tier=wave.tier, now=now
             )
             Wave.objects.filter(pk=wave.pk).update(offers_made=made)
             sent += 1
     return sent
+
+
+def _wave_contractors(lead: Lead, tier: str, *, now) -> list[Contractor]:
+    """Whom a wave of this tier offers the lead to now."""
+    return list(
+        queries.eligible_contractors(
+            lead, tier=tier, price_cents=_price(lead, Offer.Route.MARKETPLACE).cents, now=now
+        ).only(*OFFERED_PRO_FIELDS)
+    )
 
 
 def _price(lead: Lead, route: str):

@@ -162,6 +162,11 @@ def test_never_the_same_homeowner_and_category_twice_in_thirty_days(clock, downt
     assert offered(repeat) == {other.pk}
 
 
+# Routing a lead with its first wave: BEGIN, lock the lead, mark it routed and its history
+# row, the territory's holder, any waves yet, the pros' zones, the eligible pros, then one
+# insert each of waves, offers and messages, and COMMIT.
+ROUTING_QUERIES = 13
+
 # N stays under SQLite's bulk insert batch (999 parameters: 55 notifications), which splits
 # a larger wave's insert in two on the embedded default; PostgreSQL has no such batch.
 
@@ -182,7 +187,8 @@ def test_matching_costs_the_same_queries_for_1_or_20_pros(
         counts.append(len(queries))
         assert Offer.objects.filter(lead=lead).count() == n
         Contractor.objects.update(is_active=False)
-    assert counts[0] == counts[1], counts
+    # One transaction: claim the lead, its waves, the first wave's offers and messages.
+    assert counts[0] == counts[1] <= ROUTING_QUERIES, counts
 
 
 def test_new_offers_notify_each_pro_on_their_channels(clock, downtown, plumbing):
@@ -236,7 +242,7 @@ def test_a_wave_of_texting_pros_costs_the_same_queries_for_1_or_15(clock, metro_
             services.route(lead.pk)
         counts.append(len(queries))
         assert Offer.objects.filter(lead=lead).count() == n
-    assert counts[0] == counts[1], counts
+    assert counts[0] == counts[1] <= ROUTING_QUERIES + 1, counts  # + the opt-out lookup
 
 
 def test_a_routed_offer_text_carries_the_offers_expiry(clock, metro_zips, plumbing):

@@ -15,7 +15,7 @@ from django.conf import settings
 from config.celery import app as celery_app
 from leads import services
 from leads.models import Offer, Wave
-from leads.tasks import route_lead, send_due_waves, sweep_unrouted_leads
+from leads.tasks import route_lead, sweep_unrouted_leads
 from marketplace.models import ZipCode
 from tests.factories import ContractorFactory, LeadFactory, fund
 
@@ -104,12 +104,12 @@ def test_a_worker_killed_mid_routing_leaves_the_lead_to_the_routing_sweep(
     assert_routed_once(lead, pros, time_machine)
 
 
-def test_a_worker_killed_while_sending_the_first_wave_leaves_it_to_beat(
+def test_a_worker_killed_while_sending_the_first_wave_leaves_nothing_half_done(
     lead, pros, celery_worker, tmp_path, time_machine
 ):
-    """Killed after the claim and the waves were saved, inside the first wave's offers:
-    the redelivered task finds the lead routed and stops; beat's next "send due waves"
-    (every 30 seconds) sends the wave, once."""
+    """Killed inside the first wave's offers: the claim, the waves and the first wave's
+    offers and messages are one transaction, so none of it is saved, and the redelivered
+    task routes the lead, once."""
     with (
         shared_database(tmp_path) as database_url,
         celery_worker(database_url, pause_at="leads.services.routing:_make_offers") as worker,
@@ -118,14 +118,12 @@ def test_a_worker_killed_while_sending_the_first_wave_leaves_it_to_beat(
         worker.paused_pid()
         worker.kill()
     lead.refresh_from_db()
-    assert lead.routed_at is not None
-    assert Wave.objects.filter(lead=lead, sent_at__isnull=True).count() == 3
+    assert lead.routed_at is None
+    assert not Wave.objects.filter(lead=lead).exists()
     assert not Offer.objects.filter(lead=lead).exists()
 
     route_lead.apply(args=[lead.pk])  # the redelivery
-    assert not Offer.objects.filter(lead=lead).exists()
-    time_machine.move_to(lead.routed_at + timedelta(seconds=30), tick=False)
-    assert send_due_waves() == 1  # beat's task
     elite = {pro.pk for pro in pros if pro.tier == "elite"}
     assert set(Offer.objects.filter(lead=lead).values_list("contractor_id", flat=True)) == elite
+    assert Wave.objects.get(lead=lead, tier="elite").offers_made == len(elite)
     assert_routed_once(lead, pros, time_machine)

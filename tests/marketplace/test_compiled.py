@@ -1,0 +1,75 @@
+"""marketplace.compiled: a query compiled once answers exactly as the ORM built each time."""
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from leads.services import intake
+from marketplace.compiled import CompiledQuery
+from marketplace.models import Contractor, ServiceCategory, ZipCode
+from tests.factories import ContractorFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _pros_since(*, name: str, since, limit: int):
+    return (
+        Contractor.objects.filter(Q(business_name=name) | Q(pk=limit))
+        .filter(created_at__gte=since)
+        .annotate(areas=Count("service_areas"))
+        .order_by("pk")
+        .values_list("pk", "areas")
+    )
+
+
+def test_a_compiled_query_answers_as_the_orm_for_every_set_of_values(metro_zips):
+    pros = [ContractorFactory(business_name=f"{n} Plumbing") for n in ("Ace", "Best", "Ace")]
+    compiled = CompiledQuery(_pros_since)
+    now = timezone.now()
+    for name, since, limit in [
+        ("Ace Plumbing", now - timedelta(days=1), 0),
+        ("Best Plumbing", now - timedelta(days=1), pros[0].pk),
+        ("Ace Plumbing", now + timedelta(days=1), pros[1].pk),
+        ("Zed", now - timedelta(days=1), 0),
+    ]:
+        values = {"name": name, "since": since, "limit": limit}
+        assert compiled.rows(**values) == list(_pros_since(**values))
+    assert all(entry is not False for entry in compiled._compiled.values())
+
+
+def test_a_value_the_sql_does_not_carry_as_given_is_built_each_time(plumbing):
+    # `ignored` never reaches the SQL, and a prefix search sends "value%": neither can be
+    # put back into compiled SQL, so such a query is built and run as the ORM does.
+    for build in (
+        lambda *, pk, ignored: ServiceCategory.objects.filter(pk=pk).values_list("slug"),
+        lambda *, pk, ignored: ServiceCategory.objects.filter(
+            pk=pk, slug__startswith=ignored
+        ).values_list("slug"),
+    ):
+        compiled = CompiledQuery(build)
+        assert compiled.rows(pk=plumbing.pk, ignored="plumb") == [("plumbing",)]
+        assert compiled.rows(pk=plumbing.pk, ignored="zzz") == list(
+            build(pk=plumbing.pk, ignored="zzz")
+        )
+        assert list(compiled._compiled.values()) == [False]
+
+
+def test_intakes_duplicate_check_is_compiled_and_finds_the_earlier_lead(metro_zips, plumbing):
+    downtown = ZipCode.objects.get(code="92101")
+    earlier = LeadFactory(
+        zip_code=downtown, category=plumbing, phone="+16195550111", email="dana@example.com"
+    )
+    for email in ("DANA@example.com", ""):  # both shapes: with an email and without
+        found = intake._earlier_and_coverage(
+            phone="+16195550111", email=email, category=plumbing, zip_code=downtown
+        )
+        assert found[0] == earlier.pk
+    assert (
+        intake._earlier_and_coverage(
+            phone="+16195550999", email="", category=plumbing, zip_code=downtown
+        )[0]
+        is None
+    )
+    assert all(entry is not False for entry in intake._EARLIER_AND_COVERAGE._compiled.values())

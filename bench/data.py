@@ -352,6 +352,7 @@ def purchased_history(
                 claims.append(
                     CreditClaim(
                         purchase=p,
+                        contractor=contractor,
                         reason=rng.choice(reasons),
                         notes="The number was disconnected.",
                         status=CreditClaim.Status.APPROVED
@@ -394,7 +395,7 @@ def purchased_history(
             made.reviews += len(reviews)
         # Approved claims were credited, at their decision, after the purchases above.
         decided = CreditClaim.objects.filter(
-            purchase__contractor=contractor, status=CreditClaim.Status.APPROVED
+            contractor=contractor, status=CreditClaim.Status.APPROVED
         ).order_by("decided_at")
         credit_entries = []
         for claim in decided:

@@ -16,10 +16,20 @@ def claim_for(contractor, pk):
 
 
 def claims_for(contractor):
+    """The contractor's claims, newest first, each with its purchase: read from index
+    credit_claim_contractor_idx, a page at a time, whatever the number of purchases."""
     return (
-        CreditClaim.objects.filter(purchase__contractor=contractor)
-        .select_related("purchase__lead__category", "purchase__lead__zip_code")
+        CreditClaim.objects.filter(contractor=contractor)
+        .select_related("purchase")
         .order_by("-filed_at", "-pk")
+    )
+
+
+def claims_with_leads_for(contractor):
+    """claims_for, each with the lead it is about, its category and place (the Credits
+    page names them)."""
+    return claims_for(contractor).select_related(
+        "purchase__lead__category", "purchase__lead__zip_code"
     )
 
 

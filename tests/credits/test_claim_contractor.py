@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from credits import queries, services
 from credits.models import CreditClaim
@@ -77,11 +78,23 @@ def test_the_claims_list_reads_the_contractor_column_not_the_purchases(contracto
         assert '"leads_purchase"."contractor_id"' not in where
 
 
-def test_the_credits_page_renders_one_appeal_field_for_many_appealable_claims(
+def test_the_credits_page_reads_what_it_shows_with_the_page_and_one_appeal_field(
     contractor, contractor_client, django_assert_num_queries
 ):
     CreditClaimFactory.create_batch(3, purchase__contractor=contractor, denied=True)
+    CreditClaimFactory(  # every column the page shows, read with the page (no query a row)
+        purchase__contractor=contractor,
+        status="approved",
+        credited_cents=450,
+        decision_reason="Checked the calls.",
+        decided_at=timezone.now(),
+        appealed_at=timezone.now(),
+        final=True,
+        reversed_at=timezone.now(),
+        reversal_reason="The homeowner says they hired you.",
+    )
     with django_assert_num_queries(5):
         page = contractor_client.get(reverse("credits:credits")).content.decode()
     assert page.count("Send appeal") == 3
+    assert "reversed on" in page and "The homeowner says they hired you." in page
     assert page.count('name="notes"') == 3

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from billing import services as billing
@@ -175,7 +176,8 @@ def routing_crowd(ns=ROUTING_NS) -> list[Contractor]:
             batch_size=BATCH,
         )
         accounts = Account.objects.bulk_create(
-            [Account(contractor=p, balance_cents=500_000) for p in pros], batch_size=BATCH
+            [Account(contractor=p, balance_cents=500_000, entry_count=1) for p in pros],
+            batch_size=BATCH,
         )
         Entry.objects.bulk_create(
             [
@@ -350,6 +352,7 @@ def purchased_history(
                 claims.append(
                     CreditClaim(
                         purchase=p,
+                        contractor=contractor,
                         reason=rng.choice(reasons),
                         notes="The number was disconnected.",
                         status=CreditClaim.Status.APPROVED
@@ -392,7 +395,7 @@ def purchased_history(
             made.reviews += len(reviews)
         # Approved claims were credited, at their decision, after the purchases above.
         decided = CreditClaim.objects.filter(
-            purchase__contractor=contractor, status=CreditClaim.Status.APPROVED
+            contractor=contractor, status=CreditClaim.Status.APPROVED
         ).order_by("decided_at")
         credit_entries = []
         for claim in decided:
@@ -409,7 +412,9 @@ def purchased_history(
             )
         Entry.objects.bulk_create(credit_entries)
         made.entries += len(credit_entries)
-        Account.objects.filter(pk=account.pk).update(balance_cents=balance)
+        Account.objects.filter(pk=account.pk).update(
+            balance_cents=balance, entry_count=F("entry_count") + made.entries
+        )
     if pending_offers:
         _pending_offers(contractor, pending_offers, zips=zips, tag=tag)
     return made

@@ -1,6 +1,7 @@
 from rest_framework import generics
 
 from marketplace.api import IsContractor
+from marketplace.pagination import KnownCountPagination
 
 from . import queries
 from .models import Entry
@@ -12,6 +13,10 @@ class LedgerListView(generics.ListAPIView):
 
     serializer_class = EntrySerializer
     permission_classes = [IsContractor]
+    pagination_class = KnownCountPagination  # `count` from the account's running count
+
+    def list_count(self) -> int:
+        return queries.entry_count(self.request.user.contractor)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user

@@ -9,11 +9,15 @@ from marketplace.money import format_cents
 
 
 class Account(models.Model):
-    """A contractor's prepaid balance. `balance_cents` caches the sum of the entries and is
-    only changed by billing.services.post_entry(), under a row lock, with the entry."""
+    """A contractor's prepaid balance. `balance_cents` caches the sum of the entries and
+    `entry_count` their number; both are only changed by billing.services.post_entry(),
+    under a row lock, with the entry."""
 
     contractor = models.OneToOneField(Contractor, on_delete=models.PROTECT, related_name="account")
     balance_cents = models.BigIntegerField(default=0)
+    # How many entries the account has, moved with the balance: the ledger's pages take
+    # their length from it instead of counting the whole history on every page.
+    entry_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -83,14 +83,47 @@ def balance_state(contractor) -> BalanceState:
     return BalanceState(balance_cents=row["balance"] or 0, low_line_cents=_line(row["cheapest"]))
 
 
+def _entries_of(contractor):
+    """The contractor's entries by their account's id, a subquery (an InitPlan): index
+    entry_statement_idx then reads them in statement order and stops after a page. A join
+    to the account made PostgreSQL fetch and sort every entry the contractor ever had."""
+    account = Account.objects.filter(contractor=contractor).values("pk")[:1]
+    return Entry.objects.filter(account_id=Subquery(account))
+
+
 def statement(contractor, *, month: date | None = None):
     """The contractor's entries, newest first, optionally for one calendar month (the
     contractor's local month)."""
-    entries = Entry.objects.filter(account__contractor=contractor)
+    entries = _entries_of(contractor)
     if month is not None:
         start, end = clock.month_bounds(contractor, month)
         entries = entries.filter(created_at__gte=start, created_at__lt=end)
     return entries.order_by("-created_at", "-pk")
+
+
+STATEMENT_LINE = ("created_at", "kind", "memo", "amount_cents", "balance_after_cents", "pk")
+
+
+def statement_lines(contractor, *, month: date | None = None, chunk: int = 2000):
+    """The statement's entries as tuples of STATEMENT_LINE, newest first, read `chunk` at a
+    time by keyset (after the last one read): a month's file is one query, and a file of
+    all time holds one chunk in memory, never every entry."""
+    entries = statement(contractor, month=month)
+    rows = list(entries.values_list(*STATEMENT_LINE)[:chunk])
+    while rows:
+        yield from rows
+        if len(rows) < chunk:
+            return
+        at, pk = rows[-1][0], rows[-1][-1]
+        after = Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)
+        rows = list(entries.filter(after).values_list(*STATEMENT_LINE)[:chunk])
+
+
+def entry_count(contractor) -> int:
+    """How many entries the contractor's statement has, from the account's running count
+    (one row), not a COUNT(*) over every entry."""
+    account = Account.objects.filter(contractor=contractor).only("entry_count").first()
+    return account.entry_count if account else 0
 
 
 def statement_months(contractor) -> list[date]:
@@ -99,7 +132,7 @@ def statement_months(contractor) -> list[date]:
     entry_statement_idx), not by folding every entry into its month; a quiet month in
     between is listed and shows it had no entries."""
     first = (
-        Entry.objects.filter(account__contractor=contractor)
+        _entries_of(contractor)
         .order_by("created_at", "pk")
         .values_list("created_at", flat=True)
         .first()

@@ -10,7 +10,7 @@ import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -98,8 +98,9 @@ def post_entry(
     )
     before = locked.balance_cents
     locked.balance_cents = new_balance
-    locked.save(update_fields=["balance_cents", "updated_at"])
-    account.balance_cents = new_balance
+    locked.entry_count += 1
+    locked.save(update_fields=["balance_cents", "entry_count", "updated_at"])
+    account.balance_cents, account.entry_count = new_balance, locked.entry_count
     tell_balance_crossings(locked, before_cents=before, entry=entry)
     return entry
 
@@ -926,17 +927,20 @@ def close_unmatched(item: UnmatchedPayment, *, status: str, note: str, by) -> Un
 # --- Consistency -----------------------------------------------------------------------------
 
 
-def ledger_mismatches() -> list[tuple[Account, int]]:
-    """Accounts whose cached balance differs from the sum of their entries."""
-    sums = dict(
-        Entry.objects.values("account")
-        .annotate(total=Sum("amount_cents"))
-        .values_list("account", "total")
-    )
+def ledger_mismatches() -> list[tuple[Account, int, int]]:
+    """Accounts whose cached balance differs from the sum of their entries, or whose
+    cached entry count from their number: (account, sum, number)."""
+    sums = {
+        account: (total, number)
+        for account, total, number in Entry.objects.values("account")
+        .annotate(total=Sum("amount_cents"), number=Count("pk"))
+        .values_list("account", "total", "number")
+        .order_by()
+    }
     return [
-        (account, sums.get(account.pk, 0))
+        (account, *sums.get(account.pk, (0, 0)))
         for account in Account.objects.select_related("contractor")
-        if account.balance_cents != sums.get(account.pk, 0)
+        if (account.balance_cents, account.entry_count) != sums.get(account.pk, (0, 0))
     ]
 
 

@@ -16,11 +16,12 @@ from marketplace.errors import DomainError, add_domain_error
 from marketplace.http import csv_stream
 from marketplace.models import Contractor
 from marketplace.money import format_cents
+from marketplace.pagination import KnownCountPaginator
 from marketplace.views import contractor_required
 
 from . import queries, services
 from .forms import TOP_UP_CHOICES, TopUpForm
-from .models import Membership
+from .models import Entry, Membership
 
 
 def _month(request) -> date | None:
@@ -38,7 +39,11 @@ def billing_home(request, form=None):
     contractor = request.contractor
     month = _month(request)
     entries = queries.statement(contractor, month=month)
-    page = Paginator(entries, 25).get_page(request.GET.get("page"))
+    if month is None:  # every entry: the account's running count, no COUNT(*) of them all
+        paginator = KnownCountPaginator(entries, 25, count=queries.entry_count(contractor))
+    else:  # a month's entries, counted in the index range of that month
+        paginator = Paginator(entries, 25)
+    page = paginator.get_page(request.GET.get("page"))
     balance = queries.balance_state(contractor)
     context = {
         "nav": "billing",
@@ -184,21 +189,21 @@ def statement_csv(request):
     contractor = request.contractor
     everything = request.GET.get("month") == ALL_MONTHS
     month = None if everything else _month(request) or clock.local_date(contractor).replace(day=1)
-    entries = queries.statement(contractor, month=month)
     name = f"fairlead-statement-{month:%Y-%m}.csv" if month else "fairlead-statement.csv"
     zone = clock.zone(contractor)
+    kinds = dict(Entry.Kind.choices)
 
     def rows():
         # Local times (the statement's months are the contractor's), with their UTC offset.
         yield ["date", "kind", "memo", "amount_usd", "balance_after_usd", "entry_id"]
-        for entry in entries.iterator(chunk_size=500):
+        for at, kind, memo, amount, after, pk in queries.statement_lines(contractor, month=month):
             yield [
-                entry.created_at.astimezone(zone).isoformat(timespec="seconds"),
-                entry.get_kind_display(),
-                entry.memo,
-                format_cents(entry.amount_cents, plain=True),
-                format_cents(entry.balance_after_cents, plain=True),
-                entry.pk,
+                at.astimezone(zone).isoformat(timespec="seconds"),
+                kinds.get(kind, kind),
+                memo,
+                format_cents(amount, plain=True),
+                format_cents(after, plain=True),
+                pk,
             ]
 
     return csv_stream(name, rows())

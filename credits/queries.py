@@ -16,10 +16,43 @@ def claim_for(contractor, pk):
 
 
 def claims_for(contractor):
+    """The contractor's claims, newest first, each with its purchase: read from index
+    credit_claim_contractor_idx, a page at a time, whatever the number of purchases."""
     return (
-        CreditClaim.objects.filter(purchase__contractor=contractor)
-        .select_related("purchase__lead__category", "purchase__lead__zip_code")
+        CreditClaim.objects.filter(contractor=contractor)
+        .select_related("purchase")
         .order_by("-filed_at", "-pk")
+    )
+
+
+# What the Credits page shows of a claim and its lead: the page reads these columns only,
+# not the forty of each lead and purchase (tests/test_list_query_counts.py would see a
+# column read later, one query per row).
+CLAIM_PAGE_FIELDS = [
+    "purchase__lead__reference",
+    "purchase__lead__category__name",
+    "purchase__lead__zip_code__city",
+    "reason",
+    "status",
+    "filed_at",
+    "due_by",
+    "decided_at",
+    "appealed_at",
+    "final",
+    "decision_reason",
+    "credited_cents",
+    "reversed_at",
+    "reversal_reason",
+]
+
+
+def claims_with_leads_for(contractor):
+    """claims_for, each with the lead it is about, its category and place (the Credits
+    page names them)."""
+    return (
+        claims_for(contractor)
+        .select_related("purchase__lead__category", "purchase__lead__zip_code")
+        .only(*CLAIM_PAGE_FIELDS)
     )
 
 

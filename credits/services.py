@@ -76,6 +76,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str, by=No
                 raise ClaimNotOpen("You already filed a credit request for this lead.")
             claim = CreditClaim.objects.create(
                 purchase=purchase,
+                contractor_id=purchase.contractor_id,
                 reason=reason,
                 notes=notes.strip(),
                 filed_at=now,
@@ -87,6 +88,7 @@ def file_claim(purchase: Purchase, *, contractor, reason: str, notes: str, by=No
         if reason in policy.REASONS_BY_SLUG:
             claim = CreditClaim.objects.create(
                 purchase=purchase,
+                contractor_id=purchase.contractor_id,
                 reason=reason,
                 notes=notes or "",
                 filed_by=by,

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -15,14 +16,18 @@ from .forms import AppealForm, ClaimForm
 
 @contractor_required
 def credits_page(request):
-    page = Paginator(queries.claims_for(request.contractor), 20).get_page(request.GET.get("page"))
+    claims = queries.claims_with_leads_for(request.contractor)
+    page = Paginator(claims, 20).get_page(request.GET.get("page"))
     return render(
         request,
         "credits/claims.html",
         {
             "nav": "credits",
             "page": page,
-            "appeal_form": AppealForm(),
+            # Every appealable claim shows the same empty field: rendered once, not per claim.
+            "appeal_field": render_to_string(
+                "partials/_field.html", {"field": AppealForm()["notes"]}
+            ),
             "contractor": request.contractor,
         },
     )

@@ -1,6 +1,7 @@
 """Request helpers shared by every app."""
 
 import csv
+import io
 import logging
 import time
 
@@ -152,20 +153,23 @@ def csv_download(filename: str):
     return response, csv.writer(response)
 
 
-class _Line:
-    """csv.writer's file: each row written is handed back as it is, for streaming."""
+def csv_stream(filename: str, rows, *, rows_per_chunk: int = 500) -> StreamingHttpResponse:
+    """A CSV file the browser saves as `filename`, written as `rows` (an iterable of lists,
+    the header first) is read, `rows_per_chunk` rows to a chunk: memory stays flat however
+    long it is, and the server writes to the socket once a chunk, not once a row."""
 
-    def write(self, value: str) -> str:
-        return value
+    def chunks():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for number, row in enumerate(rows, start=1):
+            writer.writerow(row)
+            if number % rows_per_chunk == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        if tail := buffer.getvalue():
+            yield tail
 
-
-def csv_stream(filename: str, rows) -> StreamingHttpResponse:
-    """A CSV file the browser saves as `filename`, written row by row as `rows` (an
-    iterable of lists, the header first) is read: memory stays flat however long it is."""
-
-    writer = csv.writer(_Line())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -54,3 +54,24 @@ class LateRowPagination(StrictPageNumberPagination):
     """StrictPageNumberPagination, deep pages read as LateRowPaginator reads them."""
 
     django_paginator_class = LateRowPaginator
+
+
+class KnownCountPaginator(Paginator):
+    """A Paginator told its list's length, kept as a running total with the rows (a
+    ledger's entry count), so a page reads its rows and never COUNTs the whole history."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count  # in place of Paginator.count, a COUNT(*) query
+
+
+class KnownCountPagination(StrictPageNumberPagination):
+    """StrictPageNumberPagination for a view that knows its list's length: the view's
+    `list_count()` (one small read) gives the response's `count`."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        count = view.list_count()
+        self.django_paginator_class = lambda rows, size: KnownCountPaginator(
+            rows, size, count=count
+        )
+        return super().paginate_queryset(queryset, request, view)

@@ -17,8 +17,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from . import notifications, queries, services
 from .errors import DomainError, add_domain_error
 from .forms import ContractorProfileForm
+from .keyset import keyset_page
 from .models import Heartbeat, Notification, ZipCode
-from .pagination import LateRowPaginator
 
 
 def home(request):
@@ -169,8 +169,13 @@ def notification_badge(request):
 @contractor_required
 def notification_list(request):
     inbox = Notification.objects.filter(user=request.user, channel=Notification.Channel.IN_APP)
-    page = LateRowPaginator(inbox.order_by("-created_at", "-pk"), 25).get_page(
-        request.GET.get("page")
+    # Newer / Older by keyset (index notification_list_idx): no COUNT of the whole inbox,
+    # and a page deep in years of messages costs what the first does.
+    page = keyset_page(
+        inbox,
+        older=request.GET.get("older", ""),
+        newer=request.GET.get("newer", ""),
+        per_page=25,
     )
     response = render(
         request,

@@ -72,7 +72,7 @@ DASHBOARD = [
     ("credits:credits", _claims, 5),
     ("territories:territories", _subscriptions, 16),
     ("billing:home", _entries, 8),
-    ("marketplace:notifications", _inbox, 6),
+    ("marketplace:notifications", _inbox, 5),  # keyset pages: no COUNT
 ]
 API = [
     ("api:offers", _offers, 4),

@@ -9,17 +9,19 @@ class Command(BaseCommand):
     """Lives in credits/, the app that sees both the ledger and what credits are for."""
 
     help = (
-        "Verify that every account's balance equals the sum of its ledger entries, and that "
+        "Verify that every account's balance equals the sum of its ledger entries (and its "
+        "entry count their number), and that "
         "no purchase was credited (net of reversals) beyond its price or below zero."
     )
 
     def handle(self, *args, **options):
         problems = 0
-        for account, total in ledger_mismatches():
+        for account, total, number in ledger_mismatches():
             problems += 1
             self.stderr.write(
-                f"{account.contractor}: balance {format_cents(account.balance_cents)}, "
-                f"entries sum to {format_cents(total)}"
+                f"{account.contractor}: balance {format_cents(account.balance_cents)} over "
+                f"{account.entry_count} entries, entries sum to {format_cents(total)} over "
+                f"{number}"
             )
         over = 0
         for purchase, net in over_credited_purchases():

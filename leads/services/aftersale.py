@@ -212,10 +212,12 @@ def _store_score(totals: ScoreTotals) -> float | None:
 
 def score_parts(contractor: Contractor, *, now=None):
     """The contractor's star score and its parts, from the stored totals: one small read
-    whatever the history (from the history until the pro's first event or nightly run)."""
+    whatever the history. A pro with no totals yet (no event since they were introduced)
+    has them made from the history once, here, not on every page load."""
     totals = ScoreTotals.objects.filter(contractor=contractor).first()
-    if totals is None:  # no event yet since the totals were introduced: read, not written
-        totals = ScoreTotals(contractor=contractor, **_history_totals(contractor))
+    if totals is None:
+        with transaction.atomic():
+            totals, _ = _locked_totals(contractor)
     return _parts(totals, now or timezone.now())
 
 

@@ -108,6 +108,18 @@ def test_the_score_parts_are_read_in_one_query_whatever_the_history(
     assert parts.purchases == 5
 
 
+def test_a_pro_without_totals_has_them_made_once_then_read_in_one_query(
+    contractor, django_assert_num_queries
+):
+    for _ in range(3):
+        PurchaseFactory(contractor=contractor)
+    ScoreTotals.objects.filter(contractor=contractor).delete()  # as before the totals existed
+    assert services.score_parts(contractor).purchases == 3
+    assert ScoreTotals.objects.get(contractor=contractor).purchases == 3
+    with django_assert_num_queries(1):  # not the history again on the next Overview
+        assert services.score_parts(contractor).purchases == 3
+
+
 def test_the_nightly_recompute_fixes_drift(contractor):
     PurchaseFactory(contractor=contractor)
     ScoreTotals.objects.filter(contractor=contractor).update(purchases=7, answered_in_time=3)

@@ -944,6 +944,20 @@ def ledger_mismatches() -> list[tuple[Account, int, int]]:
     ]
 
 
+@transaction.atomic
+def recount_entries() -> int:
+    """Set each account's cached entry count to its number of entries, under the account's
+    lock (as post_entry counts them). For after an upgrade whose older processes posted
+    entries without counting them; balances are never touched. Returns how many changed."""
+    changed = 0
+    for account in Account.objects.select_for_update().order_by("pk"):
+        number = Entry.objects.filter(account=account).count()
+        if number != account.entry_count:
+            Account.objects.filter(pk=account.pk).update(entry_count=number)
+            changed += 1
+    return changed
+
+
 # --- Monthly periods and memberships (DESIGN, Money) ------------------------------------------
 
 

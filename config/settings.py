@@ -127,9 +127,21 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # No JIT compilation: every query here is short, and compiling one costs more than it
     # saves (routing a lead to a thousand pros spent 60-115 ms compiling, 50 ms running).
-    # Behind PgBouncer, which refuses startup options, set it on the role instead:
-    # ALTER ROLE fairlead SET jit = off.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Behind PgBouncer, which refuses startup options, set DATABASE_JIT_OFF=false and turn
+    # it off on the role instead: ALTER ROLE fairlead SET jit = off.
+    DATABASE_JIT_OFF = env.bool("DATABASE_JIT_OFF", default=True)
+
+
+def _without_jit(database: dict) -> None:
+    """Add `-c jit=off` to a PostgreSQL connection's options, keeping any it has."""
+    options = database.setdefault("OPTIONS", {})
+    given = options.get("options", "")
+    if DATABASE_JIT_OFF and "jit" not in given:
+        options["options"] = f"{given} -c jit=off".strip()
+
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    _without_jit(DATABASES["default"])
 # A read replica of the primary (PostgreSQL streaming replication) serves analytics and
 # reports: the reads marked with marketplace.replica.replica_reads (config/db_router.py).
 # Without it, everything reads from the primary. Tests mirror it onto the primary.
@@ -139,9 +151,9 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"].update(
         CONN_MAX_AGE=DATABASES["default"].get("CONN_MAX_AGE", 0),
         CONN_HEALTH_CHECKS=True,
-        OPTIONS={**DATABASES["replica"].get("OPTIONS", {}), "options": "-c jit=off"},
         TEST={"MIRROR": "default"},
     )
+    _without_jit(DATABASES["replica"])
 DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

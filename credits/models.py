@@ -90,8 +90,11 @@ class CreditClaim(models.Model):
     def save(self, *args, **kwargs):
         # The buyer is a copy of the purchase's, which never changes: filled in here too, so
         # no way of creating a claim (a service, the admin, a test) can leave it out.
-        if self.contractor_id is None and self.purchase_id is not None:
-            self.contractor_id = self.purchase.contractor_id
+        if self.purchase_id is not None and self._state.adding:
+            if self.contractor_id is None:
+                self.contractor_id = self.purchase.contractor_id
+            elif self.contractor_id != self.purchase.contractor_id:
+                raise ValueError("A credit claim's contractor is its purchase's buyer.")
         super().save(*args, **kwargs)
 
     @property

@@ -2,14 +2,16 @@
 
 Building and compiling a rich queryset (subqueries, annotations, CASE) costs Django several
 milliseconds of Python, often more than PostgreSQL takes to answer it. On a hot path (every
-quote request, every routed lead) that is worth keeping: the query is written once, in the
-ORM, as everywhere else; `CompiledQuery` builds it with stand-in values, remembers the SQL and
-where each stand-in landed among the parameters, and runs that SQL again with the real ones.
+quote request) that is worth keeping: the query is written once, in the ORM, as everywhere
+else; `CompiledQuery` builds it with stand-in values, remembers the SQL and where each
+stand-in landed among the parameters, and runs that SQL again with the real ones.
 
 A query whose shape depends on a value (a filter added only when a value is set) takes that
-as part of its `shape` key. A value the compiler transforms on its way to the database (a
-datetime on SQLite becomes text) is transformed the same way. If a stand-in cannot be found
-among the parameters, the query is simply built and run each time.
+as part of its `shape` key. `build` must pass its values to the ORM as given. A value the
+database takes in another form (a datetime on SQLite becomes text) is converted the same
+way. A value that cannot be put back (never in the SQL, or also used changed, as "value%")
+makes the query one that is built each time: it is compiled twice with different stand-ins,
+and the two must differ only where the values go.
 """
 
 import itertools
@@ -21,7 +23,8 @@ _counter = itertools.count(1)
 
 
 def _stand_in(value, name: str):
-    """A value of the same type that nothing else in a query could be equal to."""
+    """A value of the same type that nothing else in a query could be equal to (TypeError
+    for a type without one: that query is built each time)."""
     n = next(_counter)
     if isinstance(value, bool):
         raise TypeError(f"{name}: a bool changes a query's shape; pass it as the shape")
@@ -59,24 +62,43 @@ class CompiledQuery:
             return cursor.fetchall()
 
     def _compile(self, using: str, values: dict):
+        """(sql, params, slots), or False when the values cannot be put back into the SQL:
+        built twice with different stand-ins, the two must differ only where a value goes
+        in unchanged (a value also used transformed, as "value%", would leave a stand-in
+        behind: then it is built each time)."""
         connection = connections[using]
-        stand_ins = {name: _stand_in(value, name) for name, value in values.items()}
-        queryset = self.build(**stand_ins)
-        sql, params = queryset.query.get_compiler(using).as_sql()
-        forms = {}
-        for name, stand_in in stand_ins.items():
-            for adapt in (_as_is, _as_datetime_field):
-                form = _hashable(adapt(connection, stand_in))
-                if form is not None:
-                    forms.setdefault(form, (name, adapt))
+        try:
+            first, second = (
+                {name: _stand_in(value, name) for name, value in values.items()} for _ in range(2)
+            )
+        except TypeError:
+            return False
+        (sql, params), (sql_again, params_again) = (
+            self.build(**stand_ins).query.get_compiler(using).as_sql()
+            for stand_ins in (first, second)
+        )
         slots = {}
-        for index, param in enumerate(params):
-            found = forms.get(_hashable(param))
-            if found is not None:
+        for index, (param, param_again) in enumerate(zip(params, params_again, strict=True)):
+            found = _slot(connection, first, param)
+            if found is not None and found == _slot(connection, second, param_again):
                 slots[index] = found
-        if {name for name, _ in slots.values()} != set(values):
+            elif param != param_again:
+                return False  # a value changed on its way in
+        if sql != sql_again or {name for name, _ in slots.values()} != set(values):
             return False
         return sql, tuple(params), slots
+
+
+def _slot(connection, stand_ins: dict, param):
+    """(name, adapt) of the stand-in this parameter is, as given or as the database takes it."""
+    key = _hashable(param)
+    if key is None:
+        return None
+    for name, stand_in in stand_ins.items():
+        for adapt in (_as_is, _as_datetime_field):
+            if _hashable(adapt(connection, stand_in)) == key:
+                return name, adapt
+    return None
 
 
 def _as_is(connection, value):

@@ -712,6 +712,8 @@ def record_sms_status(
     even when its worker died before saving Twilio's sid; a report for a sid no row holds
     yet, and without our id, is kept and applied when send() saves that sid. The first final
     status stays: a late or replayed report changes nothing."""
+    if not message_sid:
+        return  # names no message (every unsent text's provider id is empty)
     if notification_id is not None:
         # A row holding another sid is on a later copy (sent again after an interruption):
         # this report is about the earlier copy and does not move it.

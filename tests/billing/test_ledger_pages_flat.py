@@ -105,3 +105,20 @@ def test_a_long_csv_is_sent_in_chunks_of_rows_not_a_write_per_row():
     chunks = list(csv_stream("x.csv", iter(rows), rows_per_chunk=400).streaming_content)
     assert len(chunks) == 3
     assert b"".join(chunks).decode().split() == ["n", *map(str, range(1, 1001))]
+
+
+def test_check_ledger_recounts_entries_posted_by_older_code(db):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from billing.models import Account
+    from billing.services import ledger_mismatches
+    from tests.factories import ContractorFactory, fund
+
+    contractor = fund(ContractorFactory())
+    Account.objects.filter(contractor=contractor).update(entry_count=0)  # as older code left it
+    assert ledger_mismatches()
+    with pytest.raises(CommandError):
+        call_command("check_ledger")
+    call_command("check_ledger", "--recount-entries")
+    assert not ledger_mismatches()

@@ -98,3 +98,12 @@ def test_the_credits_page_reads_what_it_shows_with_the_page_and_one_appeal_field
     assert page.count("Send appeal") == 3
     assert "reversed on" in page and "The homeowner says they hired you." in page
     assert page.count('name="notes"') == 3
+
+
+def test_a_claim_cannot_name_another_contractor_than_its_buyer(db):
+    from credits.models import CreditClaim
+    from tests.factories import ContractorFactory, PurchaseFactory
+
+    purchase = PurchaseFactory()
+    with pytest.raises(ValueError, match="purchase's buyer"):
+        CreditClaim(purchase=purchase, contractor=ContractorFactory()).save()

@@ -251,3 +251,17 @@ def test_a_new_offer_text_held_past_the_offers_expiry_is_dropped(contractor, clo
     notifications.send(sms.pk)
     sms.refresh_from_db()
     assert sms.status == "failed" and "expired" in sms.last_error
+
+
+def test_a_status_report_without_a_message_sid_changes_no_text(db):
+    from django.utils import timezone
+
+    from marketplace.models import Notification, SmsStatusReport
+    from marketplace.notifications import record_sms_status
+
+    unsent = Notification.objects.create(
+        channel="sms", to="+16195550100", template="new_offer", body="x", send_after=timezone.now()
+    )
+    record_sms_status(message_sid="", status="delivered")
+    unsent.refresh_from_db()
+    assert unsent.status == "queued" and not SmsStatusReport.objects.exists()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.services import ledger_mismatches
+from billing.services import ledger_mismatches, recount_entries
 from credits.queries import over_credited_purchases
 from marketplace.money import format_cents
 
@@ -14,7 +14,17 @@ class Command(BaseCommand):
         "no purchase was credited (net of reversals) beyond its price or below zero."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--recount-entries",
+            action="store_true",
+            help="First set each account's cached entry count to its number of entries (once "
+            "every process runs the version that keeps it, after an upgrade).",
+        )
+
     def handle(self, *args, **options):
+        if options["recount_entries"]:
+            self.stdout.write(f"Entry counts corrected: {recount_entries()}")
         problems = 0
         for account, total, number in ledger_mismatches():
             problems += 1

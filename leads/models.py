@@ -371,8 +371,12 @@ class Offer(models.Model):
         TERRITORY = "territory", "Exclusive territory"
         MARKETPLACE = "marketplace", "Marketplace"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers")
-    contractor = models.ForeignKey(Contractor, on_delete=models.CASCADE, related_name="offers")
+    # No index of their own: offer_unique leads with the lead, and the list indexes below
+    # with the contractor (a wave of a thousand offers writes every index a thousand times).
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers", db_index=False)
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.CASCADE, related_name="offers", db_index=False
+    )
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
     route = models.CharField(max_length=11, choices=Route.choices)
     tier = models.CharField(max_length=5, choices=Contractor.Tier.choices, blank=True)

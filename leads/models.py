@@ -580,6 +580,7 @@ class AnalyticsCell(models.Model):
     contractor = models.ForeignKey(Contractor, on_delete=models.CASCADE, related_name="+")
     grain = models.CharField(max_length=5)  # rollup.DAY or rollup.MONTH
     start = models.DateField(help_text="The local day, or the first day of the month.")
+    month = models.DateField(help_text="The first day of start's month (read per month).")
     kind = models.CharField(max_length=8)  # rollup.KINDS
     key = models.CharField(max_length=200, blank=True)
     offers_seen = models.IntegerField(default=0)
@@ -611,6 +612,7 @@ class ResponseCount(models.Model):
     contractor = models.ForeignKey(Contractor, on_delete=models.CASCADE, related_name="+")
     grain = models.CharField(max_length=5)
     start = models.DateField()
+    month = models.DateField()
     kind = models.CharField(max_length=8)
     key = models.CharField(max_length=200, blank=True)
     bucket = models.PositiveSmallIntegerField()

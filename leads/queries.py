@@ -1,6 +1,8 @@
 """Reads of leads shared by views, the API and other apps."""
 
+import operator
 from datetime import date, timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.db.models import (
@@ -18,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 
 from marketplace import clock
 from marketplace.models import Contractor
@@ -355,44 +357,62 @@ def lead_volume(
 
 def analytics_sums(contractor, *, start, end):
     """The contractor's analytics rollup (models.AnalyticsCell, ResponseCount) summed over
-    local days [start, end): whole months from the month cells, the days before the first
-    and after the last whole month from the day cells, so a year reads about 13 months and
-    30 days of cells whatever the number of leads. Two queries; returns
+    local days [start, end): whole months from the month cells; a month the period covers
+    in part from its day cells, or, when it covers most of it, from the month cell less
+    the days left out. So a year reads 13 month cells and at most about 30 day cells per
+    key, whatever the number of leads. Two queries; returns
 
     - cells: (kind, key, month or None, *rollup.COUNTS), the month given for "all" only;
     - responses: (kind, key, month or None, bucket, count) likewise.
     """
-    first_month = start if start.day == 1 else _next_month(start)
-    last_month = end.replace(day=1)  # the month cells run up to here
-    if first_month < last_month:
-        span = (
-            Q(grain=rollup.MONTH, start__gte=first_month, start__lt=last_month)
-            | Q(grain=rollup.DAY, start__gte=start, start__lt=first_month)
-            | Q(grain=rollup.DAY, start__gte=last_month, start__lt=end)
-        )
-    else:
-        span = Q(grain=rollup.DAY, start__gte=start, start__lt=end)
-    month = Case(
-        When(kind=rollup.ALL, then=TruncMonth("start")), default=None, output_field=DateField()
+    whole, plus, minus = [], [], []  # whole months [from, to); day ranges to add, to take
+    month = start.replace(day=1)
+    while month < end:
+        following = _next_month(month)
+        first, stop = max(start, month), min(end, following)
+        inside = (stop - first).days
+        outside = (following - month).days - inside
+        if inside > outside:  # the month cell, less any days left out
+            if whole and whole[-1][1] == month:
+                whole[-1][1] = following
+            else:
+                whole.append([month, following])
+            minus += [(month, first), (stop, following)]
+        else:
+            plus.append((first, stop))
+        month = following
+    days = lambda ranges: [  # noqa: E731
+        Q(grain=rollup.DAY, start__gte=a, start__lt=b) for a, b in ranges if a < b
+    ]
+    taken = days(minus)
+    span = reduce(
+        operator.or_,
+        [Q(grain=rollup.MONTH, start__gte=a, start__lt=b) for a, b in whole] + days(plus) + taken,
     )
+    sign = (
+        Case(When(reduce(operator.or_, taken), then=Value(-1)), default=Value(1))
+        if taken
+        else Value(1)
+    )
+    in_month = Case(When(kind=rollup.ALL, then=F("month")), default=None, output_field=DateField())
     cells = (
         AnalyticsCell.objects.filter(span, contractor=contractor)
-        .annotate(month=month)
-        .values("kind", "key", "month")
-        .annotate(**{name: Sum(name) for name in rollup.COUNTS})
+        .annotate(in_month=in_month, sign=sign)
+        .values("kind", "key", "in_month")
+        .annotate(**{name: Sum(F(name) * F("sign")) for name in rollup.COUNTS})
         .order_by()
-        .values_list("kind", "key", "month", *rollup.COUNTS)
+        .values_list("kind", "key", "in_month", *rollup.COUNTS)
     )
     responses = (
         ResponseCount.objects.filter(span, contractor=contractor)
-        .annotate(month=month)
-        .values("kind", "key", "month", "bucket")
-        .annotate(n=Sum("count"))
+        .annotate(in_month=in_month, sign=sign)
+        .values("kind", "key", "in_month", "bucket")
+        .annotate(n=Sum(F("count") * F("sign")))
         .filter(n__gt=0)
         .order_by()
-        .values_list("kind", "key", "month", "bucket", "n")
+        .values_list("kind", "key", "in_month", "bucket", "n")
     )
-    return list(cells), list(responses)
+    return [cell for cell in cells if any(cell[3:])], list(responses)
 
 
 def _next_month(day):

@@ -103,6 +103,7 @@ def _upsert(model, key_fields: list[str], count_fields, rows: list[tuple]) -> No
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = [*key_fields, *count_fields]
+    columns.insert(len(key_fields), "month")  # start's month: not in the key, never changes
     date_at = key_fields.index("start")
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     adding = ", ".join(
@@ -113,9 +114,12 @@ def _upsert(model, key_fields: list[str], count_fields, rows: list[tuple]) -> No
             batch = rows[first : first + BATCH]
             params = []
             for row in batch:
-                row = list(row)
-                row[date_at] = connection.ops.adapt_datefield_value(row[date_at])
-                params.extend(row)
+                start = row[date_at]
+                params.extend(row[:date_at])
+                params.append(connection.ops.adapt_datefield_value(start))
+                params.extend(row[date_at + 1 : len(key_fields)])
+                params.append(connection.ops.adapt_datefield_value(start.replace(day=1)))
+                params.extend(row[len(key_fields) :])
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
                 f"VALUES {', '.join([placeholders] * len(batch))} "

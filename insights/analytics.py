@@ -15,7 +15,10 @@ The definitions below are the product's; the analytics page shows them word for 
   are live calls (answered or missed, they have their own answer rate).
 - Appointment booked: the lead's outcome was set to "appointment booked" or "won" at some
   point (Purchase.appointment_booked_at), even if the job was lost afterwards.
-- Response time: delivery → first logged contact attempt; the median over leads with one.
+- Response time: delivery → first logged contact attempt; the median over leads with one,
+  counted in steps (leads/rollup.py RESPONSE_STEPS: each minute to 10 minutes, 5 minutes
+  to an hour, 15 minutes to 3 hours, then hours and days) and given as its step's start:
+  "about 20 min" is a median between 20 and 25 minutes.
 - Spend: the lead-purchase debits of those leads (per-lead territory fees included). Net
   cost = spend − credits (credits minus reversals). Cost per booked appointment and per won
   job = net cost ÷ appointments, ÷ wins. Return on spend = won revenue ÷ net cost.
@@ -28,10 +31,10 @@ The definitions below are the product's; the analytics page shows them word for 
   (its price is the fee, 0 when the call did not qualify), so spend, net cost and the cost
   per booked appointment include call fees, and the "Live call" source shows them alone.
 
-Queries: eight, whatever the number of leads or calls: purchases counted in SQL per local
-month, source, place and service, then slim rows of those with a contact attempt (medians
-need each delay) or a credit; credit entries and the claims they name; offers counted in
-one GROUP BY (local month and every grouping field); clicks, calls and fees counted in SQL.
+Queries: six, whatever the number of leads or calls: the contractor's rollup cells and
+response counts (leads/rollup.py: what each event adds, per local day and month, source,
+city and service, kept by the events and rebuilt nightly), the services' names, and
+clicks, calls and fees counted in SQL.
 Money is integer cents; ratios are basis points (1 bp = 0.01%).
 """
 
@@ -76,7 +79,12 @@ DEFINITIONS = [
         "A lead you marked “appointment booked” or “won” at some point. It stays booked if "
         "the job is lost afterwards: the appointment happened.",
     ),
-    ("Response time", "From delivery to your first logged call, text or email: the median."),
+    (
+        "Response time",
+        "From delivery to your first logged call, text or email: the median, about. Times "
+        "are counted in steps (each minute up to 10 minutes, then 5 minutes up to an hour, "
+        "15 minutes up to 3 hours, then hours and days) and shown as the step's start.",
+    ),
     (
         "Net cost",
         "What the leads cost (per-lead territory fees and call fees included) minus credits, "

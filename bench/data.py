@@ -23,6 +23,7 @@ from django.utils import timezone
 from billing import services as billing
 from billing.models import Account, Entry
 from credits import policy as credit_policy
+from credits import services as credit_services
 from credits.models import CreditClaim
 from leads.models import ContactAttempt, Lead, Offer, Purchase, Review
 from marketplace import services
@@ -417,6 +418,9 @@ def purchased_history(
         )
     if pending_offers:
         _pending_offers(contractor, pending_offers, zips=zips, tag=tag)
+    # Written in bulk, not through the events: the analytics rollup as the nightly run
+    # makes it from this history.
+    credit_services.rebuild_analytics(contractor)
     return made
 
 

@@ -375,6 +375,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.renew_memberships",
         "schedule": timedelta(minutes=15),
     },
+    "rebuild-analytics": {
+        "task": "credits.tasks.rebuild_analytics",
+        "schedule": crontab(hour=9, minute=41),  # after the star scores, night across the US
+    },
     "recompute-star-scores": {
         "task": "leads.tasks.recompute_star_scores",
         "schedule": crontab(hour=9, minute=17),  # 09:17 UTC: night across the US

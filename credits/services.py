@@ -1,6 +1,7 @@
 """Credit claims: filing (with the policy's instant decisions), review, appeal, reversal
 and proactive credits. Every credit and reversal goes through the ledger, once."""
 
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -9,12 +10,14 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Entry
-from leads.models import ContactAttempt, Lead, Purchase
+from leads.models import ContactAttempt, Lead, Offer, Purchase
 from leads.policy import estimate_job_value_cents
 from leads.pricing import lead_price
+from leads.services import analytics as lead_analytics
 from leads.services import close_invalid_lead
 from marketplace import clock
 from marketplace.errors import DomainError
+from marketplace.models import Contractor
 from marketplace.money import format_cents
 from marketplace.notifications import notify_contractor
 
@@ -173,6 +176,7 @@ def _credit(purchase: Purchase, *, wanted_cents: int, key: str, memo: str, by=No
         idempotency_key=key,
         created_by=by,
     )
+    lead_analytics.count_credit(purchase.pk, amount)
     return amount
 
 
@@ -380,6 +384,7 @@ def reverse_credit(claim: CreditClaim, *, by, reason: str = policy.REVERSAL_REAS
         reason=reason,
         created_by=by,
     )
+    lead_analytics.count_credit(purchase.pk, -claim.credited_cents)
     claim.reversed_at = timezone.now()
     claim.reversal_reason = reason
     claim.save(update_fields=["reversed_at", "reversal_reason"])
@@ -446,3 +451,28 @@ def flag_overdue() -> int:
     return CreditClaim.objects.filter(
         status=CreditClaim.Status.PENDING, overdue=False, due_by__lt=timezone.now()
     ).update(overdue=True)
+
+
+HISTORY_START = datetime(2000, 1, 1, tzinfo=UTC)  # before any purchase
+
+
+def rebuild_analytics(contractor: Contractor) -> int:
+    """Rebuild the contractor's analytics rollup from the history (leads/services/
+    analytics.py), with the credits of each purchase from the ledger: the nightly run,
+    the backfill, and `manage.py rebuild_analytics`. Returns the cells written."""
+    return lead_analytics.rebuild_analytics(
+        contractor,
+        read_credits=lambda: queries.net_credits_by_purchase(
+            contractor, delivered_from=HISTORY_START, delivered_to=datetime.max.replace(tzinfo=UTC)
+        ),
+    )
+
+
+def rebuild_all_analytics() -> int:
+    """Beat, nightly: every contractor with an offer or a purchase, their cells anew (a
+    changed time zone moves their days; any drift is fixed). Returns the contractors."""
+    ids = set(Purchase.objects.values_list("contractor_id", flat=True).distinct())
+    ids |= set(Offer.objects.values_list("contractor_id", flat=True).distinct())
+    for contractor in Contractor.objects.filter(pk__in=ids).order_by("pk").iterator():
+        rebuild_analytics(contractor)
+    return len(ids)

@@ -15,7 +15,10 @@ The definitions below are the product's; the analytics page shows them word for 
   are live calls (answered or missed, they have their own answer rate).
 - Appointment booked: the lead's outcome was set to "appointment booked" or "won" at some
   point (Purchase.appointment_booked_at), even if the job was lost afterwards.
-- Response time: delivery → first logged contact attempt; the median over leads with one.
+- Response time: delivery → first logged contact attempt; the median over leads with one,
+  counted in steps (leads/rollup.py RESPONSE_STEPS: each minute to 10 minutes, 5 minutes
+  to an hour, 15 minutes to 3 hours, then hours and days) and given as its step's start:
+  "about 20 min" is a median between 20 and 25 minutes.
 - Spend: the lead-purchase debits of those leads (per-lead territory fees included). Net
   cost = spend − credits (credits minus reversals). Cost per booked appointment and per won
   job = net cost ÷ appointments, ÷ wins. Return on spend = won revenue ÷ net cost.
@@ -28,10 +31,10 @@ The definitions below are the product's; the analytics page shows them word for 
   (its price is the fee, 0 when the call did not qualify), so spend, net cost and the cost
   per booked appointment include call fees, and the "Live call" source shows them alone.
 
-Queries: eight, whatever the number of leads or calls: purchases counted in SQL per local
-month, source, place and service, then slim rows of those with a contact attempt (medians
-need each delay) or a credit; credit entries and the claims they name; offers counted in
-one GROUP BY (local month and every grouping field); clicks, calls and fees counted in SQL.
+Queries: six, whatever the number of leads or calls: the contractor's rollup cells and
+response counts (leads/rollup.py: what each event adds, per local day and month, source,
+city and service, kept by the events and rebuilt nightly), the services' names, and
+clicks, calls and fees counted in SQL.
 Money is integer cents; ratios are basis points (1 bp = 0.01%).
 """
 
@@ -40,17 +43,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
 
 from billing import queries as billing_queries
 from billing.models import Entry
 from calls import queries as call_queries
-from credits.queries import net_credits_by_purchase
 from leads import queries as lead_queries
+from leads import rollup
 from leads.models import Offer
 from marketplace import clock
 from marketplace import queries as marketplace_queries
@@ -79,7 +79,12 @@ DEFINITIONS = [
         "A lead you marked “appointment booked” or “won” at some point. It stays booked if "
         "the job is lost afterwards: the appointment happened.",
     ),
-    ("Response time", "From delivery to your first logged call, text or email: the median."),
+    (
+        "Response time",
+        "From delivery to your first logged call, text or email: the median, about. Times "
+        "are counted in steps (each minute up to 10 minutes, then 5 minutes up to an hour, "
+        "15 minutes up to 3 hours, then hours and days) and shown as the step's start.",
+    ),
     (
         "Net cost",
         "What the leads cost (per-lead territory fees and call fees included) minus credits, "
@@ -104,7 +109,7 @@ def definitions() -> list[tuple[str, str]]:
     ]
 
 
-CALL = "call"  # the source of a lead bought by taking its live call
+CALL = rollup.CALL  # the source of a lead bought by taking its live call
 CONNECTION_LABELS = {
     Offer.Route.MARKETPLACE: "Marketplace",
     Offer.Route.TERRITORY: "Exclusive territory",
@@ -115,7 +120,6 @@ CONNECTION_LABELS = {
 }
 ROUTE_ORDER = [Offer.Route.MARKETPLACE, Offer.Route.TERRITORY, Offer.Route.PROFILE, CALL]
 GROUPS = ["source", "city", "category", "month"]
-ANSWERED = {Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED}
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2101, 1, 1)  # dates are accepted before this (and date arithmetic never overflows)
@@ -255,7 +259,7 @@ class Metrics:
     appointments: int = 0
     wins: int = 0
     won_revenue_cents: int = 0
-    response_seconds: list[int] = field(default_factory=list, repr=False)
+    responses: dict[int, int] = field(default_factory=dict, repr=False)  # step → leads
 
     @property
     def net_cost_cents(self) -> int:
@@ -267,11 +271,12 @@ class Metrics:
 
     @property
     def contacted(self) -> int:
-        return len(self.response_seconds)
+        return sum(self.responses.values())
 
     @property
     def median_response_seconds(self) -> int | None:
-        return median_int(self.response_seconds)
+        """The start of the response step the median falls in (leads/rollup.py)."""
+        return rollup.median_of_steps(self.responses)
 
     @property
     def cost_per_appointment_cents(self) -> int | None:
@@ -401,22 +406,6 @@ def source_label(route: str, utm_source: str) -> str:
 
 
 @lru_cache(maxsize=4096)  # label strings, reused across leads and requests
-def _source(route, utm) -> tuple[str, str]:
-    route, utm = source_key(route, utm)
-    return (f"{route}:{utm}" if utm else route), source_label(route, utm)
-
-
-@lru_cache(maxsize=4096)  # label strings, reused across leads and requests
-def _city(city, state) -> tuple[str, str]:
-    place = f"{city}, {state}"
-    return place, place
-
-
-def _category(slug, name) -> tuple[str, str]:
-    return slug, name
-
-
-@lru_cache(maxsize=4096)  # label strings, reused across leads and requests
 def _month(month: date) -> tuple[str, str]:
     return f"{month:%Y-%m}", f"{month:%b %Y}"
 
@@ -456,94 +445,44 @@ def _sorted(rows: dict[str, Row], group: str, period: Period) -> list[Row]:
 def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     """Every number of the analytics page for one contractor and period."""
 
-    zone = clock.zone(period.timezone)
     start_at, end_at = period.bounds()
     totals, groups = Metrics(), _Groups()
-    targets: dict[tuple, list[Metrics]] = {}
 
-    def each(month: date, route, utm, city, state, slug, name) -> list[Metrics]:
-        """The five rows a lead counts in; one dict lookup per lead after the first."""
-        key = (month, route, utm, city, state, slug)
-        found = targets.get(key)
-        if found is None:
-            found = targets[key] = [
-                totals,
-                groups.metrics("source", _source(route, utm)),
-                groups.metrics("city", _city(city, state)),
-                groups.metrics("category", _category(slug, name)),
-                groups.metrics("month", _month(month)),
-            ]
-        return found
+    # Leads, offers, credits and response times: sums of the contractor's daily and
+    # monthly rollup cells (leads/rollup.py), counted when each event happened.
+    cells, responses = lead_queries.analytics_sums(contractor, start=period.start, end=period.end)
+    names = marketplace_queries.category_names(
+        {key for kind, key, *_ in cells if kind == rollup.CATEGORY}
+    )
+    found: dict[tuple, list[Metrics]] = {}
 
-    # Purchases are counted in SQL per group (local month, source, place, service); only
-    # those with a contact attempt (medians need each delay) or a credit come one by one.
-    credits = net_credits_by_purchase(contractor, delivered_from=start_at, delivered_to=end_at)
+    def targets(kind: str, key: str, month) -> list[Metrics]:
+        """The rows a cell adds to: the totals and its month, or its source, city or service."""
+        rows = found.get((kind, key, month))
+        if rows is None:
+            if kind == rollup.ALL:
+                rows = [totals, groups.metrics("month", _month(month))]
+            elif kind == rollup.SOURCE:
+                route, _, utm = key.partition(":")
+                rows = [groups.metrics("source", (key, source_label(route, utm)))]
+            elif kind == rollup.CITY:
+                rows = [groups.metrics("city", _city_key(key))]
+            else:
+                rows = [groups.metrics("category", (key, names.get(key, key)))]
+            found[(kind, key, month)] = rows
+        return rows
+
     connections = dict.fromkeys(CONNECTION_LABELS, 0)
-    window = {"start_at": start_at, "end_at": end_at, "zone": zone}
-
-    def each_of(month, route, utm, city, state, slug, name, by_call) -> list[Metrics]:
-        if by_call:  # bought by taking the call: counted with the calls that rang, below
-            route, utm = CALL, ""  # a phone number has no campaign tag
-        return each(_local_date(month, zone).replace(day=1), route, utm, city, state, slug, name)
-
-    for *group, leads, spend, booked, wins, revenue in lead_queries.purchase_totals(
-        contractor, **window
-    ):
-        if not group[-1]:
-            connections[group[1]] += leads
-        for m in each_of(*group):
-            m.leads += leads
-            m.spend_cents += spend or 0
-            m.appointments += booked
-            m.wins += wins
-            m.won_revenue_cents += revenue or 0
-    for pk, *group, delay in lead_queries.purchase_responses(
-        contractor, **window, credited=credits
-    ):
-        credit = credits.get(pk, 0)
-        response = None if delay is None else max(0, int(delay.total_seconds()))
-        for m in each_of(*group):
-            m.credits_cents += credit
-            if response is not None:
-                m.response_seconds.append(response)
-
-    # Offers are many (every lead shown, bought or not): counted in SQL in one GROUP BY
-    # on the local month and every grouping field at once (a few hundred rows at most),
-    # then added up here per source, city, service and month. The offer a live call made
-    # when the pro took it is left out: calls have their own answer rate.
-    offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at).filter(
-        call_leg__isnull=True
-    )
-    fields = (
-        "month",
-        "route",
-        "lead__utm_source",
-        "lead__zip_code__city",
-        "lead__zip_code__state",
-        "lead__category__slug",
-        "lead__category__name",
-        "status",
-    )
-    counted = (
-        offers.annotate(month=TruncMonth("offered_at", tzinfo=zone))
-        .values(*fields)
-        .annotate(count=Count("pk"))
-        .order_by()
-        .values_list(*fields, "count")
-    )
-    for month, route, utm, city, state, slug, name, status, count in counted:
-        for m in (
-            totals,
-            groups.metrics("source", _source(route, utm)),
-            groups.metrics("city", _city(city, state)),
-            groups.metrics("category", _category(slug, name)),
-            groups.metrics("month", _month(_local_date(month, zone).replace(day=1))),
-        ):
-            m.offers_seen += count
-            if status in ANSWERED:
-                m.offers_answered += count
-            if status == Offer.Status.ACCEPTED:
-                m.offers_accepted += count
+    for kind, key, month, *counts in cells:
+        for m in targets(kind, key, month):
+            for name, value in zip(rollup.COUNTS, counts, strict=True):
+                setattr(m, name, getattr(m, name) + (value or 0))
+        route = key.partition(":")[0]
+        if kind == rollup.SOURCE and route != CALL:  # calls are counted as they rang, below
+            connections[route] += counts[rollup.COUNTS.index("leads")] or 0
+    for kind, key, month, bucket, count in responses:
+        for m in targets(kind, key, month):
+            m.responses[bucket] = m.responses.get(bucket, 0) + count
 
     clicks = marketplace_queries.clicks_by_kind(contractor, start_at=start_at, end_at=end_at)
     for kind, count in clicks.items():
@@ -572,8 +511,6 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     )
 
 
-def _local_date(value, zone: ZoneInfo) -> date:
-    """TruncMonth gives an aware datetime (a date on some backends): its local date."""
-    if isinstance(value, datetime):
-        return value.astimezone(zone).date() if value.tzinfo else value.date()
-    return value
+@lru_cache(maxsize=4096)  # label strings, reused across requests
+def _city_key(key: str) -> tuple[str, str]:
+    return key, key

@@ -67,7 +67,11 @@ class MetricsSerializer(serializers.Serializer):
     credits_cents = serializers.IntegerField(help_text="Credits minus reversals on these leads.")
     net_cost_cents = serializers.IntegerField()
     contacted = serializers.IntegerField(help_text="Leads with a logged contact attempt.")
-    median_response_seconds = serializers.IntegerField(allow_null=True)
+    median_response_seconds = serializers.IntegerField(
+        allow_null=True,
+        help_text="About: the start of the response step the median falls in (steps of a "
+        "minute to 10 min, 5 min to an hour, 15 min to 3 h, then hours and days).",
+    )
     appointments = serializers.IntegerField(help_text="Outcome appointment booked or won.")
     wins = serializers.IntegerField()
     won_revenue_cents = serializers.IntegerField()

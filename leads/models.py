@@ -572,3 +572,65 @@ class ScoreTotals(models.Model):
 
     def __str__(self):
         return f"Score totals of {self.contractor}"
+
+
+class AnalyticsCell(models.Model):
+    """A contractor's analytics counts for one local day or month and one key (all, a
+    source, a city, a service): leads/rollup.py says what counts where. Kept by the events
+    that change them, in their own transaction (one upsert adding to each cell), and
+    rebuilt from the history every night (services/analytics.py), so analytics reads a
+    few hundred cells whatever the contractor's history."""
+
+    contractor = models.ForeignKey(Contractor, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=5)  # rollup.DAY or rollup.MONTH
+    start = models.DateField(help_text="The local day, or the first day of the month.")
+    month = models.DateField(help_text="The first day of start's month (read per month).")
+    kind = models.CharField(max_length=8)  # rollup.KINDS
+    key = models.CharField(max_length=200, blank=True)
+    offers_seen = models.IntegerField(default=0)
+    offers_answered = models.IntegerField(default=0)
+    offers_accepted = models.IntegerField(default=0)
+    leads = models.IntegerField(default=0)
+    spend_cents = models.BigIntegerField(default=0)
+    credits_cents = models.BigIntegerField(default=0)
+    appointments = models.IntegerField(default=0)
+    wins = models.IntegerField(default=0)
+    won_revenue_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the analytics read: a contractor's cells of a grain over a date range.
+            models.UniqueConstraint(
+                fields=["contractor", "grain", "start", "kind", "key"], name="analytics_cell_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contractor_id} {self.grain} {self.start} {self.kind} {self.key}"
+
+
+class ResponseCount(models.Model):
+    """How many of a cell's leads had their first contact attempt within one response
+    step (rollup.RESPONSE_STEPS[bucket]): the median response time is read from these."""
+
+    contractor = models.ForeignKey(Contractor, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=5)
+    start = models.DateField()
+    month = models.DateField()
+    kind = models.CharField(max_length=8)
+    key = models.CharField(max_length=200, blank=True)
+    bucket = models.PositiveSmallIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contractor", "grain", "start", "kind", "key", "bucket"],
+                name="response_count_key",
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.contractor_id} {self.grain} {self.start} {self.kind} {self.key} #{self.bucket}"
+        )

@@ -1,16 +1,16 @@
 """Reads of leads shared by views, the API and other apps."""
 
-from datetime import timedelta
+import operator
+from datetime import date, timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
+    DateField,
     DateTimeField,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
@@ -20,13 +20,23 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
 from marketplace import clock
 from marketplace.models import Contractor
 
-from .models import PENDING_EXPIRES_AT, PENDING_FIRST, ContactAttempt, Lead, Offer, Purchase, Review
+from . import rollup
+from .models import (
+    PENDING_EXPIRES_AT,
+    PENDING_FIRST,
+    AnalyticsCell,
+    Lead,
+    Offer,
+    Purchase,
+    ResponseCount,
+    Review,
+)
 from .policy import DUPLICATE_WINDOW
 from .pricing import lead_price
 
@@ -360,78 +370,68 @@ def lead_volume(
     return {(row["zip_code"], row["category_id"]): (row["n"], row["value"] or 0) for row in rows}
 
 
-PURCHASE_GROUP = (
-    "month",
-    "offer__route",
-    "lead__utm_source",
-    "lead__zip_code__city",
-    "lead__zip_code__state",
-    "lead__category__slug",
-    "lead__category__name",
-    "by_call",
-)
+def analytics_sums(contractor, *, start, end):
+    """The contractor's analytics rollup (models.AnalyticsCell, ResponseCount) summed over
+    local days [start, end): whole months from the month cells; a month the period covers
+    in part from its day cells, or, when it covers most of it, from the month cell less
+    the days left out. So a year reads 13 month cells and at most about 30 day cells per
+    key, whatever the number of leads. Two queries; returns
 
-
-def _delivered(contractor, *, start_at, end_at, zone):
-    """The contractor's purchases delivered in [start_at, end_at), with what analytics
-    groups them by (PURCHASE_GROUP): the local month of delivery in `zone`, the route, the
-    campaign, the place, the service, and whether the pro bought it by taking a live call
-    (calls.CallLeg, by its reverse relation: leads does not import calls)."""
-    return Purchase.objects.filter(
-        contractor=contractor, created_at__gte=start_at, created_at__lt=end_at
-    ).annotate(
-        month=TruncMonth("created_at", tzinfo=zone),
-        by_call=ExpressionWrapper(Q(offer__call_leg__isnull=False), output_field=BooleanField()),
+    - cells: (kind, key, month or None, *rollup.COUNTS), the month given for "all" only;
+    - responses: (kind, key, month or None, bucket, count) likewise.
+    """
+    whole, plus, minus = [], [], []  # whole months [from, to); day ranges to add, to take
+    month = start.replace(day=1)
+    while month < end:
+        following = _next_month(month)
+        first, stop = max(start, month), min(end, following)
+        inside = (stop - first).days
+        outside = (following - month).days - inside
+        if inside > outside:  # the month cell, less any days left out
+            if whole and whole[-1][1] == month:
+                whole[-1][1] = following
+            else:
+                whole.append([month, following])
+            minus += [(month, first), (stop, following)]
+        else:
+            plus.append((first, stop))
+        month = following
+    days = lambda ranges: [  # noqa: E731
+        Q(grain=rollup.DAY, start__gte=a, start__lt=b) for a, b in ranges if a < b
+    ]
+    taken = days(minus)
+    span = reduce(
+        operator.or_,
+        [Q(grain=rollup.MONTH, start__gte=a, start__lt=b) for a, b in whole] + days(plus) + taken,
     )
-
-
-def purchase_totals(contractor, *, start_at, end_at, zone):
-    """Counted in SQL, one row per group (PURCHASE_GROUP, then: leads, spend, booked
-    appointments, wins, won revenue): a few hundred rows whatever the number of leads."""
-    won = Q(outcome=Purchase.Outcome.WON)
-    return (
-        _delivered(contractor, start_at=start_at, end_at=end_at, zone=zone)
-        .values(*PURCHASE_GROUP)
-        .annotate(
-            leads=Count("pk"),
-            spend=Sum("price_cents"),
-            booked=Count("appointment_booked_at"),
-            wins=Count("pk", filter=won),
-            revenue=Sum("final_value_cents", filter=won),
-        )
+    sign = (
+        Case(When(reduce(operator.or_, taken), then=Value(-1)), default=Value(1))
+        if taken
+        else Value(1)
+    )
+    in_month = Case(When(kind=rollup.ALL, then=F("month")), default=None, output_field=DateField())
+    cells = (
+        AnalyticsCell.objects.filter(span, contractor=contractor)
+        .annotate(in_month=in_month, sign=sign)
+        .values("kind", "key", "in_month")
+        .annotate(**{name: Sum(F(name) * F("sign")) for name in rollup.COUNTS})
         .order_by()
-        .values_list(*PURCHASE_GROUP, "leads", "spend", "booked", "wins", "revenue")
+        .values_list("kind", "key", "in_month", *rollup.COUNTS)
     )
-
-
-def purchase_responses(contractor, *, start_at, end_at, zone, credited):
-    """The slim rows medians and credits need: each purchase with a contact attempt or
-    among `credited` (ids), as (pk, PURCHASE_GROUP..., delay from delivery to the first
-    attempt or None)."""
-    first_attempt = (
-        ContactAttempt.objects.filter(purchase=OuterRef("pk"))
-        .order_by("attempted_at")
-        .values("attempted_at")[:1]
-    )
-    return (
-        _delivered(contractor, start_at=start_at, end_at=end_at, zone=zone)
-        .annotate(first_attempt_at=Subquery(first_attempt))
-        .filter(Q(first_attempt_at__isnull=False) | Q(pk__in=list(credited)))
-        .annotate(
-            delay=ExpressionWrapper(
-                F("first_attempt_at") - F("created_at"), output_field=DurationField()
-            )
-        )
+    responses = (
+        ResponseCount.objects.filter(span, contractor=contractor)
+        .annotate(in_month=in_month, sign=sign)
+        .values("kind", "key", "in_month", "bucket")
+        .annotate(n=Sum(F("count") * F("sign")))
+        .filter(n__gt=0)
         .order_by()
-        .values_list("pk", *PURCHASE_GROUP, "delay")
+        .values_list("kind", "key", "in_month", "bucket", "n")
     )
+    return [cell for cell in cells if any(cell[3:])], list(responses)
 
 
-def offers_between(contractor, *, start_at, end_at):
-    """The contractor's offers shown in [start_at, end_at), for counting by group."""
-    return Offer.objects.filter(contractor=contractor, offered_at__gte=start_at).filter(
-        offered_at__lt=end_at
-    )
+def _next_month(day):
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def lead_timelines(*, start_at, end_at) -> list[tuple]:

@@ -126,3 +126,8 @@ def contractor_labels(pks: list[int]) -> dict[int, str]:
             "pk", "business_name", "user__email"
         )
     }
+
+
+def category_names(slugs) -> dict[str, str]:
+    """Service names by slug, as they read now (analytics labels its rows with them)."""
+    return dict(ServiceCategory.objects.filter(slug__in=list(slugs)).values_list("slug", "name"))

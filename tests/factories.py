@@ -9,6 +9,7 @@ from factory.django import DjangoModelFactory
 
 from billing import services as billing_services
 from leads import services as lead_services
+from leads.services import analytics as lead_analytics
 from marketplace.models import Contractor, ServiceCategory, User, ZipCode
 
 PASSWORD = "correct-horse-battery-staple"
@@ -166,6 +167,7 @@ class OfferFactory(DjangoModelFactory):
 
     class Meta:
         model = "leads.Offer"
+        skip_postgeneration_save = True
 
     lead = factory.SubFactory(LeadFactory)
     contractor = factory.SubFactory(ContractorFactory)
@@ -174,6 +176,12 @@ class OfferFactory(DjangoModelFactory):
     price_cents = 450
     offered_at = factory.LazyFunction(_now)
     expires_at = factory.LazyAttribute(lambda o: o.offered_at + timedelta(minutes=60))
+
+    @factory.post_generation
+    def analytics(self, create, extracted, **kwargs):
+        """As routing and the answers do: the analytics rollup counts the offer."""
+        if create:
+            lead_analytics.count_offer(self.pk, before=None, after=self.status)
 
 
 class PurchaseFactory(DjangoModelFactory):
@@ -205,16 +213,34 @@ class PurchaseFactory(DjangoModelFactory):
         """As accept_offer does: the star score's running totals count the purchase."""
         if create:
             lead_services.count_purchase(self.contractor)
+            lead_analytics.count_new_purchase(self)  # as it stands (outcome, attempts)
 
 
 class ContactAttemptFactory(DjangoModelFactory):
     class Meta:
         model = "leads.ContactAttempt"
+        skip_postgeneration_save = True
 
     purchase = factory.SubFactory(PurchaseFactory)
     channel = "call"
     result = "no_answer"
     attempted_at = factory.LazyAttribute(lambda o: o.purchase.created_at)
+
+    @factory.post_generation
+    def analytics(self, create, extracted, **kwargs):
+        """As log_contact_attempt does: the rollup counts a new first attempt."""
+        if create:
+            earlier = (
+                type(self)
+                .objects.filter(purchase_id=self.purchase_id)
+                .exclude(pk=self.pk)
+                .order_by("attempted_at")
+                .values_list("attempted_at", flat=True)
+                .first()
+            )
+            lead_analytics.count_first_attempt(
+                self.purchase, before=earlier, after=self.attempted_at
+            )
 
 
 class ProfileClickFactory(DjangoModelFactory):
@@ -424,6 +450,8 @@ class CallLegFactory(DjangoModelFactory):
     @factory.post_generation
     def purchase(self, create, extracted, **kwargs):
         if create and self.offer_id:
+            # As take_live_call does: the offer the call made is not counted as an offer.
+            lead_analytics.count_offer(self.offer_id, before=self.offer.status, after=None)
             fee = self.call.fee_cents  # 0 until the call qualifies: nothing charged yet
             PurchaseFactory(
                 lead=self.call.lead,

@@ -2,12 +2,14 @@
 count, its statistics are right. No timing is asserted here: `make bench` reports times."""
 
 import json
+from datetime import date, timedelta
 
 import pytest
 
 from bench import data, measure, run
 from billing.services import ledger_mismatches
 from credits.models import CreditClaim
+from insights.analytics import Period, contractor_analytics
 from leads.models import ContactAttempt, Lead, Offer, Purchase
 from marketplace.models import Contractor, Notification, ServiceArea
 from tests.factories import ServiceCategoryFactory
@@ -108,3 +110,11 @@ def test_the_bench_starts_the_procfile_workers():
     commands = run.worker_commands()
     assert commands and all(c[1:4] == ["-m", "celery", "-A"] for c in commands)
     assert all("worker" in c for c in commands)
+
+
+def test_the_pages_pair_has_its_analytics_rollup(metro_zips):
+    """Bulk history skips the events: the bench rebuilds the rollup as the nightly run does."""
+    small, big = data.pages_pair(small=3, big=12)
+    today = date.today()
+    period = Period(today - timedelta(days=400), today + timedelta(days=1), big.timezone)
+    assert contractor_analytics(big, period).totals.leads == 12

@@ -22,6 +22,7 @@ from ..models import (
     Review,
     ScoreTotals,
 )
+from . import analytics
 from .lifecycle import set_status, tell_homeowner
 
 
@@ -59,7 +60,9 @@ def log_contact_attempt(
             duration_seconds=duration_seconds,
         )
         # Responsiveness is part of the score: counted, not recomputed from the history.
-        _store_score(_count_attempt(purchase, attempt))
+        totals, earlier = _count_attempt(purchase, attempt)
+        _store_score(totals)
+        analytics.count_first_attempt(purchase, before=earlier, after=attempt.attempted_at)
     return attempt
 
 
@@ -134,6 +137,7 @@ def record_outcome(
     with transaction.atomic():
         # Lead first, as accept takes it: a won job fills the lead in the same transaction.
         lead = Lead.objects.select_for_update().get(pk=purchase.lead_id)
+        before = Purchase.objects.get(pk=purchase.pk)  # what analytics counted, under the lock
         if not Purchase.objects.filter(pk=purchase.pk, outcome=expected).update(**updates):
             current = Purchase.objects.get(pk=purchase.pk).get_outcome_display().lower()
             raise OutcomeNotAllowed(
@@ -143,6 +147,7 @@ def record_outcome(
         if outcome == Outcome.WON and lead.status == Lead.Status.OPEN:
             set_status(lead, Lead.Status.FILLED, why="was closed: the homeowner has hired a pro")
         purchase.refresh_from_db()
+        analytics.count_purchase_change(purchase.pk, before=before, after=purchase)
         if outcome == Outcome.WON:
             invite_review(purchase)  # the homeowner can review the pro right away
     return purchase
@@ -229,17 +234,18 @@ def count_purchase(contractor: Contractor) -> None:
             _locked_totals(contractor)  # made from the history, this purchase included
 
 
-def _count_attempt(purchase: Purchase, attempt: ContactAttempt) -> ScoreTotals:
+def _count_attempt(purchase: Purchase, attempt: ContactAttempt) -> tuple[ScoreTotals, object]:
     """Was the purchase answered in time before this attempt, and is it now (an attempt
-    may be logged with an earlier time than one already logged)?"""
+    may be logged with an earlier time than one already logged)? Also returns the first
+    attempt before this one (None: this is the first), read under the totals' lock."""
     totals, made = _locked_totals(purchase.contractor)  # the rebuild waits for this event
-    if made:
-        return totals
     earlier = (
         ContactAttempt.objects.filter(purchase_id=purchase.pk)
         .exclude(pk=attempt.pk)
         .aggregate(first=Min("attempted_at"))["first"]
     )
+    if made:
+        return totals, earlier
     before = earlier is not None and scoring.in_time(earlier - purchase.created_at)
     first = attempt.attempted_at if earlier is None else min(earlier, attempt.attempted_at)
     after = scoring.in_time(first - purchase.created_at)
@@ -248,7 +254,7 @@ def _count_attempt(purchase: Purchase, attempt: ContactAttempt) -> ScoreTotals:
         ScoreTotals.objects.filter(pk=totals.pk).update(
             answered_in_time=F("answered_in_time") + (1 if after else -1)
         )
-    return totals
+    return totals, earlier
 
 
 def _count_reviews(contractor: Contractor) -> None:

@@ -24,6 +24,7 @@ from ..models import (
     Offer,
     Purchase,
 )
+from . import analytics
 from .aftersale import count_purchase
 from .lifecycle import set_status, tell_homeowner
 from .routing import ask_homeowner, end_territory_window
@@ -120,6 +121,7 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
     offer.status = Offer.Status.ACCEPTED
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
+    analytics.count_sale(purchase, offer_before=Offer.Status.PENDING)
     if exclusive or offer.route == Offer.Route.PROFILE or taken + 1 >= lead.max_pros:
         # Full; or exclusive (a territory lead is not resold); or the pro the homeowner
         # chose bought it: the request is answered.
@@ -184,6 +186,7 @@ def decline_offer(offer: Offer, *, contractor: Contractor) -> Offer:
         if current is None:
             raise OfferNotFound("No such offer.")
         raise OfferNotPending(f"This offer is {current.get_status_display().lower()}.")
+    analytics.count_offer(offer.pk, before=Offer.Status.PENDING, after=Offer.Status.DECLINED)
     offer = Offer.objects.select_related("lead__profile_contractor", "lead__zip_code").get(
         pk=offer.pk
     )
@@ -221,6 +224,10 @@ def take_live_call(lead: Lead, *, contractor: Contractor, route: str, tier: str,
         .exists()
     ):
         raise NotABuyer("Your balance or limits no longer cover this call.")
+    # An offer the pro had for this lead becomes the call's: no longer counted as an offer.
+    shown = Offer.objects.filter(lead=lead, contractor=contractor).values_list("pk", "status")
+    for offer_id, status in shown:
+        analytics.count_offer(offer_id, before=status, after=None)
     offer, _ = Offer.objects.update_or_create(
         lead=lead,
         contractor=contractor,
@@ -237,6 +244,7 @@ def take_live_call(lead: Lead, *, contractor: Contractor, route: str, tier: str,
     purchase = Purchase.objects.create(
         lead=lead, contractor=contractor, offer=offer, price_cents=0, entry=None
     )
+    analytics.count_new_purchase(purchase, by_call=True)
     count_purchase(contractor)  # the star score's running totals
     set_status(lead, Lead.Status.FILLED)
     return purchase
@@ -257,6 +265,9 @@ def charge_live_call(purchase: Purchase, *, amount_cents: int, key: str, memo: s
         idempotency_key=key,
     )
     if purchase.entry_id is None:
+        analytics.count_purchase_delta(
+            purchase.pk, {"spend_cents": amount_cents - purchase.price_cents}
+        )
         purchase.entry = entry
         purchase.price_cents = amount_cents
         purchase.save(update_fields=["entry", "price_cents"])

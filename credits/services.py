@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing import services as billing
 from billing.models import Entry
-from leads.models import ContactAttempt, Lead, Offer, Purchase
+from leads.models import ContactAttempt, Lead, Purchase
 from leads.policy import estimate_job_value_cents
 from leads.pricing import lead_price
 from leads.services import analytics as lead_analytics
@@ -469,10 +469,9 @@ def rebuild_analytics(contractor: Contractor) -> int:
 
 
 def rebuild_all_analytics() -> int:
-    """Beat, nightly: every contractor with an offer or a purchase, their cells anew (a
-    changed time zone moves their days; any drift is fixed). Returns the contractors."""
+    """Beat, nightly: every contractor with a purchase, their cells anew (a changed time
+    zone moves their days; any drift is fixed). Returns the contractors."""
     ids = set(Purchase.objects.values_list("contractor_id", flat=True).distinct())
-    ids |= set(Offer.objects.values_list("contractor_id", flat=True).distinct())
     for contractor in Contractor.objects.filter(pk__in=ids).order_by("pk").iterator():
         rebuild_analytics(contractor)
     return len(ids)

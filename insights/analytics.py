@@ -31,10 +31,12 @@ The definitions below are the product's; the analytics page shows them word for 
   (its price is the fee, 0 when the call did not qualify), so spend, net cost and the cost
   per booked appointment include call fees, and the "Live call" source shows them alone.
 
-Queries: six, whatever the number of leads or calls: the contractor's rollup cells and
-response counts (leads/rollup.py: what each event adds, per local day and month, source,
-city and service, kept by the events and rebuilt nightly), the services' names, and
-clicks, calls and fees counted in SQL.
+Queries: seven, whatever the number of leads or calls: the contractor's rollup cells and
+response counts (leads/rollup.py: what each purchase event adds, per local day and month,
+source, city and service, kept by the events and rebuilt nightly), the services' names;
+offers counted live in one GROUP BY (local month and every grouping field: routing makes
+hundreds at once, too many to count as they are made); clicks, calls and fees counted in
+SQL.
 Money is integer cents; ratios are basis points (1 bp = 0.01%).
 """
 
@@ -45,6 +47,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
 
 from billing import queries as billing_queries
 from billing.models import Entry
@@ -120,6 +124,7 @@ CONNECTION_LABELS = {
 }
 ROUTE_ORDER = [Offer.Route.MARKETPLACE, Offer.Route.TERRITORY, Offer.Route.PROFILE, CALL]
 GROUPS = ["source", "city", "category", "month"]
+ANSWERED = {Offer.Status.ACCEPTED, Offer.Status.DECLINED, Offer.Status.EXPIRED}
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2101, 1, 1)  # dates are accepted before this (and date arithmetic never overflows)
@@ -445,10 +450,11 @@ def _sorted(rows: dict[str, Row], group: str, period: Period) -> list[Row]:
 def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     """Every number of the analytics page for one contractor and period."""
 
+    zone = clock.zone(period.timezone)
     start_at, end_at = period.bounds()
     totals, groups = Metrics(), _Groups()
 
-    # Leads, offers, credits and response times: sums of the contractor's daily and
+    # Leads, credits and response times: sums of the contractor's daily and
     # monthly rollup cells (leads/rollup.py), counted when each event happened.
     cells, responses = lead_queries.analytics_sums(contractor, start=period.start, end=period.end)
     names = marketplace_queries.category_names(
@@ -484,6 +490,46 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
         for m in targets(kind, key, month):
             m.responses[bucket] = m.responses.get(bucket, 0) + count
 
+    # Offers are many (every lead shown, bought or not) and made hundreds at a time, so
+    # they are not in the rollup: counted in SQL in one GROUP BY on the local month and
+    # every grouping field at once (a few hundred rows at most), then added up here per
+    # source, city, service and month. The offer a live call made when the pro took it is
+    # left out: calls have their own answer rate.
+    offers = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at).filter(
+        call_leg__isnull=True
+    )
+    fields = (
+        "month",
+        "route",
+        "lead__utm_source",
+        "lead__zip_code__city",
+        "lead__zip_code__state",
+        "lead__category__slug",
+        "lead__category__name",
+        "status",
+    )
+    counted = (
+        offers.annotate(month=TruncMonth("offered_at", tzinfo=zone))
+        .values(*fields)
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list(*fields, "count")
+    )
+    for month, route, utm, city, state, slug, name, status, count in counted:
+        source = rollup.source_key(route, utm)
+        for m in (
+            totals,
+            groups.metrics("source", (source, source_label(*source_key(route, utm)))),
+            groups.metrics("city", _city_key(rollup.city_key(city, state))),
+            groups.metrics("category", (slug, name)),
+            groups.metrics("month", _month(_local_date(month, zone).replace(day=1))),
+        ):
+            m.offers_seen += count
+            if status in ANSWERED:
+                m.offers_answered += count
+            if status == Offer.Status.ACCEPTED:
+                m.offers_accepted += count
+
     clicks = marketplace_queries.clicks_by_kind(contractor, start_at=start_at, end_at=end_at)
     for kind, count in clicks.items():
         connections[f"{kind}_click"] = count
@@ -514,3 +560,10 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
 @lru_cache(maxsize=4096)  # label strings, reused across requests
 def _city_key(key: str) -> tuple[str, str]:
     return key, key
+
+
+def _local_date(value, zone) -> date:
+    """TruncMonth gives an aware datetime (a date on some backends): its local date."""
+    if isinstance(value, datetime):
+        return value.astimezone(zone).date() if value.tzinfo else value.date()
+    return value

@@ -587,9 +587,6 @@ class AnalyticsCell(models.Model):
     month = models.DateField(help_text="The first day of start's month (read per month).")
     kind = models.CharField(max_length=8)  # rollup.KINDS
     key = models.CharField(max_length=200, blank=True)
-    offers_seen = models.IntegerField(default=0)
-    offers_answered = models.IntegerField(default=0)
-    offers_accepted = models.IntegerField(default=0)
     leads = models.IntegerField(default=0)
     spend_cents = models.BigIntegerField(default=0)
     credits_cents = models.BigIntegerField(default=0)

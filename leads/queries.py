@@ -434,6 +434,14 @@ def _next_month(day):
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+def offers_between(contractor, *, start_at, end_at):
+    """The contractor's offers shown in [start_at, end_at), for counting by group
+    (index offer_shown_idx)."""
+    return Offer.objects.filter(contractor=contractor, offered_at__gte=start_at).filter(
+        offered_at__lt=end_at
+    )
+
+
 def lead_timelines(*, start_at, end_at) -> list[tuple]:
     """Every request received in [start_at, end_at), one slim row each: (created at, status,
     zip, city, state, first offer at, first sale at). One query, for the ops report."""

@@ -167,7 +167,6 @@ class OfferFactory(DjangoModelFactory):
 
     class Meta:
         model = "leads.Offer"
-        skip_postgeneration_save = True
 
     lead = factory.SubFactory(LeadFactory)
     contractor = factory.SubFactory(ContractorFactory)
@@ -176,12 +175,6 @@ class OfferFactory(DjangoModelFactory):
     price_cents = 450
     offered_at = factory.LazyFunction(_now)
     expires_at = factory.LazyAttribute(lambda o: o.offered_at + timedelta(minutes=60))
-
-    @factory.post_generation
-    def analytics(self, create, extracted, **kwargs):
-        """As routing and the answers do: the analytics rollup counts the offer."""
-        if create:
-            lead_analytics.count_offer(self.pk, before=None, after=self.status)
 
 
 class PurchaseFactory(DjangoModelFactory):
@@ -450,8 +443,6 @@ class CallLegFactory(DjangoModelFactory):
     @factory.post_generation
     def purchase(self, create, extracted, **kwargs):
         if create and self.offer_id:
-            # As take_live_call does: the offer the call made is not counted as an offer.
-            lead_analytics.count_offer(self.offer_id, before=self.offer.status, after=None)
             fee = self.call.fee_cents  # 0 until the call qualifies: nothing charged yet
             PurchaseFactory(
                 lead=self.call.lead,

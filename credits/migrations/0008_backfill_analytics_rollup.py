@@ -1,13 +1,13 @@
 """Backfill: every contractor's analytics rollup from their history (leads 0023 made the
 tables). It runs the same rebuild as the nightly task, so both count alike; on a fresh
-database (no offer yet) it does nothing. Reversing it leaves the cells to leads 0023."""
+database (no purchase yet) it does nothing. Reversing it leaves the cells to leads 0023."""
 
 from django.db import migrations
 
 
 def backfill(apps, schema_editor):
-    Offer = apps.get_model("leads", "Offer")
-    if not Offer.objects.exists():  # a fresh database: nothing to count
+    Purchase = apps.get_model("leads", "Purchase")
+    if not Purchase.objects.exists():  # a fresh database: nothing to count
         return
     # The live rebuild (one definition of what counts), as of this migration's schema.
     from credits.services import rebuild_all_analytics

@@ -26,7 +26,7 @@ from marketplace import clock
 from marketplace.models import Contractor
 
 from .. import rollup
-from ..models import AnalyticsCell, Offer, Purchase, ResponseCount
+from ..models import AnalyticsCell, Purchase, ResponseCount
 
 LOCK_SPACE = 16_001  # the advisory locks' first key: "analytics rollup of contractor <id>"
 BATCH = 300
@@ -128,23 +128,13 @@ def _upsert(model, key_fields: list[str], count_fields, rows: list[tuple]) -> No
             )
 
 
-# --- Where a purchase or an offer counts ---------------------------------------------------
+# --- Where a purchase counts ---------------------------------------------------
 
 PURCHASE_FIELDS = (
     "contractor_id",
     "contractor__timezone",
     "created_at",
     "offer__route",
-    "lead__utm_source",
-    "lead__zip_code__city",
-    "lead__zip_code__state",
-    "lead__category__slug",
-)
-OFFER_FIELDS = (
-    "contractor_id",
-    "contractor__timezone",
-    "offered_at",
-    "route",
     "lead__utm_source",
     "lead__zip_code__city",
     "lead__zip_code__state",
@@ -174,50 +164,7 @@ def purchase_place(purchase_id: int, *, by_call: bool | None = None) -> rollup.P
     return _place(*fields, by_call=called if by_call is None else by_call)
 
 
-def offer_place(offer_id: int) -> rollup.Place:
-    return _place(*Offer.objects.filter(pk=offer_id).values_list(*OFFER_FIELDS).get())
-
-
 # --- The events ----------------------------------------------------------------------------
-
-
-def count_offers_made(*, lead, route: str, contractors, offered_at: datetime) -> None:
-    """A lead offered to these contractors (each with its `timezone`): seen, not answered."""
-    changes = Changes()
-    zip_code, slug = lead.zip_code, lead.category.slug
-    for contractor in contractors:
-        place = _place(
-            contractor.pk,
-            contractor.timezone,
-            offered_at,
-            route,
-            lead.utm_source,
-            zip_code.city,
-            zip_code.state,
-            slug,
-        )
-        changes.add(place, rollup.offer_counts("pending"))
-    changes.write()
-
-
-def count_offer(offer_id: int, *, before: str | None, after: str | None) -> None:
-    """An offer's status moved (None: not counted, e.g. made, or turned into a live call's)."""
-    counts_before = rollup.offer_counts(before) if before else {}
-    counts_after = rollup.offer_counts(after) if after else {}
-    delta = rollup.difference(counts_after, counts_before)
-    if delta:
-        changes = Changes()
-        changes.add(offer_place(offer_id), delta)
-        changes.write()
-
-
-def count_offers_expired(rows) -> None:
-    """Pending offers expired at once by the sweep: rows of OFFER_FIELDS."""
-    changes = Changes()
-    delta = rollup.difference(rollup.offer_counts("expired"), rollup.offer_counts("pending"))
-    for row in rows:
-        changes.add(_place(*row), delta)
-    changes.write()
 
 
 def count_new_purchase(purchase: Purchase, *, by_call: bool | None = None) -> None:
@@ -230,20 +177,12 @@ def count_new_purchase(purchase: Purchase, *, by_call: bool | None = None) -> No
     changes.write()
 
 
-def count_sale(purchase: Purchase, *, offer_before: str) -> None:
-    """accept_offer: the offer answered (accepted) and the lead bought, in one write."""
-    row = (
-        Purchase.objects.filter(pk=purchase.pk)
-        .values_list(*PURCHASE_FIELDS, "offer__offered_at")
-        .get()
-    )
-    *fields, offered_at = row
+def count_sale(purchase: Purchase) -> None:
+    """accept_offer: the lead bought (no contact attempt yet). The offer it answered is not
+    in the rollup: analytics counts offers live (leads/rollup.py)."""
+    place = _place(*Purchase.objects.filter(pk=purchase.pk).values_list(*PURCHASE_FIELDS).get())
     changes = Changes()
-    changes.add(_place(*fields), _purchase_counts(purchase))
-    offer_fields = list(fields)
-    offer_fields[2] = offered_at
-    delta = rollup.difference(rollup.offer_counts("accepted"), rollup.offer_counts(offer_before))
-    changes.add(_place(*offer_fields), delta)
+    changes.add(place, _purchase_counts(purchase))
     changes.write()
 
 
@@ -334,12 +273,5 @@ def rebuild_analytics(contractor: Contractor, *, read_credits: Callable[[], dict
         )
         changes.add(place, counts)
         changes.respond(place, rollup.response_seconds(fields[2], first))
-    offers = (
-        Offer.objects.filter(contractor=contractor, call_leg__isnull=True)
-        .values_list(*OFFER_FIELDS, "status")
-        .order_by()
-    )
-    for *fields, status in offers.iterator(2000):
-        changes.add(_place(*fields), rollup.offer_counts(status))
     changes.write()
     return len(changes.cells)

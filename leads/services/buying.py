@@ -121,7 +121,7 @@ def _accept(offer: Offer, *, contractor: Contractor) -> tuple[Purchase | None, D
     offer.status = Offer.Status.ACCEPTED
     offer.responded_at = now
     offer.save(update_fields=["status", "responded_at"])
-    analytics.count_sale(purchase, offer_before=Offer.Status.PENDING)
+    analytics.count_sale(purchase)
     if exclusive or offer.route == Offer.Route.PROFILE or taken + 1 >= lead.max_pros:
         # Full; or exclusive (a territory lead is not resold); or the pro the homeowner
         # chose bought it: the request is answered.
@@ -186,7 +186,6 @@ def decline_offer(offer: Offer, *, contractor: Contractor) -> Offer:
         if current is None:
             raise OfferNotFound("No such offer.")
         raise OfferNotPending(f"This offer is {current.get_status_display().lower()}.")
-    analytics.count_offer(offer.pk, before=Offer.Status.PENDING, after=Offer.Status.DECLINED)
     offer = Offer.objects.select_related("lead__profile_contractor", "lead__zip_code").get(
         pk=offer.pk
     )
@@ -224,10 +223,6 @@ def take_live_call(lead: Lead, *, contractor: Contractor, route: str, tier: str,
         .exists()
     ):
         raise NotABuyer("Your balance or limits no longer cover this call.")
-    # An offer the pro had for this lead becomes the call's: no longer counted as an offer.
-    shown = Offer.objects.filter(lead=lead, contractor=contractor).values_list("pk", "status")
-    for offer_id, status in shown:
-        analytics.count_offer(offer_id, before=status, after=None)
     offer, _ = Offer.objects.update_or_create(
         lead=lead,
         contractor=contractor,

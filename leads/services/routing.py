@@ -31,7 +31,6 @@ from ..models import (
     Wave,
 )
 from ..pricing import lead_price
-from . import analytics
 from .lifecycle import WITHDRAWN_BY_OPS, set_status, tell_homeowner, withdraw_pending
 
 
@@ -365,7 +364,6 @@ def _make_offers(lead: Lead, contractors, *, route: str, tier: str, now, expires
         expires_at=expires,
     )
     _insert_offers(offer, [c.pk for c in contractors])
-    analytics.count_offers_made(lead=lead, route=route, contractors=contractors, offered_at=now)
     notify_contractors_alike(
         contractors,
         template="new_offer",
@@ -449,13 +447,7 @@ def expire_offers_and_leads() -> dict:
             "lead_id", flat=True
         )
     )
-    with transaction.atomic():
-        # Locked, so the offers counted as expired are the ones this update expires.
-        rows = list(due.select_for_update(of=("self",)).values_list("pk", *analytics.OFFER_FIELDS))
-        expired_offers = Offer.objects.filter(pk__in=[pk for pk, *_ in rows]).update(
-            status=Offer.Status.EXPIRED
-        )
-        analytics.count_offers_expired(row for _, *row in rows)
+    expired_offers = due.update(status=Offer.Status.EXPIRED)
     for lead in Lead.objects.filter(pk__in=chosen_pro_missed).select_related(
         "profile_contractor", "zip_code"
     ):

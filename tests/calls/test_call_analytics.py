@@ -261,16 +261,16 @@ def test_the_page_and_api_make_the_same_queries_for_1_or_20_calls(
     clock.move_to(at(8, 18))
     calls_for(contractor, count, when=at(8, 18))
     today = {"from": "2026-03-08", "through": "2026-03-08"}
-    # session, user, contractor; rollup cells, response counts, service names, clicks,
-    # calls, fees
-    with django_assert_num_queries(9):
+    # session, user, contractor; rollup cells, response counts, service names, offers
+    # (one GROUP BY), clicks, calls, fees
+    with django_assert_num_queries(10):
         response = contractor_client.get(reverse("insights:analytics"), today)
     assert response.context["analytics"].calls.received == count
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         contractor_client.get(
             reverse("insights:analytics"), {**today, "format": "csv", "table": "calls"}
         )
-    with django_assert_num_queries(8):  # token and user instead of session and user
+    with django_assert_num_queries(9):  # token and user instead of session and user
         body = contractor_api.get("/api/v1/analytics/", {"from": "2026-03-08"}).json()
     assert body["totals"]["calls"]["answered"] == (count + 1) // 2
     assert body["totals"]["calls"]["fees_cents"] == 1_500 * ((count + 1) // 2)

@@ -192,9 +192,6 @@ def test_every_event_kind_counts_and_the_rebuild_agrees(time_machine):
     kept = snapshot(contractor)
     totals = dict(zip(rollup.COUNTS, kept[0][("month", date(2026, 3, 1), "all", "")], strict=True))
     assert totals == {
-        "offers_seen": 4,
-        "offers_answered": 4,  # 2 accepted, 1 declined, 1 expired
-        "offers_accepted": 2,
         "leads": 2,
         "spend_cents": totals["spend_cents"],
         "credits_cents": totals["spend_cents"] // 2,  # the second lead, in full
@@ -205,3 +202,16 @@ def test_every_event_kind_counts_and_the_rebuild_agrees(time_machine):
     assert totals["spend_cents"] > 0
     credit_services.rebuild_analytics(contractor)
     assert kept == snapshot(contractor)
+    # Offers are not in the rollup: analytics counts them live from the offers.
+    shown = contractor_analytics(contractor, Period(date(2026, 3, 1), date(2026, 4, 1), CHICAGO))
+    assert (shown.totals.offers_seen, shown.totals.offers_answered) == (4, 4)  # 2 accepted,
+    assert shown.totals.offers_accepted == 2  # 1 declined, 1 expired
+
+
+def test_routing_writes_nothing_to_the_rollup(contractor, clock):
+    """A wave is one insert of offers, whatever the number of pros: no cell per pro."""
+    pros = [ContractorFactory() for _ in range(3)]
+    lead = LeadFactory(status=Lead.Status.OPEN)
+    _make_offers(lead, pros, route="marketplace", tier="", now=timezone.now())
+    assert Offer.objects.filter(lead=lead).count() == 3
+    assert not AnalyticsCell.objects.exists() and not ResponseCount.objects.exists()

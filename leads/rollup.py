@@ -2,8 +2,8 @@
 analytics, under which keys, on which local day, and the response-time steps.
 
 Analytics (insights/analytics.py) reads sums of these from leads.models.AnalyticsCell and
-ResponseCount, so a page costs the same for a pro with ten thousand leads as for one with
-a hundred. Each event writes its change in its own transaction (services/analytics.py) and
+ResponseCount, so reading them costs the same for a pro with ten thousand leads as for one
+with a hundred. Each event writes its change in its own transaction (services/analytics.py) and
 the nightly rebuild recomputes every cell from the history with the same functions here,
 so an event and the rebuild can never disagree on a definition.
 
@@ -12,12 +12,12 @@ so an event and the rebuild can never disagree on a definition.
   its outcome says so, its credits net of reversals whenever they were posted (a cohort
   view), and its first contact attempt's delay in a response step.
 - A lead bought by taking its live call has the source "call".
+- Each is counted in four cells per grain: all, its source, its city, its service; grains
+  are the day and the month, so a period reads whole months plus its edge days.
 - Offers are not in the rollup: routing makes a wave of hundreds at once, and counting
   them here cost eight cells per pro per wave (2.26 s instead of 178 ms for 1,000 pros).
   Analytics counts them live in one GROUP BY over the offers' (contractor_id, offered_at)
-  index (insights/analytics.py).
-- Each is counted in four cells per grain: all, its source, its city, its service; grains
-  are the day and the month, so a period reads whole months plus its edge days.
+  index (insights/analytics.py), at a cost that grows with the offers of the period.
 
 Response steps: a response time is counted in the step it falls in and shown as the
 step's start, so the median is "about" that: each 10 seconds in the first minute, each

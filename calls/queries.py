@@ -26,6 +26,13 @@ MISSED_LEGS = [
 ]
 
 
+def without_call_offers(offers):
+    """These offers less the ones a live call made when the pro took it (calls have their
+    own answer rate). NOT EXISTS, not `call_leg__isnull` (a LEFT JOIN … IS NULL): PostgreSQL
+    then estimates the rows right and hashes the join."""
+    return offers.filter(~Exists(CallLeg.objects.filter(offer=OuterRef("pk"))))
+
+
 def contractor_call_totals(contractor, *, start_at, end_at) -> dict[str, int]:
     """The calls that rang the contractor in [start_at, end_at) (when their phone rang):
     received, answered, missed, qualified (the bridged call lasted CALL_QUALIFIED_SECONDS),

@@ -58,9 +58,9 @@ def test_the_analytics_page_reads_its_numbers_from_the_replica(replica, contract
     ):
         response = client.get(reverse("insights:analytics"))
     assert response.status_code == 200
-    assert "leads_purchase" in tables(on_replica)
+    assert "leads_analyticscell" in tables(on_replica)
     # The primary answered only the log-in (session, user, contractor), not the numbers.
-    assert "leads_purchase" not in tables(on_primary)
+    assert "leads_analyticscell" not in tables(on_primary)
     assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in on_replica.captured_queries)
 
 
@@ -74,8 +74,8 @@ def test_the_analytics_api_reads_from_the_replica(replica, contractor, api_clien
     ):
         response = api_client.get(reverse("api:analytics"))
     assert response.status_code == 200
-    assert "leads_purchase" in tables(on_replica)
-    assert "leads_purchase" not in tables(on_primary)
+    assert "leads_analyticscell" in tables(on_replica)
+    assert "leads_analyticscell" not in tables(on_primary)
 
 
 def test_writes_inside_replica_reads_go_to_the_primary(replica, contractor):

@@ -1,11 +1,13 @@
 """A contractor files non-contact too early and sees why, logs the schedule, files again;
 a credit reviewer approves it in the admin; the balance goes up."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
 from django.db.models import F
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from leads import services as lead_services
@@ -50,10 +52,15 @@ def test_non_contact_claim_too_early_then_after_the_schedule_then_approved(
     expect(page.locator(".form-error")).to_contain_text("a call on day 3")
     page.screenshot(path=str(artifacts / "credit-too-early-phone.png"), full_page=True)
 
-    # The schedule happened over the next three days (logged with their real times).
-    start = purchase.created_at
-    Purchase.objects.filter(pk=purchase.pk).update(created_at=start - timedelta(days=3))
-    delivered = start - timedelta(days=3)
+    # The schedule happened over the next three days (logged with their real times). The
+    # lead was delivered at 10 a.m. in the pro's zone three days ago: both day-one calls
+    # fall on that local day whatever the hour the test runs (delivered at 9 p.m., the
+    # second call three hours later would be on day two).
+    zone = ZoneInfo("America/Los_Angeles")
+    delivered = datetime.combine(
+        timezone.now().astimezone(zone).date() - timedelta(days=3), time(10), tzinfo=zone
+    )
+    Purchase.objects.filter(pk=purchase.pk).update(created_at=delivered)
     for offset, channel in [
         (timedelta(minutes=5), "call"),
         (timedelta(hours=3), "call"),

@@ -239,8 +239,9 @@ def take_live_call(lead: Lead, *, contractor: Contractor, route: str, tier: str,
     purchase = Purchase.objects.create(
         lead=lead, contractor=contractor, offer=offer, price_cents=0, entry=None
     )
-    analytics.count_new_purchase(purchase, by_call=True)
     count_purchase(contractor)  # the star score's running totals
+    # After the totals' lock, as accept takes them: the analytics lock always comes last.
+    analytics.count_new_purchase(purchase, by_call=True)
     set_status(lead, Lead.Status.FILLED)
     return purchase
 

@@ -16,8 +16,7 @@ The definitions below are the product's; the analytics page shows them word for 
 - Appointment booked: the lead's outcome was set to "appointment booked" or "won" at some
   point (Purchase.appointment_booked_at), even if the job was lost afterwards.
 - Response time: delivery → first logged contact attempt; the median over leads with one,
-  counted in steps (leads/rollup.py RESPONSE_STEPS: each minute to 10 minutes, 5 minutes
-  to an hour, 15 minutes to 3 hours, then hours and days) and given as its step's start:
+  counted in steps (leads/rollup.py RESPONSE_STEPS_TEXT) and given as its step's start:
   "about 20 min" is a median between 20 and 25 minutes.
 - Spend: the lead-purchase debits of those leads (per-lead territory fees included). Net
   cost = spend − credits (credits minus reversals). Cost per booked appointment and per won
@@ -86,8 +85,7 @@ DEFINITIONS = [
     (
         "Response time",
         "From delivery to your first logged call, text or email: the median, about. Times "
-        "are counted in steps (each minute up to 10 minutes, then 5 minutes up to an hour, "
-        "15 minutes up to 3 hours, then hours and days) and shown as the step's start.",
+        f"are counted in steps ({rollup.RESPONSE_STEPS_TEXT}) and shown as the step's start.",
     ),
     (
         "Net cost",
@@ -402,7 +400,7 @@ class Analytics:
 
 
 def source_key(route: str, utm_source: str) -> tuple[str, str]:
-    return route, (utm_source or "").strip().lower()
+    return route, rollup.campaign(utm_source)
 
 
 def source_label(route: str, utm_source: str) -> str:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leads import rollup
 from marketplace.api import IsContractor
 from marketplace.pagination import MAX_PAGE, StrictPageNumberPagination
 from marketplace.replica import replica_reads
@@ -69,8 +70,8 @@ class MetricsSerializer(serializers.Serializer):
     contacted = serializers.IntegerField(help_text="Leads with a logged contact attempt.")
     median_response_seconds = serializers.IntegerField(
         allow_null=True,
-        help_text="About: the start of the response step the median falls in (steps of a "
-        "minute to 10 min, 5 min to an hour, 15 min to 3 h, then hours and days).",
+        help_text="About: the start of the response step the median falls in (steps: "
+        f"{rollup.RESPONSE_STEPS_TEXT}).",
     )
     appointments = serializers.IntegerField(help_text="Outcome appointment booked or won.")
     wins = serializers.IntegerField()

@@ -48,6 +48,11 @@ RESPONSE_STEPS = (
     + [14 * _DAY, 30 * _DAY]
 )
 """Each step's start in seconds; a ResponseCount's `bucket` is an index into this list."""
+RESPONSE_STEPS_TEXT = (
+    "every 10 seconds in the first minute, each minute up to 10 minutes, 5 minutes up to an "
+    "hour, 15 minutes up to 3 hours, then hours and days"
+)
+"""RESPONSE_STEPS in words, as the page, the API and the definitions say them."""
 
 COUNTS = (
     "leads",
@@ -95,8 +100,13 @@ def source_key(route: str, utm_source: str, *, by_call: bool = False) -> str:
     """ "marketplace", "marketplace:google", "call" (a phone number has no campaign tag)."""
     if by_call:
         return CALL
-    utm = (utm_source or "").strip().lower()
+    utm = campaign(utm_source)
     return f"{route}:{utm}" if utm else route
+
+
+def campaign(utm_source: str) -> str:
+    """A request's campaign tag as analytics groups it: trimmed, lower case."""
+    return (utm_source or "").strip().lower()
 
 
 def city_key(city: str, state: str) -> str:

@@ -2,7 +2,7 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 from marketplace.tasking import FairleadTask
 
@@ -11,3 +11,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("config", task_cls=FairleadTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _connections_as_in_a_request(**kwargs) -> None:
+    """Before and after each task, what Django does around a web request: a connection past
+    CONN_MAX_AGE, or broken, is closed; another is checked before reuse (CONN_HEALTH_CHECKS).
+    Celery itself closes them only every CELERY_DB_REUSE_MAX tasks (settings)."""
+    task = kwargs.get("task")
+    if task is not None and task.request.is_eager:  # run inside the caller: its connection
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

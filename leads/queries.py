@@ -1,7 +1,8 @@
 """Reads of leads shared by views, the API and other apps."""
 
 import operator
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import reduce
 
 from django.conf import settings
@@ -24,7 +25,8 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
 from marketplace import clock
-from marketplace.models import Contractor
+from marketplace.compiled import CompiledQuery
+from marketplace.models import Contractor, User
 
 from . import rollup
 from .models import (
@@ -144,16 +146,48 @@ def masked_email(lead: Lead) -> str:
 def same_homeowner_leads(lead: Lead, now):
     """Leads of this homeowner (phone or email) and category in the duplicate window:
     nobody who bought one of them is sold another (DESIGN, step 3)."""
-
-    same = Q(phone=lead.phone)
-    if lead.email:  # a caller has no email: "" would make every caller one homeowner
-        same |= Q(email=lead.email)
-    return Lead.objects.filter(
-        same, category_id=lead.category_id, created_at__gte=now - DUPLICATE_WINDOW
+    return _same_homeowner(
+        phone=lead.phone,
+        email=lead.email,
+        category_id=lead.category_id,
+        since=now - DUPLICATE_WINDOW,
     )
 
 
-def _over_caps(contractors, *, price_cents: int, now):
+def _same_homeowner(*, phone: str, email: str, category_id: int, since):
+    same = Q(phone=phone)
+    if email:  # a caller has no email: "" would make every caller one homeowner
+        same |= Q(email=email)
+    return Lead.objects.filter(same, category_id=category_id, created_at__gte=since)
+
+
+@dataclass(frozen=True)
+class CapTimes:
+    """The moments the caps count from, at `now`: 24 hours and 7 days ago, the start of the
+    default zone's local month and of each zone's (`month_starts`: (zone, start) for every
+    zone a contractor is in), and `since`, the earliest of them."""
+
+    day_ago: datetime
+    week_ago: datetime
+    month_default: datetime
+    month_starts: tuple
+    since: datetime
+
+    @classmethod
+    def at(cls, now, *, zones) -> "CapTimes":
+        month_starts = tuple((zone, clock.month_start(zone, now=now)) for zone in zones)
+        day_ago, week_ago = now - timedelta(days=1), now - timedelta(days=7)
+        month_default = clock.month_start(None, now=now)
+        since = min([week_ago, month_default] + [start for _zone, start in month_starts])
+        return cls(day_ago, week_ago, month_default, month_starts, since)
+
+
+def _zones(contractors) -> list[str]:
+    """The time zones these contractors are in: one small query."""
+    return list(contractors.order_by().values_list("timezone", flat=True).distinct())
+
+
+def _over_caps(*, price_cents: int, times: CapTimes):
     """A contractor's purchases that put them at a cap for one more lead at `price_cents`:
     the daily (24 h) or weekly (7 days) count, or this local month's spend (from local
     midnight on the 1st in their zone) plus this price over the monthly budget. One grouped
@@ -161,45 +195,49 @@ def _over_caps(contractors, *, price_cents: int, now):
     EXISTS: the planner then sizes the pros who pass right (a filter per cap made it guess
     a few dozen where a thousand pass, and join them row by row)."""
 
-    month_starts = _month_starts(contractors, now)
     month_start = Case(
         *[
             When(Exact(OuterRef("timezone"), zone), then=Value(start))
-            for zone, start in month_starts
+            for zone, start in times.month_starts
         ],
-        default=Value(clock.month_start(None, now=now)),
+        default=Value(times.month_default),
         output_field=DateTimeField(),
     )
-    since = min(
-        [now - timedelta(days=7), clock.month_start(None, now=now)]
-        + [start for _zone, start in month_starts]
-    )
     return (
-        Purchase.objects.filter(contractor=OuterRef("pk"), created_at__gte=since)
+        Purchase.objects.filter(contractor=OuterRef("pk"), created_at__gte=times.since)
         .order_by()
         .values("contractor")
         .annotate(
-            bought_today=Count("pk", filter=Q(created_at__gte=now - timedelta(days=1))),
-            bought_week=Count("pk", filter=Q(created_at__gte=now - timedelta(days=7))),
-            spent_month=Coalesce(
+            bought_today=Count("pk", filter=Q(created_at__gte=times.day_ago)),
+            bought_week=Count("pk", filter=Q(created_at__gte=times.week_ago)),
+            # This month's spend with this lead's price: over the budget is at the cap.
+            spent_with_this=Coalesce(
                 Sum("price_cents", filter=Q(created_at__gte=month_start)), Value(0)
-            ),
+            )
+            + Value(price_cents),
         )
         .filter(
-            # The contractor's own row, joined (SQLite refuses outer columns in HAVING).
+            # The contractor's own row, joined (SQLite refuses outer columns in HAVING); its
+            # columns alone, so GROUP BY repeats no parameter (PostgreSQL would not match
+            # two bound copies of one).
             Q(bought_today__gte=F("contractor__daily_lead_cap"))
             | Q(bought_week__gte=F("contractor__weekly_lead_cap"))
-            | Q(spent_month__gt=F("contractor__monthly_budget_cents") - price_cents)
+            | Q(spent_with_this__gt=F("contractor__monthly_budget_cents"))
         )
     )
 
 
-def _month_starts(contractors, now) -> list:
-    """(zone, the moment its local month began) for each zone these contractors are in:
-    one small query."""
-
-    zones = contractors.order_by().values_list("timezone", flat=True).distinct()
-    return [(zone, clock.month_start(zone, now=now)) for zone in zones]
+def _takes_leads(*, star_threshold: int | None):
+    """Active, onboarded, not paused; and with `star_threshold`, a star score at or above it
+    (or no reviews yet)."""
+    contractors = Contractor.objects.filter(
+        is_active=True, is_paused=False, onboarded_at__isnull=False
+    )
+    if star_threshold is not None:
+        contractors = contractors.filter(
+            Q(star_score__isnull=True) | Q(star_score__gte=star_threshold)
+        )
+    return contractors
 
 
 def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
@@ -214,19 +252,22 @@ def buyers(lead: Lead, *, price_cents: int, now, star_gated: bool = True):
     territory's subscriber paid for its leads, and a homeowner chose a profile lead's pro
     (`star_gated=False`).
     """
-
-    contractors = Contractor.objects.filter(
-        is_active=True, is_paused=False, onboarded_at__isnull=False
+    star_threshold = settings.STAR_SCORE_THRESHOLD if star_gated else None
+    return _buyers(
+        star_threshold=star_threshold,
+        homeowner=same_homeowner_leads(lead, now),
+        price_cents=price_cents,
+        times=CapTimes.at(now, zones=_zones(_takes_leads(star_threshold=star_threshold))),
     )
-    if star_gated:
-        contractors = contractors.filter(
-            Q(star_score__isnull=True) | Q(star_score__gte=settings.STAR_SCORE_THRESHOLD)
-        )
+
+
+def _buyers(*, star_threshold, homeowner, price_cents: int, times: CapTimes):
     return (
-        contractors.exclude(purchases__lead__in=same_homeowner_leads(lead, now))
+        _takes_leads(star_threshold=star_threshold)
+        .exclude(purchases__lead__in=homeowner)
         # The caps with nothing bought yet; then with what they bought (_over_caps).
         .filter(daily_lead_cap__gt=0, weekly_lead_cap__gt=0, monthly_budget_cents__gte=price_cents)
-        .filter(~Exists(_over_caps(contractors, price_cents=price_cents, now=now)))
+        .filter(~Exists(_over_caps(price_cents=price_cents, times=times)))
     )
 
 
@@ -294,6 +335,86 @@ def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
         .select_related("user")
         .order_by("pk")
     )
+
+
+# What a wave reads of each pro it offers a lead to: the offer, and its messages.
+WAVE_PRO_FIELDS = (
+    "phone",
+    "timezone",
+    "notify_in_app",
+    "notify_email",
+    "notify_sms",
+    "quiet_hours_start",
+    "quiet_hours_end",
+)
+
+
+def _wave_query(*, lead_id, category_id, zip_code_id, tier, price_cents, star_threshold,
+                phone, dup_since, day_ago, week_ago, month_default, since, email=None,
+                **zones):  # fmt: skip
+    """eligible_contractors() from plain values, for `wave_contractors` to compile once:
+    `zones` holds zone_<i> and month_<i>, each zone's name and the start of its month."""
+    count = len(zones) // 2
+    times = CapTimes(
+        day_ago,
+        week_ago,
+        month_default,
+        tuple((zones[f"zone_{i}"], zones[f"month_{i}"]) for i in range(count)),
+        since,
+    )
+    homeowner = _same_homeowner(phone=phone, email=email, category_id=category_id, since=dup_since)
+    return (
+        _buyers(
+            star_threshold=star_threshold, homeowner=homeowner, price_cents=price_cents, times=times
+        )
+        .filter(categories=category_id, service_areas__zip_code=zip_code_id)
+        .filter(tier=tier, account__balance_cents__gte=price_cents)
+        .exclude(offers__lead=lead_id)
+        .order_by("pk")
+        .values_list("pk", "user_id", "user__email", *WAVE_PRO_FIELDS)
+    )
+
+
+_WAVE_QUERY = CompiledQuery(_wave_query)
+
+
+def wave_contractors(lead: Lead, *, tier: str, price_cents: int, now) -> list[Contractor]:
+    """eligible_contractors(), as a wave reads them (WAVE_PRO_FIELDS and the user's email),
+    from a query compiled once per process: building it cost routing more than running it."""
+    star_threshold = float(settings.STAR_SCORE_THRESHOLD)  # as the FloatField takes it
+    times = CapTimes.at(now, zones=_zones(_takes_leads(star_threshold=star_threshold)))
+    values = {
+        "lead_id": lead.pk,
+        "category_id": lead.category_id,
+        "zip_code_id": lead.zip_code_id,
+        "tier": tier,
+        "price_cents": price_cents,
+        "star_threshold": star_threshold,
+        "phone": lead.phone,
+        "dup_since": now - DUPLICATE_WINDOW,
+        "day_ago": times.day_ago,
+        "week_ago": times.week_ago,
+        "month_default": times.month_default,
+        "since": times.since,
+    }
+    if lead.email:
+        values["email"] = lead.email
+    for i, (zone, start) in enumerate(times.month_starts):
+        values[f"zone_{i}"], values[f"month_{i}"] = zone, start
+    rows = _WAVE_QUERY.rows(shape=(bool(lead.email), len(times.month_starts)), **values)
+    # Model instances as the ORM makes them (from_db takes the fields in the model's order).
+    names = ("id", "user_id", *WAVE_PRO_FIELDS)
+    order = [n for n in (f.attname for f in Contractor._meta.concrete_fields) if n in names]
+    user_field = Contractor.user.field
+    contractors = []
+    for pk, user_id, email, *fields in rows:
+        by_name = dict(zip(names, (pk, user_id, *fields), strict=True))
+        contractor = Contractor.from_db("default", order, [by_name[n] for n in order])
+        user_field.set_cached_value(
+            contractor, User.from_db("default", ("id", "email"), (user_id, email))
+        )
+        contractors.append(contractor)
+    return contractors
 
 
 def offers_for(contractor):

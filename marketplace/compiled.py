@@ -16,6 +16,7 @@ and the two must differ only where the values go.
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.db import connections
 
@@ -23,15 +24,21 @@ _counter = itertools.count(1)
 
 
 def _stand_in(value, name: str):
-    """A value of the same type that nothing else in a query could be equal to (TypeError
-    for a type without one: that query is built each time)."""
+    """A value of the same type, unlike any other stand-in (TypeError for a type without one:
+    that query is built each time). A constant of the query equal to it by chance is told
+    apart by the second compilation, whose stand-ins differ."""
     n = next(_counter)
     if isinstance(value, bool):
         raise TypeError(f"{name}: a bool changes a query's shape; pass it as the shape")
     if isinstance(value, str):
         return f"\x1fstand-in {n} {name}\x1f"
     if isinstance(value, int):
-        return -2_000_000_000 - n  # within even a 32-bit column's range
+        # Within every integer column's range, even a positive small one: the ORM drops a
+        # comparison with a value out of the column's range (always true or always false),
+        # and the compiled SQL would lack it for the real value.
+        return 10_000 + n % 20_000
+    if isinstance(value, float):
+        return -2_000_000_000.0 - n
     if isinstance(value, datetime):
         return datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=n)
     raise TypeError(f"{name}: no stand-in for {type(value).__name__}")
@@ -94,8 +101,11 @@ def _slot(connection, stand_ins: dict, param):
     key = _hashable(param)
     if key is None:
         return None
+    adapters = [_as_is, _as_datetime_field]
+    if isinstance(param, int) and type(param) not in (int, bool):
+        adapters.append(_as_int_type(type(param)))
     for name, stand_in in stand_ins.items():
-        for adapt in (_as_is, _as_datetime_field):
+        for adapt in adapters:
             if _hashable(adapt(connection, stand_in)) == key:
                 return name, adapt
     return None
@@ -109,6 +119,19 @@ def _as_datetime_field(connection, value):
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)
     return None
+
+
+@cache
+def _as_int_type(int_type):
+    """An integer as the database layer wrapped it for its column (psycopg's Int4 for an
+    IntegerField on PostgreSQL): one function per type, so two compilations agree."""
+
+    def adapt(connection, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int_type(value)
+        return None
+
+    return adapt
 
 
 def _hashable(value):

@@ -293,19 +293,6 @@ def _available_subscriber(lead: Lead, *, now) -> Contractor | None:
     return pro
 
 
-# What making an offer and its messages reads of each pro (a wave may hold a thousand).
-OFFERED_PRO_FIELDS = [
-    "user__email",
-    "phone",
-    "timezone",
-    "notify_in_app",
-    "notify_email",
-    "notify_sms",
-    "quiet_hours_start",
-    "quiet_hours_end",
-]
-
-
 def send_due_waves(*, lead_id: int | None = None) -> int:
     """Offer each due wave's lead to every eligible contractor of its tier at the same
     moment. Each wave is sent once (compare-and-set on sent_at), whichever worker runs."""
@@ -333,10 +320,8 @@ def send_due_waves(*, lead_id: int | None = None) -> int:
 
 def _wave_contractors(lead: Lead, tier: str, *, now) -> list[Contractor]:
     """Whom a wave of this tier offers the lead to now."""
-    return list(
-        queries.eligible_contractors(
-            lead, tier=tier, price_cents=_price(lead, Offer.Route.MARKETPLACE).cents, now=now
-        ).only(*OFFERED_PRO_FIELDS)
+    return queries.wave_contractors(
+        lead, tier=tier, price_cents=_price(lead, Offer.Route.MARKETPLACE).cents, now=now
     )
 
 

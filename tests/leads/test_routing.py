@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from leads import services
 from leads.models import Lead, Offer, Purchase, Wave
@@ -273,3 +274,26 @@ def test_re_route_keeps_the_earlier_waves_and_offers(clock, metro_zips, plumbing
         early.pk,
         late.pk,
     }
+
+
+def test_a_wave_reads_its_pros_from_a_query_compiled_once(clock, downtown, plumbing):
+    """wave_contractors() answers as eligible_contractors() does, in each shape (with and
+    without the homeowner's email; pros in one zone or several), from compiled SQL."""
+    from leads import queries
+
+    east = pro("elite")
+    Contractor.objects.filter(pk=east.pk).update(timezone="America/New_York")
+    low = pro("elite")
+    Contractor.objects.filter(pk=low.pk).update(star_score=10)
+    west = pro("elite")
+    for email in ("dana@example.com", ""):
+        lead = open_lead(downtown, plumbing, email=email)
+        now = timezone.now()
+        wave = queries.wave_contractors(lead, tier="elite", price_cents=450, now=now)
+        expected = queries.eligible_contractors(lead, tier="elite", price_cents=450, now=now)
+        assert [c.pk for c in wave] == [c.pk for c in expected] == [east.pk, west.pk]
+        assert [(c.user.email, c.timezone) for c in wave] == [
+            (c.user.email, c.timezone) for c in expected
+        ]
+    assert queries._WAVE_QUERY._compiled
+    assert all(entry is not False for entry in queries._WAVE_QUERY._compiled.values())

@@ -39,6 +39,25 @@ def test_a_compiled_query_answers_as_the_orm_for_every_set_of_values(metro_zips)
     assert all(entry is not False for entry in compiled._compiled.values())
 
 
+def test_a_comparison_on_a_positive_integer_column_is_kept_for_every_value(metro_zips):
+    """The ORM leaves out a comparison whose value is outside the column's range (a
+    negative budget): a stand-in must not be one, or the compiled SQL would lack it."""
+    pros = [ContractorFactory(monthly_budget_cents=cents) for cents in (100, 50_000)]
+
+    def build(*, budget: int, min_cap: int):
+        return (
+            Contractor.objects.filter(pk__in=[p.pk for p in pros])
+            .filter(monthly_budget_cents__gte=budget, daily_lead_cap__gte=min_cap)
+            .order_by("pk")
+            .values_list("pk")
+        )
+
+    compiled = CompiledQuery(build)
+    for budget in (0, 100, 101, 50_000, 50_001):
+        assert compiled.rows(budget=budget, min_cap=1) == list(build(budget=budget, min_cap=1))
+    assert all(entry is not False for entry in compiled._compiled.values())
+
+
 def test_a_value_the_sql_does_not_carry_as_given_is_built_each_time(plumbing):
     # `ignored` never reaches the SQL, and a prefix search sends "value%": neither can be
     # put back into compiled SQL, so such a query is built and run as the ORM does.

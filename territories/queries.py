@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import F, Q
 
+from marketplace.compiled import CompiledQuery
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.queries import zips_within
 
@@ -32,15 +33,27 @@ def not_a_territory(zip_codes: list[ZipCode]) -> str:
     return f"{named} zip code: territories cover zip codes where homes are."
 
 
+def _holding(*, zip_code_id: str, category_id: int):
+    return TerritorySubscription.objects.filter(
+        zip_code_id=zip_code_id,
+        category_id=category_id,
+        status__in=TerritorySubscription.HOLDING,
+    ).values_list("pk")
+
+
+# Routing asks this of every lead, and most pairs have no holder: the question is compiled
+# once (marketplace.compiled), the subscription read only when there is one.
+_HOLDING = CompiledQuery(_holding)
+
+
 def holder(*, zip_code_id: str, category_id: int) -> TerritorySubscription | None:
     """The subscription holding a pair (active or in its grace period), if any."""
+    found = _HOLDING.rows(zip_code_id=zip_code_id, category_id=category_id)
+    if not found:
+        return None
     return (
-        TerritorySubscription.objects.filter(
-            zip_code_id=zip_code_id,
-            category_id=category_id,
-            status__in=TerritorySubscription.HOLDING,
-        )
-        .select_related("contractor__user")
+        TerritorySubscription.objects.select_related("contractor__user")
+        .filter(pk=found[0][0], status__in=TerritorySubscription.HOLDING)
         .first()
     )
 

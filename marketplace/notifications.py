@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from . import clock
+from .bulk import binary_cursor
 from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
 from .tasking import FairleadTask, enqueue_on_commit, fast_queue
 from .tasks import send_notification, send_notifications
@@ -192,7 +193,7 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
     ]
     in_app = Notification.Channel.IN_APP
     columns = list(zip(*rows, strict=True))
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {Notification._meta.db_table}
@@ -203,9 +204,9 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
                    CASE WHEN r.channel = %s THEN %s ELSE %s END, COALESCE(r.send_after, %s),
                    %s, NULL,
                    CASE WHEN r.channel = %s THEN %s::timestamptz END, NULL, '', 0, 0, '', %s
-            FROM UNNEST(%s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::int[])
+            FROM UNNEST(%b::bigint[], %b::varchar[], %b::varchar[], %b::timestamptz[], %b::int[])
                  AS r(user_id, channel, recipient, send_after, text_id)
-            JOIN UNNEST(%s::varchar[], %s::text[]) WITH ORDINALITY AS t(subject, body, n)
+            JOIN UNNEST(%b::varchar[], %b::text[]) WITH ORDINALITY AS t(subject, body, n)
                  ON t.n = r.text_id
             RETURNING id, channel, send_after <= %s
             """,  # noqa: S608 - the table name is ours; every value is a parameter

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from marketplace.bulk import binary_cursor
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
 from marketplace.money import format_cents
@@ -384,13 +385,13 @@ def _insert_offers(offer: Offer, contractor_ids: list[int]) -> None:
             ]
         )
         return
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {Offer._meta.db_table}
                 (lead_id, contractor_id, status, route, tier, price_cents, offered_at, expires_at)
             SELECT %s, contractor_id, %s, %s, %s, %s, %s, %s
-            FROM UNNEST(%s::bigint[]) AS contractor_id
+            FROM UNNEST(%b::bigint[]) AS contractor_id
             """,  # noqa: S608 - the table name is ours; every value is a parameter
             [
                 offer.lead_id,

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credits import services as credit_services
+from credits.models import CreditClaim
 from insights.analytics import Period, contractor_analytics
 from leads import rollup, services
 from leads.models import AnalyticsCell, Lead, Offer, ResponseCount
@@ -101,6 +102,8 @@ class World:
                 purchase.lead, by=self.staff, reason="duplicate"
             )
         elif kind == "claim" and (purchase := self.pick(self.purchases, args[0])):
+            if CreditClaim.objects.filter(purchase=purchase).exists():
+                return  # one claim per purchase (filing refuses a second)
             claim = _claim(purchase)
             credit_services.approve_claim(claim, by=self.staff)
             if args[1]:

@@ -273,6 +273,9 @@ def purchased_history(
                         offered_at=lead.created_at,
                         expires_at=lead.created_at + timedelta(hours=1),
                         responded_at=lead.created_at + timedelta(minutes=rng.randint(1, 40)),
+                        category_id=lead.category_id,
+                        zip_code_id=lead.zip_code_id,
+                        utm_source=lead.utm_source,
                     )
                     for lead in leads
                 ]
@@ -481,6 +484,9 @@ def _pending_offers(contractor: Contractor, count: int, *, zips: list[str], tag:
                 price_cents=450,
                 offered_at=now,
                 expires_at=now + timedelta(days=30),
+                category_id=lead.category_id,
+                zip_code_id=lead.zip_code_id,
+                utm_source=lead.utm_source,
             )
             for lead in leads
         ]

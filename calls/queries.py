@@ -26,11 +26,12 @@ MISSED_LEGS = [
 ]
 
 
-def without_call_offers(offers):
-    """These offers less the ones a live call made when the pro took it (calls have their
-    own answer rate). NOT EXISTS, not `call_leg__isnull` (a LEFT JOIN … IS NULL): PostgreSQL
-    then estimates the rows right and hashes the join."""
-    return offers.filter(~Exists(CallLeg.objects.filter(offer=OuterRef("pk"))))
+def call_offers(offers, contractor):
+    """Those of the contractor's `offers` that a live call made when they took it (calls
+    have their own answer rate, so analytics counts them apart). Found from the pro's call
+    legs, a few, rather than by asking each offer whether a leg points to it: a taken
+    leg's offer is always its own pro's."""
+    return offers.filter(pk__in=CallLeg.objects.filter(contractor=contractor).values("offer"))
 
 
 def contractor_call_totals(contractor, *, start_at, end_at) -> dict[str, int]:

@@ -30,24 +30,26 @@ The definitions below are the product's; the analytics page shows them word for 
   (its price is the fee, 0 when the call did not qualify), so spend, net cost and the cost
   per booked appointment include call fees, and the "Live call" source shows them alone.
 
-Queries: seven, whatever the number of leads or calls: the contractor's rollup cells and
+Queries: eight, whatever the number of leads or calls: the contractor's rollup cells and
 response counts (leads/rollup.py: what each purchase event adds, per local day and month,
-source, city and service, kept by the events and rebuilt nightly), the services' names;
-offers counted live in one GROUP BY (local month and every grouping field: routing makes
-hundreds at once, too many to count as they are made); clicks, calls and fees counted in
-SQL.
+source, city and service, kept by the events and rebuilt nightly); offers counted live in
+one GROUP BY on the offers alone (routing makes hundreds at once, too many to count as
+they are made; each offer carries its lead's keys), then the services and zips they name;
+clicks, calls and fees counted in SQL.
 Money is integer cents; ratios are basis points (1 bp = 0.01%).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
+from django.db import connections
+from django.db.models import Count, IntegerField, Value
+from django.db.models.expressions import RawSQL
 
 from billing import queries as billing_queries
 from billing.models import Entry
@@ -448,16 +450,20 @@ def _sorted(rows: dict[str, Row], group: str, period: Period) -> list[Row]:
 def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     """Every number of the analytics page for one contractor and period."""
 
-    zone = clock.zone(period.timezone)
     start_at, end_at = period.bounds()
     totals, groups = Metrics(), _Groups()
 
     # Leads, credits and response times: sums of the contractor's daily and
     # monthly rollup cells (leads/rollup.py), counted when each event happened.
     cells, responses = lead_queries.analytics_sums(contractor, start=period.start, end=period.end)
-    names = marketplace_queries.category_names(
-        {key for kind, key, *_ in cells if kind == rollup.CATEGORY}
+    offers = _count_offers(contractor, period, start_at=start_at, end_at=end_at)
+    services = marketplace_queries.category_labels(
+        slugs={key for kind, key, *_ in cells if kind == rollup.CATEGORY},
+        ids={key for group, key, _ in offers if group == "category"},
     )
+    names = {slug: name for _, slug, name in services}
+    service_of = {pk: (slug, name) for pk, slug, name in services}
+    places = marketplace_queries.zip_places({key for group, key, _ in offers if group == "city"})
     found: dict[tuple, list[Metrics]] = {}
 
     def targets(kind: str, key: str, month) -> list[Metrics]:
@@ -488,42 +494,17 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
         for m in targets(kind, key, month):
             m.responses[bucket] = m.responses.get(bucket, 0) + count
 
-    # Offers are many (every lead shown, bought or not) and made hundreds at a time, so
-    # they are not in the rollup: counted in SQL in one GROUP BY on the local month and
-    # every grouping field at once (a few hundred rows at most), then added up here per
-    # source, city, service and month. The offer a live call made when the pro took it is
-    # left out (call_queries.without_call_offers: 37 ms, not 60-90, for 9,400 offers in the
-    # bench). Still about 4 µs per offer shown in the period (the join to its lead, the
-    # grouping): the one part of the page that grows with the history.
-    offers = call_queries.without_call_offers(
-        lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at)
-    )
-    fields = (
-        "month",
-        "route",
-        "lead__utm_source",
-        "lead__zip_code__city",
-        "lead__zip_code__state",
-        "lead__category__slug",
-        "lead__category__name",
-        "status",
-    )
-    counted = (
-        offers.annotate(month=TruncMonth("offered_at", tzinfo=zone))
-        .values(*fields)
-        .annotate(count=Count("pk"))
-        .order_by()
-        .values_list(*fields, "count")
-    )
-    for month, route, utm, city, state, slug, name, status, count in counted:
-        source = rollup.source_key(route, utm)
-        for m in (
-            totals,
-            groups.metrics("source", (source, source_label(*source_key(route, utm)))),
-            groups.metrics("city", _city_key(rollup.city_key(city, state))),
-            groups.metrics("category", (slug, name)),
-            groups.metrics("month", _month(_local_date(month, zone).replace(day=1))),
-        ):
+    for (group, key, status), count in offers.items():
+        if group == "month":
+            rows = [totals, groups.metrics("month", _month(key))]
+        elif group == "source":
+            source = rollup.source_key(*key)
+            rows = [groups.metrics("source", (source, source_label(*source_key(*key))))]
+        elif group == "city":
+            rows = [groups.metrics("city", _city_key(rollup.city_key(*places[key])))]
+        else:
+            rows = [groups.metrics("category", service_of[key])]
+        for m in rows:
             m.offers_seen += count
             if status in ANSWERED:
                 m.offers_answered += count
@@ -557,13 +538,76 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     )
 
 
+# The keys an offer is counted by: its own copy of its lead's (Offer.category, zip_code,
+# utm_source, set when it is made), so the count reads offers alone.
+OFFER_KEYS = ("route", "utm_source", "zip_code", "category", "status")
+# An offer made before those columns reached every worker has none: its lead's keys.
+LEAD_KEYS = ("route", "lead__utm_source", "lead__zip_code", "lead__category", "status")
+
+
+def _count_offers(contractor: Contractor, period: Period, *, start_at, end_at) -> dict:
+    """The contractor's offers shown in [start_at, end_at), counted per (group, key,
+    status): ("month", first day), ("source", (route, utm_source)), ("city", zip code),
+    ("category", category id). Totals are the months' sum.
+
+    Offers are many (every lead shown, bought or not) and made hundreds at a time, so they
+    are not in the rollup: counted here in one GROUP BY on the offers alone (their own
+    keys, no join to leads) read from offer_shown_idx, their zips and services named
+    afterwards by id (zip_places, category_labels). Still about 0.5 µs per offer shown in
+    the period: what is left of the page that grows with the history."""
+    months = period.months()
+    shown = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at)
+    rows = _grouped(shown, contractor, OFFER_KEYS, period, months)
+    if any(row[3] is None for row in rows):  # zip_code: until a later release fills all
+        rows = [row for row in rows if row[3] is not None] + _grouped(
+            shown.filter(zip_code__isnull=True), contractor, LEAD_KEYS, period, months
+        )
+    counts: dict[tuple, int] = defaultdict(int)
+    for month, route, utm, zip_code, category, status, count in rows:
+        counts["month", months[month], status] += count
+        counts["source", (route, utm), status] += count
+        counts["city", zip_code, status] += count
+        counts["category", category, status] += count
+    return {key: count for key, count in counts.items() if count}
+
+
+def _grouped(offers, contractor, keys: tuple[str, ...], period: Period, months) -> list[tuple]:
+    """(month's index in `months`, *keys, count) of these offers less those live calls
+    made (counted apart: call_queries.call_offers), subtracted as negative counts in the
+    same statement rather than tested offer by offer."""
+    month = _month_index(period, months, connections[offers.db])
+
+    def counted(offers, count):
+        return (
+            offers.annotate(month=month)
+            .values("month", *keys)
+            .annotate(count=count)
+            .order_by()
+            .values_list("month", *keys, "count")
+        )
+
+    taken = call_queries.call_offers(offers, contractor)
+    return list(counted(offers, Count("*")).union(counted(taken, -Count("*")), all=True))
+
+
+def _month_index(period: Period, months: list[date], connection) -> RawSQL | Value:
+    """SQL: the index in `months` of the local month an offer was shown in, found by
+    comparing its time with each month's start, computed here in the zone (DST included):
+    the months of truncating each time in the zone, at a third of the cost per offer. Raw,
+    as a Case of a dozen Whens takes longer to compile than the small pro's whole count."""
+    if len(months) == 1:
+        return Value(0, output_field=IntegerField())
+    quote = connection.ops.quote_name
+    column = f"{quote(Offer._meta.db_table)}.{quote('offered_at')}"
+    whens = " ".join(f"WHEN {column} < %s THEN {i}" for i in range(len(months) - 1))
+    starts = [
+        connection.ops.adapt_datetimefield_value(clock.start_of(period.timezone, first))
+        for first in months[1:]
+    ]
+    sql = f"CASE {whens} ELSE {len(months) - 1} END"
+    return RawSQL(sql, starts, output_field=IntegerField())  # noqa: S611 - our names; times are parameters
+
+
 @lru_cache(maxsize=4096)  # label strings, reused across requests
 def _city_key(key: str) -> tuple[str, str]:
     return key, key
-
-
-def _local_date(value, zone) -> date:
-    """TruncMonth gives an aware datetime (a date on some backends): its local date."""
-    if isinstance(value, datetime):
-        return value.astimezone(zone).date() if value.tzinfo else value.date()
-    return value

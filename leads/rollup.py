@@ -17,7 +17,9 @@ so an event and the rebuild can never disagree on a definition.
 - Offers are not in the rollup: routing makes a wave of hundreds at once, and counting
   them here cost eight cells per pro per wave (2.26 s instead of 178 ms for 1,000 pros).
   Analytics counts them live in one GROUP BY over the offers' (contractor_id, offered_at)
-  index (insights/analytics.py), at a cost that grows with the offers of the period.
+  index, by the keys each offer copied from its lead when it was made (no join to leads;
+  insights/analytics.py), at a cost that still grows with the offers of the period
+  (about 0.5 µs each).
 
 Response steps: a response time is counted in the step it falls in and shown as the
 step's start, so the median is "about" that: each 10 seconds in the first minute, each

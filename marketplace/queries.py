@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from .models import Contractor, ProfileClick, ServiceCategory, ZipCode
 
@@ -128,6 +128,22 @@ def contractor_labels(pks: list[int]) -> dict[int, str]:
     }
 
 
-def category_names(slugs) -> dict[str, str]:
-    """Service names by slug, as they read now (analytics labels its rows with them)."""
-    return dict(ServiceCategory.objects.filter(slug__in=list(slugs)).values_list("slug", "name"))
+def category_labels(*, slugs=(), ids=()) -> list[tuple[int, str, str]]:
+    """(id, slug, name) of the services with these slugs or ids, names as they read now
+    (analytics labels its rows with them). One query for both; none for neither."""
+    return list(
+        ServiceCategory.objects.filter(Q(slug__in=list(slugs)) | Q(pk__in=list(ids))).values_list(
+            "pk", "slug", "name"
+        )
+    )
+
+
+def zip_places(codes) -> dict[str, tuple[str, str]]:
+    """(city, state) of these zips by code, as they read now: one look-up by primary key
+    (a join from many rows would hash the whole catalog)."""
+    return {
+        code: (city, state)
+        for code, city, state in ZipCode.objects.filter(code__in=list(codes)).values_list(
+            "code", "city", "state"
+        )
+    }

@@ -5,6 +5,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from django.db.models import F
 
 from bench import data, measure, run
 from billing.services import ledger_mismatches
@@ -56,6 +57,10 @@ def test_a_purchased_history_adds_up(metro_zips):
         assert Offer.objects.filter(contractor=pro, status="pending").count() == 10
         assert Notification.objects.filter(user=pro.user).count() == 2 * count
     assert ContactAttempt.objects.filter(purchase__contractor=big).exists()
+    # Every offer carries its lead's keys, as routing makes them (analytics counts by them).
+    assert not Offer.objects.exclude(
+        category=F("lead__category"), zip_code=F("lead__zip_code"), utm_source=F("lead__utm_source")
+    ).exists()
     assert not ledger_mismatches()  # every balance is the sum of its entries
     approved = CreditClaim.objects.filter(status=CreditClaim.Status.APPROVED)
     assert all(c.credited_cents == c.purchase.price_cents for c in approved)

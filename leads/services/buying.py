@@ -234,6 +234,10 @@ def take_live_call(lead: Lead, *, contractor: Contractor, route: str, tier: str,
             "offered_at": now,
             "expires_at": now,
             "responded_at": now,
+            # Offered anew (an earlier offer is replaced): the lead's keys as it is now.
+            "category_id": lead.category_id,
+            "zip_code_id": lead.zip_code_id,
+            "utm_source": lead.utm_source,
         },
     )
     purchase = Purchase.objects.create(

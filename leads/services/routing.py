@@ -349,6 +349,7 @@ def _make_offers(lead: Lead, contractors, *, route: str, tier: str, now, expires
         offered_at=now,
         expires_at=expires,
     )
+    offer.copy_lead_keys(lead)
     _insert_offers(offer, [c.pk for c in contractors])
     notify_contractors_alike(
         contractors,
@@ -380,6 +381,9 @@ def _insert_offers(offer: Offer, contractor_ids: list[int]) -> None:
                     price_cents=offer.price_cents,
                     offered_at=offer.offered_at,
                     expires_at=offer.expires_at,
+                    category_id=offer.category_id,
+                    zip_code_id=offer.zip_code_id,
+                    utm_source=offer.utm_source,
                 )
                 for contractor_id in contractor_ids
             ]
@@ -389,8 +393,9 @@ def _insert_offers(offer: Offer, contractor_ids: list[int]) -> None:
         cursor.execute(
             f"""
             INSERT INTO {Offer._meta.db_table}
-                (lead_id, contractor_id, status, route, tier, price_cents, offered_at, expires_at)
-            SELECT %s, contractor_id, %s, %s, %s, %s, %s, %s
+                (lead_id, contractor_id, status, route, tier, price_cents, offered_at, expires_at,
+                 category_id, zip_code_id, utm_source)
+            SELECT %s, contractor_id, %s, %s, %s, %s, %s, %s, %s, %s, %s
             FROM UNNEST(%b::bigint[]) AS contractor_id
             """,  # noqa: S608 - the table name is ours; every value is a parameter
             [
@@ -401,6 +406,9 @@ def _insert_offers(offer: Offer, contractor_ids: list[int]) -> None:
                 offer.price_cents,
                 offer.offered_at,
                 offer.expires_at,
+                offer.category_id,
+                offer.zip_code_id,
+                offer.utm_source,
                 contractor_ids,
             ],
         )

@@ -123,6 +123,19 @@ def test_the_flow_left_the_calls_as_the_table_says(calls, holder, elite):
     ]
 
 
+def test_a_taken_calls_offer_carries_its_leads_keys(calls, holder):
+    legs = CallLeg.objects.filter(contractor=holder, offer__isnull=False)
+    offers = [leg.offer for leg in legs.select_related("offer__lead")]
+    assert len(offers) == 5  # A B C F G
+    for offer in offers:
+        lead = offer.lead
+        assert (offer.category_id, offer.zip_code_id, offer.utm_source) == (
+            lead.category_id,
+            lead.zip_code_id,
+            lead.utm_source,
+        )
+
+
 def test_a_pros_calls_on_their_own_day(calls, holder):
     data = contractor_analytics(holder, MAR_8)
     c = data.calls

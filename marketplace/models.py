@@ -436,6 +436,10 @@ class Notification(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
 
+    # A wave of a thousand pros writes two thousand of these in one statement: the database
+    # does not check each one's user (a look-up and a row lock per message, about 8 ms per
+    # wave of 1,000), whom the writer just read. Deleting a user still deletes their
+    # messages (Django's CASCADE).
     user = models.ForeignKey(
         User,
         null=True,
@@ -443,6 +447,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,  # notification_list_idx leads with it
+        db_constraint=False,
     )
     channel = models.CharField(max_length=6, choices=Channel.choices)
     to = models.CharField(max_length=254, help_text="Email address or E.164 phone.")

@@ -265,3 +265,21 @@ def test_a_status_report_without_a_message_sid_changes_no_text(db):
     record_sms_status(message_sid="", status="delivered")
     unsent.refresh_from_db()
     assert unsent.status == "queued" and not SmsStatusReport.objects.exists()
+
+
+def test_deleting_a_user_deletes_their_messages_though_the_database_does_not_check_them(
+    contractor,
+):
+    """Notification.user has no database constraint (a wave writes thousands at once):
+    Django's CASCADE still removes a deleted user's messages, and only theirs."""
+    notifications.notify_contractor(contractor, template="low_balance", context={}, link="/")
+    other = notifications.notify_address(
+        "homeowner@example.com", template="low_balance", context={}, send=False
+    )
+    user = contractor.user
+    user_id = user.pk
+    assert Notification.objects.filter(user_id=user_id).exists()
+    Contractor.objects.filter(pk=contractor.pk).delete()
+    user.delete()
+    assert not Notification.objects.filter(user_id=user_id).exists()
+    assert Notification.objects.filter(pk=other.pk).exists()

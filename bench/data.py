@@ -207,6 +207,11 @@ class History:
     reviews: int = 0
 
 
+# More than a page of the Credits page (20 claims): the newest purchases of the compared
+# contractors' histories have claims.
+CLAIMS_PAGE_FILL = 21
+
+
 def purchased_history(
     contractor: Contractor,
     count: int,
@@ -215,6 +220,7 @@ def purchased_history(
     seed: int = 16,
     pending_offers: int = 10,
     tag: str = "",
+    claims_page_fill: int = CLAIMS_PAGE_FILL,
 ) -> History:
     """`count` leads the contractor bought over HISTORY_MONTHS, as the services would have
     left them: an accepted offer, a purchase paid by a ledger entry (top-ups whenever the
@@ -348,7 +354,13 @@ def purchased_history(
                     if p.won_at is not None and rng.random() < 0.6
                 ]
             )
-            claimed = [p for p in purchases if rng.random() < 0.03]
+            # A few claims, and the newest purchases all claimed: the Credits page then
+            # shows a full page for both contractors compared, whatever their history.
+            claimed = [
+                p
+                for i, p in enumerate(purchases, start=start)
+                if i >= count - claims_page_fill or rng.random() < 0.03
+            ]
             claims = []
             for p in claimed:
                 approved = rng.random() < 0.5
@@ -516,7 +528,9 @@ def crowd_history(pros: list[Contractor], leads_total: int) -> History:
     each = max(leads_total // max(len(pros), 1), 1)
     zips = ROUTING_ZIPS
     for n, pro in enumerate(pros):
-        made = purchased_history(pro, each, zips=zips, seed=n, pending_offers=0, tag=f"x{n}")
+        made = purchased_history(
+            pro, each, zips=zips, seed=n, pending_offers=0, tag=f"x{n}", claims_page_fill=0
+        )
         for field in History.__dataclass_fields__:
             setattr(total, field, getattr(total, field) + getattr(made, field))
     return total

@@ -6,6 +6,7 @@ environment variables; README.md lists them.
 """
 
 import hashlib
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -130,18 +131,28 @@ else:
     # Behind PgBouncer, which refuses startup options, set DATABASE_JIT_OFF=false and turn
     # it off on the role instead: ALTER ROLE fairlead SET jit = off.
     DATABASE_JIT_OFF = env.bool("DATABASE_JIT_OFF", default=True)
+    # Queries compiled with prepared=True (marketplace/compiled.py: intake's duplicate check)
+    # are prepared on the server, so PostgreSQL plans them once per connection; psycopg
+    # prepares no other statement by itself. Behind a PgBouncer in transaction mode that
+    # does not keep prepared statements (before 1.21, or max_prepared_statements 0), set
+    # DATABASE_PREPARED_STATEMENTS=false.
+    DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 
-def _without_jit(database: dict) -> None:
-    """Add `-c jit=off` to a PostgreSQL connection's options, keeping any it has."""
+def _postgres_options(database: dict) -> None:
+    """A PostgreSQL connection's options: `-c jit=off` added to any it has; and statements
+    prepared only when asked (`prepare=True`), never after a number of runs. Django turns
+    preparing off altogether (None)."""
     options = database.setdefault("OPTIONS", {})
     given = options.get("options", "")
     if DATABASE_JIT_OFF and "jit" not in given:
         options["options"] = f"{given} -c jit=off".strip()
+    if DATABASE_PREPARED_STATEMENTS:
+        options.setdefault("prepare_threshold", sys.maxsize)
 
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-    _without_jit(DATABASES["default"])
+    _postgres_options(DATABASES["default"])
 # A read replica of the primary (PostgreSQL streaming replication) serves analytics and
 # reports: the reads marked with marketplace.replica.replica_reads (config/db_router.py).
 # Without it, everything reads from the primary. Tests mirror it onto the primary.
@@ -153,7 +164,7 @@ if DATABASE_REPLICA_URL:
         CONN_HEALTH_CHECKS=True,
         TEST={"MIRROR": "default"},
     )
-    _without_jit(DATABASES["replica"])
+    _postgres_options(DATABASES["replica"])
 DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -12,13 +12,22 @@ database takes in another form (a datetime on SQLite becomes text) is converted 
 way. A value that cannot be put back (never in the SQL, or also used changed, as "value%")
 makes the query one that is built each time: it is compiled twice with different stand-ins,
 and the two must differ only where the values go.
+
+`prepared=True`: on PostgreSQL the statement is also kept by the server (a prepared
+statement, per connection), so it is planned once, not on every run: planning a query with
+several subqueries costs PostgreSQL many times running it. Only for a query that every plan
+answers well whatever the values (equalities on selective indexes): after five runs
+PostgreSQL may keep one generic plan, made without knowing them. Unless
+DATABASE_PREPARED_STATEMENTS is false (config/settings.py).
 """
 
 import itertools
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+import psycopg
 from django.db import connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 _counter = itertools.count(1)
 
@@ -46,27 +55,43 @@ def _stand_in(value, name: str):
 
 class CompiledQuery:
     """`build(**values)` returns a `values_list` queryset; `rows(shape, **values)` runs it
-    and returns its rows as tuples, compiling it once per shape and database."""
+    and returns its rows as tuples, compiling it once per shape and database; `sql(shape,
+    **values)` gives its SQL and parameters, to run inside another statement."""
 
-    def __init__(self, build):
+    def __init__(self, build, *, prepared: bool = False):
         self.build = build
+        self.prepared = prepared
         self._compiled: dict = {}
 
+    def sql(self, shape=(), *, using: str = "default", **values) -> tuple[str, list]:
+        compiled = self._filled(shape, using, values)
+        if compiled is None:  # could not be compiled apart from its values
+            sql, params = self.build(**values).query.get_compiler(using).as_sql()
+            return sql, list(params)
+        return compiled
+
     def rows(self, shape=(), *, using: str = "default", **values) -> list[tuple]:
+        compiled = self._filled(shape, using, values)
+        if compiled is None:
+            return list(self.build(**values).using(using))
+        with _cursor(connections[using], prepared=self.prepared) as cursor:
+            cursor.execute(*compiled)
+            return cursor.fetchall()
+
+    def _filled(self, shape, using: str, values: dict) -> tuple[str, list] | None:
+        """(sql, params) with these values, or None for a query built each time."""
         key = (using, shape, tuple(sorted(values)))
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, values)
-        if compiled is False:  # could not be compiled apart from its values
-            return list(self.build(**values).using(using))
+        if compiled is False:
+            return None
         sql, params, slots = compiled
         connection = connections[using]
         params = list(params)
         for index, (name, adapt) in slots.items():
             params[index] = adapt(connection, values[name])
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return sql, params
 
     def _compile(self, using: str, values: dict):
         """(sql, params, slots), or False when the values cannot be put back into the SQL:
@@ -143,3 +168,35 @@ def _hashable(value):
     except TypeError:
         return None
     return (type(value).__name__, value)
+
+
+def _cursor(connection, *, prepared: bool):
+    """Django's cursor; for a prepared query on PostgreSQL, one that binds the values on the
+    server and has psycopg prepare the statement (Django's own cursors bind on the client,
+    and a statement so sent is never kept). Wrapped as Django wraps its own, so execute
+    wrappers and the query log see it as any other."""
+    if not prepared or connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    cursor = _PreparingCursor(connection.connection)
+    if connection.queries_logged:
+        return _LoggedCursor(cursor, connection)
+    return connection.make_cursor(cursor)
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Asks psycopg to prepare every statement it runs. psycopg does so unless the
+    connection prepares nothing (DATABASE_PREPARED_STATEMENTS false): then the statement
+    is simply run."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """The query log's entry is the SQL as written (placeholders, not values): psycopg
+    keeps no text of a statement it ran prepared, where Django reads it back."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)

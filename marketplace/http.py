@@ -4,6 +4,7 @@ import csv
 import io
 import logging
 import time
+import weakref
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -138,11 +139,21 @@ def _int_or_none(raw) -> int | None:
 
 
 def _redis_client():
-    """The Redis client behind Django's cache, or None for another backend."""
+    """The Redis client behind Django's cache, or None for another backend. Kept, one per
+    cache client (each thread has its own): Django builds a new one on every call, and
+    building one (redis-py fills its table of reply parsers) cost as much Python as the
+    round trip it was for, twice a quote request."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
-    return backend._cache.get_client(write=True)  # noqa: SLF001 - no public way to pipeline
+    cache_client = backend._cache  # noqa: SLF001 - no public way to pipeline
+    client = _CLIENTS.get(cache_client)
+    if client is None:
+        client = _CLIENTS[cache_client] = cache_client.get_client(write=True)
+    return client
+
+
+_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def csv_download(filename: str):

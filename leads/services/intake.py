@@ -9,17 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import (
-    BooleanField,
-    Case,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    When,
-)
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,34 +149,68 @@ def _new_reference() -> str:
     return "FL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
-def _same_homeowner(*, phone: str, email: str, category_id: int, since=None):
-    """Leads of the same homeowner (phone or email) and category in 30 days, the one to
-    link to first: one still being handled (the oldest: the original, not a copy already
-    rejected), else the latest one. `handled` says which it is. The indexes
-    lead_dup_phone_idx and lead_dup_email_idx answer it."""
-    since = since or timezone.now() - policy.DUPLICATE_WINDOW
-    same = Q(phone=phone)
-    if email:  # a caller has no email: the phone alone says who they are
-        same |= Q(email=email.lower())
-    handled = ExpressionWrapper(
-        Q(status__in=ACTIVE_STATUSES)
-        & ~Exists(
-            Purchase.objects.filter(
-                lead=OuterRef("pk"),
-                outcome__in=[Purchase.Outcome.WON, Purchase.Outcome.LOST],
-            )
-        ),
-        output_field=BooleanField(),
-    )
-    return (
-        Lead.objects.filter(same, category_id=category_id, created_at__gte=since)
-        .annotate(handled=handled)
-        .order_by(
-            F("handled").desc(),
-            Case(When(handled=True, then=F("created_at"))).asc(nulls_last=True),
-            F("created_at").desc(),
+def _handled():
+    """A lead still being handled (lifecycle.being_handled()), as a condition on one row."""
+    return Q(status__in=ACTIVE_STATUSES) & ~Exists(
+        Purchase.objects.filter(
+            lead=OuterRef("pk"), outcome__in=[Purchase.Outcome.WON, Purchase.Outcome.LOST]
         )
     )
+
+
+def _earlier_leads(*, phone: str, category_id: int, since, email: str = ""):
+    """The leads of the same homeowner (phone or email) and category since `since` that
+    one links to, as two subqueries: the oldest still being handled (the original, not a
+    copy already rejected), and the latest.
+
+    One branch per way of knowing the homeowner, each an ORDER BY created_at LIMIT 1 that
+    its index (lead_dup_phone_idx, lead_dup_email_idx) answers in order: the plan stays on
+    those indexes whatever the statistics or the values (the statement is prepared), and a
+    homeowner with a thousand rejected copies costs a row, not a thousand. With both ways,
+    the pick between the two branches' rows is a primary-key lookup of two."""
+    ways = [Q(phone=phone)] + ([Q(email=email)] if email else [])  # a caller has no email
+
+    def first(order: str, *conditions):
+        branches = [
+            Lead.objects.filter(same, *conditions, category_id=category_id, created_at__gte=since)
+            .order_by(order)
+            .values("pk")[:1]
+            for same in ways
+        ]
+        if len(branches) == 1:
+            return Subquery(branches[0])
+        return Subquery(
+            Lead.objects.filter(pk__in=[Subquery(branch) for branch in branches])
+            .order_by(order)
+            .values("pk")[:1]
+        )
+
+    return first("created_at", _handled()), first("-created_at")
+
+
+def _earlier_query(*, phone, category_id, since, email="", zip_code_id=""):
+    oldest_handled, latest = _earlier_leads(
+        phone=phone, email=email, category_id=category_id, since=since
+    )
+    columns = [oldest_handled, latest]
+    if zip_code_id:
+        columns.append(Exists(queries.covering(category_id=category_id, zip_code_id=zip_code_id)))
+    # One row, whatever the subqueries find: the category's (unordered: nothing to sort).
+    return ServiceCategory.objects.filter(pk=category_id).order_by().values_list(*columns)
+
+
+# Compiled once per process (building it cost more than running it) and prepared: planning
+# it cost PostgreSQL several times running it, on every request.
+_EARLIER = CompiledQuery(_earlier_query, prepared=True)
+
+
+def _covering_query(*, category_id, zip_code_id):
+    return queries.covering(category_id=category_id, zip_code_id=zip_code_id).values_list("pk")
+
+
+# Not prepared: the plan PostgreSQL would keep for any zip and category (a generic plan) may
+# walk every pro of the category; planned with the values, it starts from the zip.
+_COVERING = CompiledQuery(_covering_query)
 
 
 def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead | None:
@@ -195,46 +219,47 @@ def find_duplicate(*, phone: str, email: str, category: ServiceCategory) -> Lead
     One still being handled wins (the oldest: the original, not a copy already
     rejected); else the latest one.
     """
-    return _same_homeowner(phone=phone, email=email, category_id=category.pk).first()
-
-
-def _earlier_and_coverage_query(*, phone, category_id, zip_code_id, since, email=""):
-    earlier = _same_homeowner(phone=phone, email=email, category_id=category_id, since=since)
-    return ServiceCategory.objects.filter(pk=category_id).values_list(
-        Subquery(earlier.values("pk")[:1]),
-        Subquery(earlier.values("handled")[:1]),
-        Exists(queries.covering(category_id=category_id, zip_code_id=zip_code_id)),
+    earlier_id, _, _ = _earlier_and_coverage(
+        phone=phone, email=email, category=category, zip_code=None
     )
+    return None if earlier_id is None else Lead.objects.get(pk=earlier_id)
 
 
-# Compiled once per process: building it cost more than running it, on every request.
-_EARLIER_AND_COVERAGE = CompiledQuery(_earlier_and_coverage_query)
-
-
-def _earlier_and_coverage(*, phone: str, email: str, category: ServiceCategory, zip_code):
+def _earlier_and_coverage(
+    *, phone: str, email: str, category: ServiceCategory, zip_code, covered=None
+):
     """One statement: the earlier lead to link to (its id, and whether it is still being
-    handled) and whether any pro who takes leads does this job here (queries.covering)."""
+    handled), and, unless `covered` is given, whether any pro who takes leads does this job
+    in `zip_code` (queries.covering; None without a zip code)."""
     values = {
         "phone": phone,
         "category_id": category.pk,
-        "zip_code_id": zip_code.pk,
         "since": timezone.now() - policy.DUPLICATE_WINDOW,
     }
     if email:  # the email's condition is there only when there is one
         values["email"] = email.lower()
-    rows = _EARLIER_AND_COVERAGE.rows(shape=bool(email), **values)
-    if not rows:
-        return None, False, False
-    return rows[0]
+    if covered is None and zip_code is not None:
+        values["zip_code_id"] = zip_code.pk
+    rows = _EARLIER.rows(shape=bool(email), **values)
+    oldest_handled, latest, *coverage = rows[0] if rows else (None, None)
+    if "zip_code_id" in values:
+        covered = bool(coverage and coverage[0])
+    earlier = latest if oldest_handled is None else oldest_handled
+    return earlier, oldest_handled is not None, covered
 
 
-def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> None:
+def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory, zip_code) -> bool | None:
     """Serialise submissions of one homeowner and category, so a double tap cannot slip
     two copies past the duplicate check. PostgreSQL: transaction-level advisory locks, in a
     fixed order, taken in one statement; SQLite already runs one writing transaction at a
-    time."""
+    time, and this returns None.
+
+    The same statement says whether any pro who takes leads does this job in `zip_code`
+    (queries.covering; it needs no lock): planned with the values in a round trip made
+    anyway, it leaves the duplicate check after the lock a statement PostgreSQL plans once
+    (_EARLIER)."""
     if connection.vendor != "postgresql":
-        return
+        return None
     keys = sorted(
         {f"phone:{phone}:{category.pk}"} | ({f"email:{email}:{category.pk}"} if email else set())
     )
@@ -242,12 +267,16 @@ def _lock_homeowner(*, phone: str, email: str, category: ServiceCategory) -> Non
         int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
         for key in keys
     ]
+    covering, params = _COVERING.sql(category_id=category.pk, zip_code_id=zip_code.pk)
     with connection.cursor() as cursor:
         # The select list is evaluated left to right: the same order for everyone.
         cursor.execute(
-            "SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(ids)),
-            ids,
+            "SELECT "
+            + ", ".join(["pg_advisory_xact_lock(%s)"] * len(ids))
+            + f", EXISTS ({covering})",
+            [*ids, *params],
         )
+        return cursor.fetchone()[-1]
 
 
 REFERENCE_TRIES = 3
@@ -276,9 +305,12 @@ def submit_quote_request(request: QuoteRequest, *, submission: Submission) -> Le
 @transaction.atomic
 def _submit(request: QuoteRequest, *, submission: Submission, reference: str) -> Lead:
     email = request.email.strip().lower()
-    _lock_homeowner(phone=request.phone, email=email, category=request.category)
+    homeowner = {"phone": request.phone, "email": email, "category": request.category}
+    # Whether any pro does this job here comes with the lock on PostgreSQL, else with the
+    # duplicate check.
+    covered = _lock_homeowner(**homeowner, zip_code=request.zip_code)
     earlier_id, earlier_handled, covered = _earlier_and_coverage(
-        phone=request.phone, email=email, category=request.category, zip_code=request.zip_code
+        **homeowner, zip_code=request.zip_code, covered=covered
     )
     earlier = None
     if earlier_id is not None:

@@ -17,10 +17,11 @@ from leads.models import Lead
 pytestmark = pytest.mark.django_db
 
 # PostgreSQL adds the advisory lock that serialises one homeowner's submissions (one
-# statement for both keys). The 7: a savepoint and its release (the test's transaction), one
-# SELECT (the earlier request and whether any pro covers the job there), the lead, its one
-# history row, the consent, and the homeowner's confirmation in the outbox. Categories, zips
-# and the block list come from this process's copy (marketplace.localcache).
+# statement for both keys, which also says whether any pro covers the job there). The 7: a
+# savepoint and its release (the test's transaction), one SELECT (the earlier request; on
+# SQLite also the coverage), the lead, its one history row, the consent, and the
+# homeowner's confirmation in the outbox. Categories, zips and the block list come from
+# this process's copy (marketplace.localcache).
 QUERIES_PER_SUBMISSION = 7 + (1 if "postgresql" in settings.DATABASES["default"]["ENGINE"] else 0)
 # With Redis: the rate limit's check with the local copies' versions (one pipeline) and its
 # count (one pipeline). The routing task's publish, after commit, is the third.

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -81,20 +82,48 @@ def test_a_value_the_sql_does_not_carry_as_given_is_built_each_time(plumbing):
         assert list(compiled._compiled.values()) == [False]
 
 
+def test_a_prepared_query_answers_as_the_orm_and_is_kept_by_postgresql(metro_zips):
+    pros = [ContractorFactory(business_name=f"{n} Plumbing") for n in ("Ace", "Best")]
+    compiled = CompiledQuery(_pros_since, prepared=True)
+    since = timezone.now() - timedelta(days=1)
+    for _ in range(3):
+        for pro in pros:
+            values = {"name": pro.business_name, "since": since, "limit": 0}
+            assert compiled.rows(**values) == list(_pros_since(**values))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            kept = [row[0] for row in cursor.fetchall()]
+        assert any('"marketplace_contractor"' in statement for statement in kept), kept
+
+
+def test_a_compiled_querys_sql_runs_inside_another_statement(metro_zips):
+    pro = ContractorFactory(business_name="Ace Plumbing")
+    compiled = CompiledQuery(_pros_since)
+    sql, params = compiled.sql(name="Ace", since=timezone.now() - timedelta(days=1), limit=pro.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS ({sql})", params)
+        assert cursor.fetchone()[0] in (True, 1)
+    assert list(compiled._compiled.values()) != [False]
+
+
 def test_intakes_duplicate_check_is_compiled_and_finds_the_earlier_lead(metro_zips, plumbing):
     downtown = ZipCode.objects.get(code="92101")
     earlier = LeadFactory(
         zip_code=downtown, category=plumbing, phone="+16195550111", email="dana@example.com"
     )
     for email in ("DANA@example.com", ""):  # both shapes: with an email and without
-        found = intake._earlier_and_coverage(
-            phone="+16195550111", email=email, category=plumbing, zip_code=downtown
-        )
-        assert found[0] == earlier.pk
-    assert (
-        intake._earlier_and_coverage(
-            phone="+16195550999", email="", category=plumbing, zip_code=downtown
-        )[0]
-        is None
-    )
-    assert all(entry is not False for entry in intake._EARLIER_AND_COVERAGE._compiled.values())
+        for covered in (None, True):  # the coverage read with it, or known already
+            found = intake._earlier_and_coverage(
+                phone="+16195550111",
+                email=email,
+                category=plumbing,
+                zip_code=downtown,
+                covered=covered,
+            )
+            assert found == (earlier.pk, True, covered is True)
+    assert intake._earlier_and_coverage(
+        phone="+16195550999", email="", category=plumbing, zip_code=downtown
+    ) == (None, False, False)
+    assert intake._EARLIER._compiled and intake._EARLIER.prepared
+    assert all(entry is not False for entry in intake._EARLIER._compiled.values())

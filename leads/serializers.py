@@ -6,7 +6,6 @@ from rest_framework import serializers
 
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
-from marketplace.serializers import FieldsBuiltOnce
 
 from . import policy, services
 from .models import ContactAttempt, Lead, Offer, Purchase
@@ -19,7 +18,7 @@ def _domain(func, *args, **kwargs):
         raise serializers.ValidationError(error.message) from None
 
 
-class QuoteRequestInputSerializer(FieldsBuiltOnce, serializers.Serializer):
+class QuoteRequestInputSerializer(serializers.Serializer):
     category = serializers.CharField(max_length=80, help_text="Category slug, e.g. `plumbing`.")
     zip_code = serializers.CharField(max_length=10)
     street_address = serializers.CharField(
@@ -91,7 +90,7 @@ class QuoteRequestInputSerializer(FieldsBuiltOnce, serializers.Serializer):
         return services.QuoteRequest(**data)
 
 
-class QuoteRequestOutputSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class QuoteRequestOutputSerializer(serializers.ModelSerializer):
     status_url = serializers.SerializerMethodField()
     covered = serializers.SerializerMethodField(
         help_text="False when no pro on Fairlead does this job in this zip yet: tell the "

@@ -25,9 +25,9 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-import psycopg
 from django.db import connections
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+from .cursors import server_cursor
 
 _counter = itertools.count(1)
 
@@ -74,7 +74,9 @@ class CompiledQuery:
         compiled = self._filled(shape, using, values)
         if compiled is None:
             return list(self.build(**values).using(using))
-        with _cursor(connections[using], prepared=self.prepared) as cursor:
+        connection = connections[using]
+        prepared = self.prepared and connection.vendor == "postgresql"
+        with server_cursor(connection, prepare=True) if prepared else connection.cursor() as cursor:
             cursor.execute(*compiled)
             return cursor.fetchall()
 
@@ -168,35 +170,3 @@ def _hashable(value):
     except TypeError:
         return None
     return (type(value).__name__, value)
-
-
-def _cursor(connection, *, prepared: bool):
-    """Django's cursor; for a prepared query on PostgreSQL, one that binds the values on the
-    server and has psycopg prepare the statement (Django's own cursors bind on the client,
-    and a statement so sent is never kept). Wrapped as Django wraps its own, so execute
-    wrappers and the query log see it as any other."""
-    if not prepared or connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    cursor = _PreparingCursor(connection.connection)
-    if connection.queries_logged:
-        return _LoggedCursor(cursor, connection)
-    return connection.make_cursor(cursor)
-
-
-class _PreparingCursor(psycopg.Cursor):
-    """Asks psycopg to prepare every statement it runs. psycopg does so unless the
-    connection prepares nothing (DATABASE_PREPARED_STATEMENTS false): then the statement
-    is simply run."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
-class _LoggedCursor(CursorDebugWrapper):
-    """The query log's entry is the SQL as written (placeholders, not values): psycopg
-    keeps no text of a statement it ran prepared, where Django reads it back."""
-
-    def execute(self, sql, params=None):
-        with self.debug_sql(sql, params):
-            return CursorWrapper.execute(self, sql, params)

@@ -25,7 +25,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from . import clock
-from .bulk import binary_cursor
+from .cursors import server_cursor
 from .models import Contractor, Notification, SmsOptOut, SmsStatusReport
 from .tasking import FairleadTask, enqueue_on_commit, fast_queue
 from .tasks import send_notification, send_notifications
@@ -193,7 +193,7 @@ def _insert_alike(rows, *, template: str, link: str, expires_at, now) -> list[tu
     ]
     in_app = Notification.Channel.IN_APP
     columns = list(zip(*rows, strict=True))
-    with binary_cursor() as cursor:
+    with server_cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {Notification._meta.db_table}

@@ -1,24 +1,7 @@
-import copy
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Contractor, ServiceCategory
-
-
-class FieldsBuiltOnce:
-    """For a serializer on a hot path (every quote request): its fields are built once per
-    class, and each instance binds its own shallow copies. DRF builds them again for every
-    instance (deep copies, and a ModelSerializer's from the model), which cost as much as
-    the validation itself. Only for fields that depend on nothing of the instance (its
-    context, its data) and are never changed once built."""
-
-    def get_fields(self):
-        built = type(self).__dict__.get("_fields_built_once")
-        if built is None:
-            built = super().get_fields()
-            type(self)._fields_built_once = built
-        return {name: copy.copy(field) for name, field in built.items()}
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from marketplace.bulk import binary_cursor
+from marketplace.cursors import server_cursor
 from marketplace.errors import DomainError
 from marketplace.models import Contractor
 from marketplace.money import format_cents
@@ -389,7 +389,7 @@ def _insert_offers(offer: Offer, contractor_ids: list[int]) -> None:
             ]
         )
         return
-    with binary_cursor() as cursor:
+    with server_cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {Offer._meta.db_table}

@@ -1,10 +1,10 @@
-"""marketplace.bulk: long arrays sent in binary, by a cursor Django still sees."""
+"""marketplace.cursors: values bound on the server, by a cursor Django still sees."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.bulk import binary_cursor
+from marketplace.cursors import server_cursor
 
 pytestmark = [
     pytest.mark.django_db,
@@ -22,7 +22,7 @@ def test_binary_arrays_arrive_whole_and_the_statement_is_counted_and_wrapped():
         return execute(sql, params, many, context)
 
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(wrapper):
-        with binary_cursor() as cursor:
+        with server_cursor() as cursor:
             cursor.execute(
                 "SELECT count(*), sum(i), max(n) FILTER (WHERE i = 7), %s "
                 "FROM UNNEST(%b::bigint[], %b::text[], %b::timestamptz[]) AS r(i, n, t) "

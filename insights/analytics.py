@@ -552,7 +552,7 @@ def _count_offers(contractor: Contractor, period: Period, *, start_at, end_at) -
 
     Offers are many (every lead shown, bought or not) and made hundreds at a time, so they
     are not in the rollup: counted here in one GROUP BY on the offers alone (their own
-    keys, no join to leads) read from offer_shown_idx, their zips and services named
+    keys, no join to leads) read from offer_shown_keys_idx, their zips and services named
     afterwards by id (zip_places, category_labels). Still about 0.5 µs per offer shown in
     the period: what is left of the page that grows with the history."""
     months = period.months()

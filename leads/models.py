@@ -437,7 +437,7 @@ class Offer(models.Model):
             models.Index(
                 fields=["contractor", "offered_at"],
                 include=["route", "status", "category", "zip_code", "utm_source"],
-                name="offer_shown_idx",
+                name="offer_shown_keys_idx",
             ),
             # expire_offers(): pending offers past their time.
             models.Index(

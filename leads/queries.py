@@ -571,7 +571,7 @@ def _next_month(day):
 
 def offers_between(contractor, *, start_at, end_at):
     """The contractor's offers shown in [start_at, end_at), for counting by group by the
-    keys each offer carries (index offer_shown_idx, which holds them on PostgreSQL)."""
+    keys each offer carries (index offer_shown_keys_idx, which holds them on PostgreSQL)."""
     return Offer.objects.filter(contractor=contractor, offered_at__gte=start_at).filter(
         offered_at__lt=end_at
     )

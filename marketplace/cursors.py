@@ -17,6 +17,10 @@ from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 def server_cursor(connection=None, *, prepare: bool = False):
     """A Django cursor over a psycopg cursor that binds on the server (use it in `with`)."""
     connection = connection or default_connection
+    # What Django does before any cursor: one thread per connection, and a connection kept
+    # from an earlier request or task checked (CONN_HEALTH_CHECKS) before it is used.
+    connection.validate_thread_sharing()
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = (_PreparingCursor if prepare else psycopg.Cursor)(connection.connection)
     if connection.queries_logged:

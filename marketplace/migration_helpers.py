@@ -1,6 +1,8 @@
-"""Helpers for data migrations. Kept stable: applied migrations import them."""
+"""Helpers for migrations. Kept stable: applied migrations import them."""
 
 from django.contrib.auth.management import create_permissions
+from django.contrib.postgres import operations as postgres_operations
+from django.db.migrations.operations import AddIndex, RemoveIndex
 
 
 def grant_group_permissions(apps, app_label: str, groups: dict[str, list[str]]) -> None:
@@ -34,3 +36,34 @@ def revoke_group_permissions(apps, app_label: str, groups: dict[str, list[str]])
                     content_type__app_label=app_label, codename__in=codenames
                 )
             )
+
+
+class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
+    """An index built with CREATE INDEX CONCURRENTLY on PostgreSQL, so the table takes reads
+    and writes while it builds (a plain build blocks every insert for its length); a plain
+    index on other databases (SQLite, the embedded default). Its migration is atomic = False."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexConcurrently(postgres_operations.RemoveIndexConcurrently):
+    """DROP INDEX CONCURRENTLY on PostgreSQL (a plain DROP INDEX locks the table against
+    reads too); a plain drop elsewhere. Its migration is atomic = False."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        return RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        return RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)

@@ -319,7 +319,7 @@ def send_due_waves(*, lead_id: int | None = None) -> int:
     return sent
 
 
-def _wave_contractors(lead: Lead, tier: str, *, now) -> list[Contractor]:
+def _wave_contractors(lead: Lead, tier: str, *, now) -> list[queries.WavePro]:
     """Whom a wave of this tier offers the lead to now."""
     return queries.wave_contractors(
         lead, tier=tier, price_cents=_price(lead, Offer.Route.MARKETPLACE).cents, now=now

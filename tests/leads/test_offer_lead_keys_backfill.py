@@ -1,6 +1,8 @@
 """leads 0025 gives every offer made before the keys existed its lead's keys, and leaves an
 offer that has them alone."""
 
+import importlib
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -19,14 +21,17 @@ def migrate(targets):
     executor.migrate(targets)
 
 
-def test_the_backfill_copies_each_offers_lead_keys(clock):
+def test_the_backfill_copies_each_offers_lead_keys(clock, monkeypatch):
+    # A batch of one offer: every batch boundary is crossed (ids need not start at 0).
+    fill = importlib.import_module("leads.migrations.0025_fill_offer_lead_keys")
+    monkeypatch.setattr(fill, "BATCH", 1)
     roofing = ServiceCategoryFactory(name="Roofing", slug="roofing")
     austin = ZipCodeFactory(code="78701", city="Austin", state="TX")
-    made_before = [
+    has_keys = OfferFactory(lead=LeadFactory(utm_source="nextdoor"))
+    made_before = [  # the newest offers: the last batch is filled too
         OfferFactory(lead=LeadFactory(utm_source=utm, category=roofing, zip_code=austin))
         for utm in ["google", ""]
     ]
-    has_keys = OfferFactory(lead=LeadFactory(utm_source="nextdoor"))
     Lead.objects.filter(pk=has_keys.lead_id).update(utm_source="facebook")
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     migrate(BEFORE_FILL)

@@ -38,32 +38,34 @@ def revoke_group_permissions(apps, app_label: str, groups: dict[str, list[str]])
             )
 
 
-class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
-    """An index built with CREATE INDEX CONCURRENTLY on PostgreSQL, so the table takes reads
-    and writes while it builds (a plain build blocks every insert for its length); a plain
-    index on other databases (SQLite, the embedded default). Its migration is atomic = False."""
+class _ConcurrentlyOnPostgreSQL:
+    """An operation that runs CONCURRENTLY on PostgreSQL and as its `plain` operation on
+    other databases (SQLite, the embedded default). Its migration is atomic = False."""
+
+    plain = None
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        return AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+        return self.plain.database_forwards(self, app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        return AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+        return self.plain.database_backwards(self, app_label, schema_editor, from_state, to_state)
 
 
-class RemoveIndexConcurrently(postgres_operations.RemoveIndexConcurrently):
+class AddIndexConcurrently(_ConcurrentlyOnPostgreSQL, postgres_operations.AddIndexConcurrently):
+    """CREATE INDEX CONCURRENTLY on PostgreSQL: the table takes reads and writes while the
+    index builds (a plain build blocks every insert for its length)."""
+
+    plain = AddIndex
+
+
+class RemoveIndexConcurrently(
+    _ConcurrentlyOnPostgreSQL, postgres_operations.RemoveIndexConcurrently
+):
     """DROP INDEX CONCURRENTLY on PostgreSQL (a plain DROP INDEX locks the table against
-    reads too); a plain drop elsewhere. Its migration is atomic = False."""
+    reads too)."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        return RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_backwards(app_label, schema_editor, from_state, to_state)
-        return RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+    plain = RemoveIndex

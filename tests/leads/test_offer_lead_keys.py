@@ -53,14 +53,7 @@ def test_a_later_wave_copies_them_too(clock, lead, plumbing):
 
 
 def test_an_offer_made_on_its_own_copies_them_when_saved(clock, lead, contractor, plumbing):
-    offer = Offer.objects.create(
-        lead=lead,
-        contractor=contractor,
-        route=Offer.Route.MARKETPLACE,
-        price_cents=450,
-        offered_at=timezone.now(),
-        expires_at=timezone.now() + timedelta(hours=1),
-    )
+    offer = _offered_alone(lead, contractor)
     offer.refresh_from_db()
     assert (offer.category_id, offer.zip_code_id, offer.utm_source) == (
         plumbing.pk,
@@ -70,7 +63,17 @@ def test_an_offer_made_on_its_own_copies_them_when_saved(clock, lead, contractor
 
 
 def test_the_keys_stay_what_the_lead_was_when_offered(clock, lead, contractor, plumbing):
-    offer = Offer.objects.create(
+    offer = _offered_alone(lead, contractor)
+    Lead.objects.filter(pk=lead.pk).update(utm_source="facebook", zip_code_id="92103")
+    offer.status = Offer.Status.DECLINED
+    offer.save()  # a later save of the offer does not copy again
+    offer.refresh_from_db()
+    assert (offer.zip_code_id, offer.utm_source) == ("92101", "Google")
+
+
+def _offered_alone(lead, contractor) -> Offer:
+    """An offer made on its own (not by a wave's insert), as a live call or a test makes one."""
+    return Offer.objects.create(
         lead=lead,
         contractor=contractor,
         route=Offer.Route.MARKETPLACE,
@@ -78,8 +81,3 @@ def test_the_keys_stay_what_the_lead_was_when_offered(clock, lead, contractor, p
         offered_at=timezone.now(),
         expires_at=timezone.now() + timedelta(hours=1),
     )
-    Lead.objects.filter(pk=lead.pk).update(utm_source="facebook", zip_code_id="92103")
-    offer.status = Offer.Status.DECLINED
-    offer.save()  # a later save of the offer does not copy again
-    offer.refresh_from_db()
-    assert (offer.zip_code_id, offer.utm_source) == ("92101", "Google")

@@ -268,7 +268,10 @@ def _consent_text(call: Call) -> str:
 
 def _description(call: Call, *, voicemail: bool = False) -> str:
     category = call.category.name.lower() if call.category else "a service"
-    text = f"Phone call to Fairlead's {call.tracking_number.label} line about {category}"
+    line = call.tracking_number.label
+    if not line.lower().endswith("line"):  # "Austin ads" line; a "San Diego service line"
+        line += " line"
+    text = f"Phone call to Fairlead's {line} about {category}"
     if call.zip_code_id:
         text += f" for work in {call.zip_code_id}"
     if call.timeframe:

@@ -235,3 +235,18 @@ def test_a_call_with_no_report_is_not_logged_as_reaching_the_homeowner(phone, ho
     call = Call.objects.get()
     assert (call.bridged_seconds, call.qualified) == (None, False)
     assert not ContactAttempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("label", "said"),
+    [("Austin ads", "Austin ads line"), ("San Diego service line", "San Diego service line")],
+)
+def test_a_call_leads_description_names_its_line_once(label, said):
+    from types import SimpleNamespace
+
+    from calls.services import _description
+
+    call = SimpleNamespace(
+        category=None, tracking_number=SimpleNamespace(label=label), zip_code_id="", timeframe=""
+    )
+    assert _description(call).startswith(f"Phone call to Fairlead's {said} about a service.")

@@ -35,7 +35,9 @@ response counts (leads/rollup.py: what each purchase event adds, per local day a
 source, city and service, kept by the events and rebuilt nightly); offers counted live in
 one GROUP BY on the offers alone (routing makes hundreds at once, too many to count as
 they are made; each offer carries its lead's keys), then the services and zips they name;
-clicks, calls and fees counted in SQL.
+clicks, calls and fees counted in SQL. The API, which returns one group, counts only that
+group's rows (and every total): no services or zips to name for the months or sources, and
+the offers grouped by fewer keys.
 Money is integer cents; ratios are basis points (1 bp = 0.01%).
 """
 
@@ -447,16 +449,28 @@ def _sorted(rows: dict[str, Row], group: str, period: Period) -> list[Row]:
 # --- The one function ----------------------------------------------------------------------
 
 
-def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
-    """Every number of the analytics page for one contractor and period."""
+def contractor_analytics(
+    contractor: Contractor, period: Period, *, groups_counted=tuple(GROUPS)
+) -> Analytics:
+    """Every number of the analytics page for one contractor and period. `groups_counted`:
+    the groups whose rows are counted (the API returns one); the others come back empty.
+    The totals, connections and calls are always whole."""
 
     start_at, end_at = period.bounds()
     totals, groups = Metrics(), _Groups()
 
     # Leads, credits and response times: sums of the contractor's daily and
-    # monthly rollup cells (leads/rollup.py), counted when each event happened.
-    cells, responses = lead_queries.analytics_sums(contractor, start=period.start, end=period.end)
-    offers = _count_offers(contractor, period, start_at=start_at, end_at=end_at)
+    # monthly rollup cells (leads/rollup.py), counted when each event happened. Source
+    # cells are always read: the connections and the calls' leads are counted from them.
+    kinds = {rollup.ALL, rollup.SOURCE} | {
+        kind for kind, group in _GROUP_OF_KIND.items() if group in groups_counted
+    }
+    cells, responses = lead_queries.analytics_sums(
+        contractor, start=period.start, end=period.end, kinds=kinds
+    )
+    offers = _count_offers(
+        contractor, period, start_at=start_at, end_at=end_at, groups=groups_counted
+    )
     services = marketplace_queries.category_labels(
         slugs={key for kind, key, *_ in cells if kind == rollup.CATEGORY},
         ids={key for group, key, _ in offers if group == "category"},
@@ -538,14 +552,32 @@ def contractor_analytics(contractor: Contractor, period: Period) -> Analytics:
     )
 
 
+# The rollup's cells of each kind make the rows of this group.
+_GROUP_OF_KIND = {rollup.SOURCE: "source", rollup.CITY: "city", rollup.CATEGORY: "category"}
+
 # The keys an offer is counted by: its own copy of its lead's (Offer.category, zip_code,
 # utm_source, set when it is made), so the count reads offers alone.
-OFFER_KEYS = ("route", "utm_source", "zip_code", "category", "status")
+OFFER_KEYS = {
+    "route": "route",
+    "utm_source": "utm_source",
+    "zip_code": "zip_code",
+    "category": "category",
+    "status": "status",
+}
 # An offer made before those columns reached every worker has none: its lead's keys.
-LEAD_KEYS = ("route", "lead__utm_source", "lead__zip_code", "lead__category", "status")
+LEAD_KEYS = {**OFFER_KEYS, **{k: f"lead__{k}" for k in ("utm_source", "zip_code", "category")}}
+# The keys each group's rows need (months are counted always: the totals are their sum).
+KEYS_OF_GROUP = {
+    "month": (),
+    "source": ("route", "utm_source"),
+    "city": ("zip_code",),
+    "category": ("category",),
+}
 
 
-def _count_offers(contractor: Contractor, period: Period, *, start_at, end_at) -> dict:
+def _count_offers(
+    contractor: Contractor, period: Period, *, start_at, end_at, groups=tuple(GROUPS)
+) -> dict:
     """The contractor's offers shown in [start_at, end_at), counted per (group, key,
     status): ("month", first day), ("source", (route, utm_source)), ("city", zip code),
     ("category", category id). Totals are the months' sum.
@@ -556,22 +588,38 @@ def _count_offers(contractor: Contractor, period: Period, *, start_at, end_at) -
     afterwards by id (zip_places, category_labels). Still about 0.5 µs per offer shown in
     the period: what is left of the page that grows with the history."""
     months = period.months()
+    names = ["status"] + [key for group in groups for key in KEYS_OF_GROUP[group]]
+    copied = {"utm_source", "zip_code", "category"}
+    if copied & set(names):
+        names.append("zip_code")  # tells an offer made without its lead's keys
+    names = list(dict.fromkeys(names))
     shown = lead_queries.offers_between(contractor, start_at=start_at, end_at=end_at)
-    rows = _grouped(shown, contractor, OFFER_KEYS, period, months)
-    if any(row[3] is None for row in rows):  # zip_code: until a later release fills all
-        rows = [row for row in rows if row[3] is not None] + _grouped(
-            shown.filter(zip_code__isnull=True), contractor, LEAD_KEYS, period, months
-        )
+    rows = _grouped(shown, contractor, [OFFER_KEYS[n] for n in names], period, months)
+    if "zip_code" in names:
+        at = 1 + names.index("zip_code")
+        if any(row[at] is None for row in rows):  # until a later release fills all
+            rows = [row for row in rows if row[at] is not None] + _grouped(
+                shown.filter(zip_code__isnull=True),
+                contractor,
+                [LEAD_KEYS[n] for n in names],
+                period,
+                months,
+            )
     counts: dict[tuple, int] = defaultdict(int)
-    for month, route, utm, zip_code, category, status, count in rows:
+    for month, *values, count in rows:
+        key = dict(zip(names, values, strict=True))
+        status = key["status"]
         counts["month", months[month], status] += count
-        counts["source", (route, utm), status] += count
-        counts["city", zip_code, status] += count
-        counts["category", category, status] += count
+        if "source" in groups:
+            counts["source", (key["route"], key["utm_source"]), status] += count
+        if "city" in groups:
+            counts["city", key["zip_code"], status] += count
+        if "category" in groups:
+            counts["category", key["category"], status] += count
     return {key: count for key, count in counts.items() if count}
 
 
-def _grouped(offers, contractor, keys: tuple[str, ...], period: Period, months) -> list[tuple]:
+def _grouped(offers, contractor, keys: list[str], period: Period, months) -> list[tuple]:
     """(month's index in `months`, *keys, count) of these offers less those live calls
     made (counted apart: call_queries.call_offers), subtracted as negative counts in the
     same statement rather than tested offer by offer."""

@@ -204,7 +204,7 @@ class AnalyticsView(APIView):
         data = query.validated_data
         period = Period(data["from"], data["to"], contractor.timezone)
         group_by = data["group_by"]
-        analytics = contractor_analytics(contractor, period)
+        analytics = contractor_analytics(contractor, period, groups_counted=(group_by,))
         rows = [
             {"key": row.key, "label": row.label, **row.metrics.as_dict()}
             for row in analytics.groups[group_by]

@@ -505,7 +505,7 @@ def lead_volume(
     return {(row["zip_code"], row["category_id"]): (row["n"], row["value"] or 0) for row in rows}
 
 
-def analytics_sums(contractor, *, start, end):
+def analytics_sums(contractor, *, start, end, kinds=None):
     """The contractor's analytics rollup (models.AnalyticsCell, ResponseCount) summed over
     local days [start, end): whole months from the month cells; a month the period covers
     in part from its day cells, or, when it covers most of it, from the month cell less
@@ -514,6 +514,8 @@ def analytics_sums(contractor, *, start, end):
 
     - cells: (kind, key, month or None, *rollup.COUNTS), the month given for "all" only;
     - responses: (kind, key, month or None, bucket, count) likewise.
+
+    `kinds`: only the cells of these kinds (rollup.ALL, SOURCE, CITY, CATEGORY).
     """
     whole, plus, minus = [], [], []  # whole months [from, to); day ranges to add, to take
     month = start.replace(day=1)
@@ -545,6 +547,8 @@ def analytics_sums(contractor, *, start, end):
         else Value(1)
     )
     in_month = Case(When(kind=rollup.ALL, then=F("month")), default=None, output_field=DateField())
+    if kinds is not None:
+        span &= Q(kind__in=list(kinds))
     cells = (
         AnalyticsCell.objects.filter(span, contractor=contractor)
         .annotate(in_month=in_month, sign=sign)

@@ -88,3 +88,45 @@ def test_months_are_the_pros_own_across_the_dst_change(clock, contractor, plumbi
     april = contractor_analytics(contractor, Period(date(2026, 4, 1), date(2026, 5, 1), LA))
     assert rows(april, "month") == {"2026-04": 1}
     assert april.totals.offers_seen == 1
+
+
+@pytest.mark.parametrize("group", ["source", "city", "category", "month"])
+def test_one_group_counted_alone_has_the_rows_and_totals_of_the_whole(
+    clock, contractor, plumbing, places, group
+):
+    """The API counts only the group it returns: that group's rows, and every total, are
+    those of the whole page, keys missing on old offers included."""
+    from leads.models import Purchase
+    from tests.factories import PurchaseFactory
+
+    san_diego, austin = places
+    roofing = ServiceCategoryFactory(name="Roofing", slug="roofing")
+    made = [
+        offer_at(datetime(2026, 1, 20, 18, tzinfo=UTC), clock, contractor, san_diego),
+        offer_at(
+            datetime(2026, 2, 10, 18, tzinfo=UTC),
+            clock,
+            contractor,
+            austin,
+            utm_source="Google",
+            category=roofing,
+        ),  # fmt: skip
+        offer_at(datetime(2026, 2, 11, 18, tzinfo=UTC), clock, contractor, austin),
+    ]
+    Offer.objects.filter(pk=made[2].pk).update(zip_code=None, category=None, utm_source="")
+    Offer.objects.filter(pk=made[1].pk).update(status=Offer.Status.ACCEPTED)
+    PurchaseFactory(contractor=contractor, lead=made[1].lead, offer=made[1])
+    assert Purchase.objects.count() == 1
+    period = Period(date(2026, 1, 1), date(2026, 3, 1), LA)
+    whole = contractor_analytics(contractor, period)
+    alone = contractor_analytics(contractor, period, groups_counted=(group,))
+    assert [(r.key, r.label, r.metrics) for r in alone.groups[group]] == [
+        (r.key, r.label, r.metrics) for r in whole.groups[group]
+    ]
+    assert alone.groups[group]
+    assert alone.totals == whole.totals
+    assert (alone.connections, alone.calls, alone.fees_cents) == (
+        whole.connections,
+        whole.calls,
+        whole.fees_cents,
+    )

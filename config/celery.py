@@ -25,3 +25,13 @@ def _connections_as_in_a_request(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_init.connect
+def _no_connection_into_the_pool(**kwargs) -> None:
+    """Celery's fixup closed the connections opened while the worker started, before its
+    pool forks; with CELERY_DB_REUSE_MAX set it no longer does, so close them here: a
+    connection must not be shared with the pool's children."""
+    from django.db import connections
+
+    connections.close_all()

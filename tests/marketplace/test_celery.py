@@ -127,3 +127,16 @@ def test_a_worker_keeps_its_database_connection_from_task_to_task(monkeypatch):
     eager = _Task(eager=True)
     signals.task_postrun.send(sender=eager, task_id="t", task=eager, args=(), kwargs={})
     assert len(checked) == 1  # an eager task runs in its caller's transaction: left alone
+
+
+def test_a_starting_worker_forks_its_pool_with_no_database_connection(monkeypatch):
+    from celery import signals
+    from django.db import connections
+
+    from config.celery import _no_connection_into_the_pool
+
+    closed = []
+    monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
+    assert _no_connection_into_the_pool in [ref() for _, ref in signals.worker_init.receivers]
+    _no_connection_into_the_pool(sender=None)
+    assert closed

@@ -322,18 +322,33 @@ def covering(*, category_id: int, zip_code_id: str):
 
 def serving(contractors, lead: Lead):
     """Those of `contractors` who do this lead's work where it is: its category, its zip."""
-    return contractors.filter(categories=lead.category_id, service_areas__zip_code=lead.zip_code_id)
+    return _serving(contractors, category_id=lead.category_id, zip_code_id=lead.zip_code_id)
+
+
+def _serving(contractors, *, category_id, zip_code_id):
+    return contractors.filter(categories=category_id, service_areas__zip_code=zip_code_id)
 
 
 def eligible_contractors(lead: Lead, *, tier: str, price_cents: int, now):
     """Contractors of one tier to offer this lead to (DESIGN, Lead lifecycle step 5), in
-    one query whatever their number: the buyers() rules, plus serving the category and the
-    zip, a balance that covers the price, and not offered this lead yet."""
+    one query whatever their number: the buyers() rules, plus _offerable()'s."""
+    return _offerable(
+        buyers(lead, price_cents=price_cents, now=now),
+        category_id=lead.category_id,
+        zip_code_id=lead.zip_code_id,
+        tier=tier,
+        price_cents=price_cents,
+        lead_id=lead.pk,
+    ).select_related("user")
+
+
+def _offerable(buyers, *, category_id, zip_code_id, tier, price_cents, lead_id):
+    """Those of `buyers` a wave of this tier offers the lead to: serving its category and
+    zip, of the tier, a balance that covers the price, and not offered the lead yet."""
     return (
-        serving(buyers(lead, price_cents=price_cents, now=now), lead)
+        _serving(buyers, category_id=category_id, zip_code_id=zip_code_id)
         .filter(tier=tier, account__balance_cents__gte=price_cents)
-        .exclude(offers__lead=lead)
-        .select_related("user")
+        .exclude(offers__lead=lead_id)
         .order_by("pk")
     )
 
@@ -364,16 +379,17 @@ def _wave_query(*, lead_id, category_id, zip_code_id, tier, price_cents, star_th
         since,
     )
     homeowner = _same_homeowner(phone=phone, email=email, category_id=category_id, since=dup_since)
-    return (
-        _buyers(
-            star_threshold=star_threshold, homeowner=homeowner, price_cents=price_cents, times=times
-        )
-        .filter(categories=category_id, service_areas__zip_code=zip_code_id)
-        .filter(tier=tier, account__balance_cents__gte=price_cents)
-        .exclude(offers__lead=lead_id)
-        .order_by("pk")
-        .values_list("pk", "user_id", "user__email", *WAVE_PRO_FIELDS)
+    buyers = _buyers(
+        star_threshold=star_threshold, homeowner=homeowner, price_cents=price_cents, times=times
     )
+    return _offerable(
+        buyers,
+        category_id=category_id,
+        zip_code_id=zip_code_id,
+        tier=tier,
+        price_cents=price_cents,
+        lead_id=lead_id,
+    ).values_list("pk", "user_id", "user__email", *WAVE_PRO_FIELDS)
 
 
 _WAVE_QUERY = CompiledQuery(_wave_query)

@@ -45,21 +45,13 @@ def test_a_later_wave_copies_them_too(clock, lead, plumbing):
     clock.shift(timedelta(minutes=20))
     services.send_due_waves()
     offer = Offer.objects.get(lead=lead, contractor=base)
-    assert (offer.category_id, offer.zip_code_id, offer.utm_source) == (
-        plumbing.pk,
-        "92101",
-        "Google",
-    )
+    assert keys(offer) == (plumbing.pk, "92101", "Google")
 
 
 def test_an_offer_made_on_its_own_copies_them_when_saved(clock, lead, contractor, plumbing):
     offer = _offered_alone(lead, contractor)
     offer.refresh_from_db()
-    assert (offer.category_id, offer.zip_code_id, offer.utm_source) == (
-        plumbing.pk,
-        "92101",
-        "Google",
-    )
+    assert keys(offer) == (plumbing.pk, "92101", "Google")
 
 
 def test_the_keys_stay_what_the_lead_was_when_offered(clock, lead, contractor, plumbing):
@@ -81,3 +73,7 @@ def _offered_alone(lead, contractor) -> Offer:
         offered_at=timezone.now(),
         expires_at=timezone.now() + timedelta(hours=1),
     )
+
+
+def keys(offer: Offer) -> tuple:
+    return (offer.category_id, offer.zip_code_id, offer.utm_source)

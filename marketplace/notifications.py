@@ -407,17 +407,24 @@ def deliver(ids: list[int]) -> None:
 
 
 def send_many(ids: list[int]) -> None:
-    """send() each message. One that fails is handed to its own send_notification task,
-    which retries it with backoff as if it had been sent alone."""
-    for notification_id in ids:
-        try:
-            send(notification_id)
-        except Exception:  # noqa: BLE001 - a provider error: retried by its own task
-            logger.warning("Notification %s failed; retrying on its own", notification_id)
+    """Send these messages as send() does each, in a constant number of statements for the
+    batch: one claim, one read, and one finish for the emails that went out plainly (texts,
+    failures and one-time links are finished one by one). One that fails is handed to its
+    own send_notification task, which retries it with backoff as if it had been sent alone."""
+    now = timezone.now()
+    plain: list[int] = []
+    try:
+        for notification in _claim(ids, now):
             try:
-                send_notification.apply_async(args=[notification_id], countdown=5)
-            except Exception:  # noqa: BLE001 - the sweep sends it
-                logger.exception("Could not enqueue notification %s", notification_id)
+                _send_claimed(notification, now, plain=plain)
+            except Exception:  # noqa: BLE001 - a provider error: retried by its own task
+                logger.warning("Notification %s failed; retrying on its own", notification.pk)
+                try:
+                    send_notification.apply_async(args=[notification.pk], countdown=5)
+                except Exception:  # noqa: BLE001 - the sweep sends it
+                    logger.exception("Could not enqueue notification %s", notification.pk)
+    finally:  # the ones that went out are marked sent, whatever stopped the loop
+        _finish_plain(plain, now)
 
 
 class PermanentFailure(Exception):
@@ -449,31 +456,59 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
     "sending", like a worker lost mid-send: the provider's report settles it, or the sweep
     sends it again once its claim is stale."""
     now = timezone.now()
+    for notification in _claim([notification_id], now):
+        _send_claimed(notification, now, last_try=last_try)
+
+
+def _claim(ids: list[int], now) -> list[Notification]:
+    """Claim the queued, due ones of these messages (queued -> sending, claimed_at = now) in
+    one UPDATE, and read the ones this claim took."""
+    if not ids:
+        return []
     claimed = Notification.objects.filter(
-        pk=notification_id, status=Notification.Status.QUEUED, send_after__lte=now
+        pk__in=ids, status=Notification.Status.QUEUED, send_after__lte=now
     ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     if not claimed:
-        return
-    # Still ours: sending, or queued again by a sweep that took us for dead before anyone
-    # else claimed it (finishing then saves a second send).
-    mine = Notification.objects.filter(
-        pk=notification_id,
+        return []
+    return list(
+        Notification.objects.filter(
+            pk__in=ids, status=Notification.Status.SENDING, claimed_at=now
+        ).order_by("pk")
+    )
+
+
+def _mine(notification: Notification, now):
+    """The message while it is still this claim's: sending, or queued again by a sweep that
+    took us for dead before anyone else claimed it (finishing then saves a second send)."""
+    return Notification.objects.filter(
+        pk=notification.pk,
         claimed_at=now,
         status__in=[Notification.Status.SENDING, Notification.Status.QUEUED],
     )
-    notification = Notification.objects.get(pk=notification_id)
+
+
+def _send_claimed(
+    notification: Notification, now, *, last_try: bool = False, plain: list | None = None
+) -> None:
+    """Send one message claimed at `now` and finish it (send()'s rules). An email that went
+    out with nothing to change but its status is added to `plain`, when given, for
+    _finish_plain() to finish with the others."""
     if notification.expires_at and notification.expires_at <= now:
-        mine.update(**_failed(notification, last_error="Not sent: it expired before its time."))
+        _mine(notification, now).update(
+            **_failed(notification, last_error="Not sent: it expired before its time.")
+        )
         return
     try:
         provider_id = BACKENDS[notification.channel](notification)
     except PermanentFailure as error:
-        if mine.update(**_failed(notification, last_error=str(error)[:500])):
+        if _mine(notification, now).update(**_failed(notification, last_error=str(error)[:500])):
             if error.opted_out:
                 opt_out(notification.to)
         return
     except OutcomeUnknown as error:
-        mine.filter(status=Notification.Status.SENDING).update(last_error=str(error)[:500])
+        _mine(notification, now).filter(status=Notification.Status.SENDING).update(
+            last_error=str(error)[:500]
+        )
         return
     except Exception as error:
         # A provider error. Like a mail server, keep the message and try again until
@@ -482,7 +517,7 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
         # (the sweep sends it when due).
         if now - notification.created_at >= settings.NOTIFICATION_GIVE_UP_AFTER:
             hours = int(settings.NOTIFICATION_GIVE_UP_AFTER.total_seconds() // 3600)
-            mine.update(
+            _mine(notification, now).update(
                 **_failed(
                     notification,
                     last_error=f"Gave up after {hours} hours of provider errors: {error}"[:500],
@@ -490,27 +525,50 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
             )
             return
         if last_try:
-            mine.update(
+            _mine(notification, now).update(
                 status=Notification.Status.QUEUED,
                 send_after=now + _retry_later(notification.attempts),
                 last_error=str(error)[:500],
             )
             return
-        if mine.update(status=Notification.Status.QUEUED, last_error=str(error)[:500]):
+        if _mine(notification, now).update(
+            status=Notification.Status.QUEUED, last_error=str(error)[:500]
+        ):
             raise
-        logger.warning("Notification %s failed after a newer attempt took it", notification_id)
+        logger.warning("Notification %s failed after a newer attempt took it", notification.pk)
+        return
+    if plain is not None and not provider_id and not holds_secret(notification.template):
+        plain.append(notification.pk)
         return
     done = {"status": Notification.Status.SENT, "sent_at": timezone.now()}
     if holds_secret(notification.template):
         done["body"] = SECRET_REMOVED
-    if mine.update(provider_id=provider_id or "", **done):
+    if _mine(notification, now).update(provider_id=provider_id or "", **done):
         if provider_id and notification.channel == Notification.Channel.SMS:
             apply_held_reports(provider_id)
     elif not (
         provider_id
-        and Notification.objects.filter(pk=notification_id, provider_id=provider_id).exists()
+        and Notification.objects.filter(pk=notification.pk, provider_id=provider_id).exists()
     ):  # (a provider report that came before this answer has settled it already)
-        logger.warning("Notification %s was sent after a newer attempt took it", notification_id)
+        logger.warning("Notification %s was sent after a newer attempt took it", notification.pk)
+
+
+def _finish_plain(ids: list[int], now) -> None:
+    """Mark sent, in one UPDATE, the messages of `ids` (claimed at `now`, sent, no provider
+    id and nothing to remove from the body) that are still this claim's."""
+    if not ids:
+        return
+    finished = Notification.objects.filter(
+        pk__in=ids,
+        claimed_at=now,
+        status__in=[Notification.Status.SENDING, Notification.Status.QUEUED],
+    ).update(status=Notification.Status.SENT, sent_at=timezone.now(), provider_id="")
+    if finished < len(ids):
+        logger.warning(
+            "%s of %s notifications were sent after a newer attempt took them",
+            len(ids) - finished,
+            len(ids),
+        )
 
 
 def _retry_later(attempts: int) -> timedelta:

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from marketplace.history import HistoricalRecords
 from marketplace.models import Contractor
 from marketplace.money import format_cents
 

@@ -4,10 +4,10 @@ pro who takes it live buys it, and pays only if the bridged call qualifies."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from leads.models import Lead, Offer
 from marketplace.errors import DomainError
+from marketplace.history import HistoricalRecords
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.services import normalize_phone
 

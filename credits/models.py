@@ -2,9 +2,9 @@
 
 from django.conf import settings
 from django.db import models
-from simple_history.models import HistoricalRecords
 
 from leads.models import Purchase
+from marketplace.history import HistoricalRecords
 from marketplace.models import Contractor, ServiceCategory
 
 from . import policy

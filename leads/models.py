@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from marketplace.errors import DomainError
+from marketplace.history import HistoricalRecords
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 from marketplace.services import normalize_phone
 

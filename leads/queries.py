@@ -156,10 +156,22 @@ def same_homeowner_leads(lead: Lead, now):
 
 
 def _same_homeowner(*, phone: str, email: str, category_id: int, since):
-    same = Q(phone=phone)
+    """The ids of those leads: one branch per way of knowing the homeowner, each answered by
+    its own index (lead_dup_phone_idx, lead_dup_email_idx) whatever the statistics say. As
+    one OR, PostgreSQL could walk every lead of the category in the window instead (1 ms
+    at a few thousand, on every routing and accept)."""
+
+    def branch(**same):
+        return (
+            Lead.objects.filter(**same, category_id=category_id, created_at__gte=since)
+            .order_by()
+            .values("pk")
+        )
+
+    leads = branch(phone=phone)
     if email:  # a caller has no email: "" would make every caller one homeowner
-        same |= Q(email=email)
-    return Lead.objects.filter(same, category_id=category_id, created_at__gte=since)
+        leads = leads.union(branch(email=email), all=True)
+    return leads
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
+
+from marketplace.history import HistoricalRecords
 
 zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit US zip code.")
 

@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 
+from marketplace.history import HistoricalRecords
 from marketplace.models import Contractor, ServiceCategory, ZipCode
 
 

@@ -407,24 +407,27 @@ def deliver(ids: list[int]) -> None:
 
 
 def send_many(ids: list[int]) -> None:
-    """Send these messages as send() does each, in a constant number of statements for the
-    batch: one claim, one read, and one finish for the emails that went out plainly (texts,
-    failures and one-time links are finished one by one). One that fails is handed to its
-    own send_notification task, which retries it with backoff as if it had been sent alone."""
-    now = timezone.now()
-    plain: list[int] = []
-    try:
-        for notification in _claim(ids, now):
+    """send() each of these messages, read together in one query: each is then claimed,
+    sent and finished on its own, as send() does it, so a worker killed mid-batch leaves
+    only the message it was sending to the sweep, and the rest go out when the task is
+    delivered again. One that fails is handed to its own send_notification task, which
+    retries it with backoff as if it had been sent alone."""
+    due = Notification.objects.filter(
+        pk__in=ids, status=Notification.Status.QUEUED, send_after__lte=timezone.now()
+    ).order_by("pk")
+    for notification in due:
+        try:
+            now = timezone.now()
+            if _claim(notification.pk, now):  # read before: taken since by another sender?
+                notification.status, notification.claimed_at = Notification.Status.SENDING, now
+                notification.attempts += 1
+                _send_claimed(notification, now)
+        except Exception:  # noqa: BLE001 - a provider error: retried by its own task
+            logger.warning("Notification %s failed; retrying on its own", notification.pk)
             try:
-                _send_claimed(notification, now, plain=plain)
-            except Exception:  # noqa: BLE001 - a provider error: retried by its own task
-                logger.warning("Notification %s failed; retrying on its own", notification.pk)
-                try:
-                    send_notification.apply_async(args=[notification.pk], countdown=5)
-                except Exception:  # noqa: BLE001 - the sweep sends it
-                    logger.exception("Could not enqueue notification %s", notification.pk)
-    finally:  # the ones that went out are marked sent, whatever stopped the loop
-        _finish_plain(plain, now)
+                send_notification.apply_async(args=[notification.pk], countdown=5)
+            except Exception:  # noqa: BLE001 - the sweep sends it
+                logger.exception("Could not enqueue notification %s", notification.pk)
 
 
 class PermanentFailure(Exception):
@@ -456,24 +459,17 @@ def send(notification_id: int, *, last_try: bool = False) -> None:
     "sending", like a worker lost mid-send: the provider's report settles it, or the sweep
     sends it again once its claim is stale."""
     now = timezone.now()
-    for notification in _claim([notification_id], now):
-        _send_claimed(notification, now, last_try=last_try)
+    if _claim(notification_id, now):
+        _send_claimed(Notification.objects.get(pk=notification_id), now, last_try=last_try)
 
 
-def _claim(ids: list[int], now) -> list[Notification]:
-    """Claim the queued, due ones of these messages (queued -> sending, claimed_at = now) in
-    one UPDATE, and read the ones this claim took."""
-    if not ids:
-        return []
-    claimed = Notification.objects.filter(
-        pk__in=ids, status=Notification.Status.QUEUED, send_after__lte=now
-    ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
-    if not claimed:
-        return []
-    return list(
+def _claim(notification_id: int, now) -> bool:
+    """Claim a queued, due message for this send (queued -> sending, claimed_at = now):
+    one compare-and-set UPDATE, so two senders never both have it."""
+    return bool(
         Notification.objects.filter(
-            pk__in=ids, status=Notification.Status.SENDING, claimed_at=now
-        ).order_by("pk")
+            pk=notification_id, status=Notification.Status.QUEUED, send_after__lte=now
+        ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     )
 
 
@@ -487,12 +483,8 @@ def _mine(notification: Notification, now):
     )
 
 
-def _send_claimed(
-    notification: Notification, now, *, last_try: bool = False, plain: list | None = None
-) -> None:
-    """Send one message claimed at `now` and finish it (send()'s rules). An email that went
-    out with nothing to change but its status is added to `plain`, when given, for
-    _finish_plain() to finish with the others."""
+def _send_claimed(notification: Notification, now, *, last_try: bool = False) -> None:
+    """Send one message claimed at `now` and finish it (send()'s rules)."""
     if notification.expires_at and notification.expires_at <= now:
         _mine(notification, now).update(
             **_failed(notification, last_error="Not sent: it expired before its time.")
@@ -537,9 +529,6 @@ def _send_claimed(
             raise
         logger.warning("Notification %s failed after a newer attempt took it", notification.pk)
         return
-    if plain is not None and not provider_id and not holds_secret(notification.template):
-        plain.append(notification.pk)
-        return
     done = {"status": Notification.Status.SENT, "sent_at": timezone.now()}
     if holds_secret(notification.template):
         done["body"] = SECRET_REMOVED
@@ -551,24 +540,6 @@ def _send_claimed(
         and Notification.objects.filter(pk=notification.pk, provider_id=provider_id).exists()
     ):  # (a provider report that came before this answer has settled it already)
         logger.warning("Notification %s was sent after a newer attempt took it", notification.pk)
-
-
-def _finish_plain(ids: list[int], now) -> None:
-    """Mark sent, in one UPDATE, the messages of `ids` (claimed at `now`, sent, no provider
-    id and nothing to remove from the body) that are still this claim's."""
-    if not ids:
-        return
-    finished = Notification.objects.filter(
-        pk__in=ids,
-        claimed_at=now,
-        status__in=[Notification.Status.SENDING, Notification.Status.QUEUED],
-    ).update(status=Notification.Status.SENT, sent_at=timezone.now(), provider_id="")
-    if finished < len(ids):
-        logger.warning(
-            "%s of %s notifications were sent after a newer attempt took them",
-            len(ids) - finished,
-            len(ids),
-        )
 
 
 def _retry_later(attempts: int) -> timedelta:

@@ -1,6 +1,6 @@
-"""A batch of messages (a wave's offers on one channel) is sent under the same rules as one
-message, in a constant number of statements: one claim, one read, one finish for the emails
-that went out plainly."""
+"""A batch of messages (a wave's offers on one channel) is read in one query, then each is
+claimed, sent and finished on its own under send()'s rules: a worker killed mid-batch leaves
+only the message it was sending to the sweep."""
 
 from datetime import timedelta
 from unittest import mock
@@ -27,11 +27,11 @@ def emails(count: int, **fields) -> list[Notification]:
 
 
 @pytest.mark.parametrize("count", [2, 20])
-def test_a_batch_takes_three_statements_whatever_its_size(clock, count):
+def test_a_batch_is_read_once_then_claimed_and_finished_message_by_message(clock, count):
     batch = emails(count)
     with CaptureQueriesContext(connection) as queries:
         notifications.send_many([m.pk for m in batch])
-    assert len(queries) == 3  # claim, read, finish
+    assert len(queries) == 1 + 2 * count  # the read; each one's claim and finish
     assert sorted(m.to[0] for m in mail.outbox) == sorted(m.to for m in batch)
     for message in batch:
         message.refresh_from_db()
@@ -88,37 +88,45 @@ def test_a_one_time_link_is_removed_once_sent_in_a_batch(clock):
     assert plain.body != notifications.SECRET_REMOVED
 
 
-def test_the_messages_that_went_out_before_the_worker_was_stopped_are_marked_sent(clock):
-    batch = emails(3)
+def test_a_worker_killed_mid_batch_leaves_only_the_message_it_was_sending(clock):
+    """A kill runs no `finally`: what was sent is marked sent already, the one being sent is
+    left to the sweep, and the task delivered again sends the rest at once."""
+    batch = emails(4)
     deliver = notifications.BACKENDS["email"]
 
     def provider(notification):
-        if notification.pk == batch[2].pk:
+        if notification.pk == batch[1].pk:
             raise WorkerKilled
         return deliver(notification)
 
+    ids = [m.pk for m in batch]
     with (
         mock.patch.dict(notifications.BACKENDS, {"email": provider}),
         pytest.raises(WorkerKilled),
     ):
-        notifications.send_many([m.pk for m in batch])
-    statuses = [Notification.objects.get(pk=m.pk).status for m in batch]
-    # The third may or may not have reached the provider: the sweep settles it.
-    assert statuses == ["sent", "sent", "sending"]
+        notifications.send_many(ids)
+    statuses = [Notification.objects.get(pk=pk).status for pk in ids]
+    assert statuses == ["sent", "sending", "queued", "queued"]
+
+    notifications.send_many(ids)  # the task, delivered again (acks late)
+    statuses = [Notification.objects.get(pk=pk).status for pk in ids]
+    assert statuses == ["sent", "sending", "sent", "sent"]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(batch[i].to for i in (0, 2, 3))
 
 
-def test_a_batch_finished_after_the_sweep_took_it_changes_nothing(clock):
+def test_a_message_another_sender_claims_while_the_batch_runs_is_theirs(clock):
     batch = emails(2)
     deliver = notifications.BACKENDS["email"]
 
     def provider(notification):
-        # While this worker sends, the sweep gives the first message to a newer attempt.
-        Notification.objects.filter(pk=batch[0].pk).update(
-            status="sending", claimed_at=timezone.now().replace(year=2030)
+        # While this worker sends the first, the sweep's task claims the second.
+        Notification.objects.filter(pk=batch[1].pk, status="queued").update(
+            status="sending", claimed_at=timezone.now() + timedelta(seconds=1), attempts=1
         )
         return deliver(notification)
 
     with mock.patch.dict(notifications.BACKENDS, {"email": provider}):
         notifications.send_many([m.pk for m in batch])
-    assert Notification.objects.get(pk=batch[0].pk).status == "sending"  # the newer attempt's
-    assert Notification.objects.get(pk=batch[1].pk).status == "sent"
+    assert [m.to for m in mail.outbox] == [[batch[0].to]]
+    second = Notification.objects.get(pk=batch[1].pk)
+    assert (second.status, second.attempts) == ("sending", 1)  # the other sender's

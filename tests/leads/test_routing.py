@@ -163,6 +163,21 @@ def test_never_the_same_homeowner_and_category_twice_in_thirty_days(clock, downt
     assert offered(repeat) == {other.pk}
 
 
+def test_the_same_homeowner_is_known_by_email_alone_too(clock, downtown, plumbing):
+    """Each way of knowing the homeowner is its own branch of the query (and index): a new
+    phone with a known email is still the same homeowner; a caller without an email is
+    known by phone alone, never as every other caller."""
+    buyer, other = pro("elite"), pro("elite")
+    _bought(buyer, downtown, plumbing, phone="+16195550123", email="dana@example.com")
+    new_phone = open_lead(downtown, plumbing, phone="+16195550199", email="dana@example.com")
+    services.route(new_phone.pk)
+    assert offered(new_phone) == {other.pk}
+    _bought(buyer, downtown, plumbing, phone="+16195550124", email="")
+    stranger = open_lead(downtown, plumbing, phone="+16195550125", email="")
+    services.route(stranger.pk)
+    assert offered(stranger) == {buyer.pk, other.pk}
+
+
 # Routing a lead with its first wave: BEGIN, lock the lead, mark it routed and its history
 # row, the territory's holder, any waves yet, the pros' zones, the eligible pros, then one
 # insert each of waves, offers and messages, and COMMIT.

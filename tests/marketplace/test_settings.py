@@ -72,3 +72,21 @@ def test_a_territory_lead_fee_of_zero_stops_start_up():
         TERRITORY_LEAD_FEE_CENTS="default=1500,roofing=3000",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_email_links_follow_the_port_make_run_serves_unless_site_url_is_set(monkeypatch):
+    monkeypatch.delenv("SITE_URL", raising=False)
+    probe = "from django.conf import settings; print(settings.SITE_URL)"
+
+    def site_url(**env):
+        result = run_django(
+            ["shell", "-c", probe], DEBUG="true", FAIRLEAD_ENV_FILE=os.devnull, **env
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]  # after the shell's own import line
+
+    assert site_url() == "http://127.0.0.1:8000"
+    assert site_url(WEB_PORT="8123") == "http://127.0.0.1:8123"
+    assert site_url(WEB_PORT="8123", SITE_URL="https://fairlead.example/") == (
+        "https://fairlead.example"
+    )

@@ -45,3 +45,17 @@ def test_every_dashboard_section_is_on_screen_and_opens(
         expect(nav.get_by_role("link", name=name, exact=True)).to_have_attribute(
             "aria-current", "page"
         )
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_log_out_reads_as_the_header_links_beside_it(live_server, page, plumbing, width):
+    """Log out is a form's button (it posts): it takes the header's type, not a button's."""
+    ContractorFactory(user=UserFactory(email="maria@rivera.example"))
+    page.set_viewport_size({"width": width, "height": 844})
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, "maria@rivera.example")
+    page.goto(live_server.url + "/dashboard/")
+    header = page.locator(".site-header")
+    size = "el => getComputedStyle(el).fontSize"
+    dashboard = header.get_by_role("link", name="Dashboard", exact=True).evaluate(size)
+    assert header.get_by_role("button", name="Log out").evaluate(size) == dashboard

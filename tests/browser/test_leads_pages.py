@@ -41,3 +41,16 @@ def test_older_and_newer_pages_and_an_attempt_on_an_old_lead(
     page.get_by_role("link", name="Older →").click()
     page.get_by_role("link", name="← Newer").click()
     expect(page.locator("main")).to_contain_text("Homeowner 22")
+
+
+def test_a_leads_reference_is_never_broken_at_its_hyphen_on_a_phone(live_server, page, plumbing):
+    pro = ContractorFactory(user=UserFactory(email="maria@rivera.example"))
+    purchase = PurchaseFactory(contractor=pro, lead=LeadFactory(reference="FL-VLHHWF"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_default_timeout(15_000)
+    log_in(page, live_server.url, "maria@rivera.example")
+    page.goto(f"{live_server.url}/dashboard/leads/{purchase.pk}/")
+    reference = page.locator("main").get_by_text("FL-VLHHWF", exact=True)
+    box = reference.bounding_box()
+    line = reference.evaluate("el => parseFloat(getComputedStyle(el).lineHeight)")
+    assert box and box["height"] < 1.5 * line  # one line

@@ -130,3 +130,32 @@ def test_a_message_another_sender_claims_while_the_batch_runs_is_theirs(clock):
     assert [m.to for m in mail.outbox] == [[batch[0].to]]
     second = Notification.objects.get(pk=batch[1].pk)
     assert (second.status, second.attempts) == ("sending", 1)  # the other sender's
+
+
+def test_each_message_is_claimed_at_its_own_time(clock):
+    """A slow provider must not leave later messages with an old claim, which the sweep
+    would take for a send that died long ago and give to another sender."""
+    batch = emails(2)
+    deliver = notifications.BACKENDS["email"]
+
+    def slow_provider(notification):
+        clock.shift(timedelta(seconds=40))
+        return deliver(notification)
+
+    with mock.patch.dict(notifications.BACKENDS, {"email": slow_provider}):
+        notifications.send_many([m.pk for m in batch])
+    first, second = (Notification.objects.get(pk=m.pk) for m in batch)
+    assert second.claimed_at - first.claimed_at == timedelta(seconds=40)
+
+
+def test_the_batch_is_read_whole_before_the_first_send(clock, monkeypatch):
+    """Streamed, the read would hold its cursor open through every provider call."""
+    from django.db.models.query import QuerySet
+
+    def streamed(*args, **kwargs):
+        raise AssertionError("the batch was streamed")
+
+    monkeypatch.setattr(QuerySet, "iterator", streamed)
+    batch = emails(3)
+    notifications.send_many([m.pk for m in batch])
+    assert len(mail.outbox) == 3

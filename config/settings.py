@@ -41,9 +41,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL used in emails and SMS, where there is no request to build it from. Unset,
 # it is the local server `make run` starts (PORT, exported to every process as WEB_PORT), so
 # a second checkout on another port gets links to itself.
-SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env.int('WEB_PORT', default=8000)}").rstrip(
-    "/"
-)
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('WEB_PORT', default='8000')}")
+SITE_URL = SITE_URL.rstrip("/")
 # What emails call the site ("Hello from Fairlead!"); django.contrib.sites is not installed.
 SITE_NAME = "Fairlead"
 

@@ -145,8 +145,9 @@ def masked_email(lead: Lead) -> str:
 
 
 def same_homeowner_leads(lead: Lead, now):
-    """Leads of this homeowner (phone or email) and category in the duplicate window:
-    nobody who bought one of them is sold another (DESIGN, step 3)."""
+    """The ids of this homeowner's leads (phone or email) in this category and the
+    duplicate window, for `lead__in`: nobody who bought one of them is sold another
+    (DESIGN, step 3)."""
     return _same_homeowner(
         phone=lead.phone,
         email=lead.email,
@@ -156,10 +157,10 @@ def same_homeowner_leads(lead: Lead, now):
 
 
 def _same_homeowner(*, phone: str, email: str, category_id: int, since):
-    """The ids of those leads: one branch per way of knowing the homeowner, each answered by
-    its own index (lead_dup_phone_idx, lead_dup_email_idx) whatever the statistics say. As
-    one OR, PostgreSQL could walk every lead of the category in the window instead (1 ms
-    at a few thousand, on every routing and accept)."""
+    """same_homeowner_leads() from plain values: one branch per way of knowing the
+    homeowner, each answered by its own index (lead_dup_phone_idx, lead_dup_email_idx)
+    whatever the statistics say. As one OR, PostgreSQL could walk every lead of the
+    category in the window instead (1 ms at a few thousand, on every routing and accept)."""
 
     def branch(**same):
         return (

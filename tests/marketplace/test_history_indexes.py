@@ -1,0 +1,55 @@
+"""History tables keep only the indexes a record's past is read by (marketplace/history.py):
+every other index would be written with each history row, on every quote request, routing,
+accept and admin edit, and read by nothing."""
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.urls import reverse
+
+from leads.models import Lead
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _historical_models():
+    return [
+        model
+        for model in apps.get_models()
+        if hasattr(model, "instance_type")
+        and model._meta.db_table.split("_", 1)[1].startswith("historical")
+    ]
+
+
+def test_every_history_table_has_only_the_indexes_its_reads_use():
+    models = _historical_models()
+    assert len(models) >= 15  # every audited model, the leads' history among them
+    with connection.cursor() as cursor:
+        for model in models:
+            record_id = model.instance_type._meta.pk.column
+            allowed = {
+                (model._meta.pk.column,),  # history_id (m2m_history_id: a pro's categories)
+                ("history_id",),
+                (record_id,),
+                ("history_date",),
+                ("history_user_id",),
+            }
+            constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            indexed = {
+                tuple(c["columns"])
+                for c in constraints.values()
+                if c["index"] or c["primary_key"] or c["unique"]
+            }
+            assert indexed <= allowed, (model._meta.db_table, indexed - allowed)
+            assert (record_id,) in indexed  # a record's past is found by its id
+
+
+def test_a_leads_past_still_shows_in_the_admin(admin_client):
+    lead = LeadFactory()
+    lead.status = Lead.Status.REJECTED
+    lead.save()
+    assert lead.history.count() == 2
+    response = admin_client.get(reverse("admin:leads_lead_history", args=[lead.pk]))
+    assert response.status_code == 200
+    assert response.content.count(b"Changed") + response.content.count(b"Created") >= 2

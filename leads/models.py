@@ -391,10 +391,12 @@ class Offer(models.Model):
     # (0025 filled the rest): analytics reads those from the lead; a later release fills
     # them again and makes the keys required. No database constraint: they are copies of
     # the lead's, which its own keys check, and checking them again cost routing two
-    # look-ups per offer (about 8 ms more for a wave of 1,000). Django still PROTECTs them.
+    # look-ups per offer (about 8 ms more for a wave of 1,000). Nor a PROTECT of their own:
+    # the lead's PROTECT keeps its service and zip, and one here made deleting a service or
+    # zip read every offer ever made (no index serves these columns).
     category = models.ForeignKey(
         ServiceCategory,
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_index=False,
         db_constraint=False,
@@ -402,7 +404,7 @@ class Offer(models.Model):
     )
     zip_code = models.ForeignKey(
         ZipCode,
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_index=False,
         db_constraint=False,

@@ -2,12 +2,15 @@
 closed, never deleted."""
 
 import pytest
+from django.db import connection
 from django.db.models import ProtectedError
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Consent, Lead, LeadFlag, ScreeningDecision
-from tests.factories import LeadFactory, UserFactory
+from marketplace.models import ServiceCategory
+from tests.factories import LeadFactory, OfferFactory, ServiceCategoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +77,20 @@ def test_not_even_a_superuser_can_delete_a_lead_in_the_admin(
         {"action": "delete_selected", "_selected_action": [screened_lead.pk], "post": "yes"},
     )
     assert_evidence_kept(screened_lead)
+
+
+def test_a_service_with_offers_is_kept_by_its_leads_and_an_unused_one_is_deleted_unread():
+    """An offer's copy of its lead's service and zip is kept by the lead's own PROTECT;
+    deleting a service nobody asked for does not read the offers (no index serves them)."""
+    offer = OfferFactory()
+    assert offer.category_id == offer.lead.category_id
+    with pytest.raises(ProtectedError):
+        ServiceCategory.objects.get(pk=offer.category_id).delete()
+    with pytest.raises(ProtectedError):
+        offer.zip_code.delete()
+
+    unused = ServiceCategoryFactory()
+    with CaptureQueriesContext(connection) as captured:
+        unused.delete()
+    assert not ServiceCategory.objects.filter(pk=unused.pk).exists()
+    assert not [q for q in captured.captured_queries if "leads_offer" in q["sql"]]

@@ -5,6 +5,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def drop_messages_of_deleted_users(apps, schema_editor):
+    """Going back: the database checks each message's user again, and refuses to while a
+    message names a user deleted without Django (this migration stopped checking). Such a
+    message is deleted, as Django's CASCADE would have done."""
+    Notification = apps.get_model("marketplace", "Notification")
+    User = apps.get_model("marketplace", "User")
+    Notification.objects.filter(user_id__isnull=False).exclude(
+        user_id__in=User.objects.values("pk")
+    ).delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("marketplace", "0019_notification_indexes_hold_what_they_serve"),
@@ -24,4 +35,6 @@ class Migration(migrations.Migration):
                 to=settings.AUTH_USER_MODEL,
             ),
         ),
+        # Last, so that going back it runs first, before the constraint is checked.
+        migrations.RunPython(migrations.RunPython.noop, drop_messages_of_deleted_users),
     ]

@@ -373,9 +373,20 @@ class Offer(models.Model):
 
     # No index of their own: offer_unique leads with the lead, and the list indexes below
     # with the contractor (a wave of a thousand offers writes every index a thousand times).
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="offers", db_index=False)
+    # No database check either: a wave's offers name the lead routing holds locked and the
+    # pros its query just read, and checking each again at commit cost routing a look-up
+    # and a row lock per offer (12 ms of a 1,000-pro wave's 118, measured side by side). A
+    # lead is never deleted (its consent's PROTECT, in the database too); a pro deleted
+    # through Django takes their offers with them (CASCADE).
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="offers", db_index=False, db_constraint=False
+    )
     contractor = models.ForeignKey(
-        Contractor, on_delete=models.CASCADE, related_name="offers", db_index=False
+        Contractor,
+        on_delete=models.CASCADE,
+        related_name="offers",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=9, choices=Status.choices, default=Status.PENDING)
     route = models.CharField(max_length=11, choices=Route.choices)

@@ -376,8 +376,8 @@ class Offer(models.Model):
     # No database check either: a wave's offers name the lead routing holds locked and the
     # pros its query just read, and checking each again at commit cost routing a look-up
     # and a row lock per offer (12 ms of a 1,000-pro wave's 118, measured side by side). A
-    # lead is never deleted (its consent's PROTECT, in the database too); a pro deleted
-    # through Django takes their offers with them (CASCADE).
+    # lead is never deleted (its consent's PROTECT, in the database too), nor is a pro with
+    # offers (their billing account's PROTECT, in the database too: every offer needs one).
     lead = models.ForeignKey(
         Lead, on_delete=models.CASCADE, related_name="offers", db_index=False, db_constraint=False
     )

@@ -13,6 +13,12 @@ from tests.factories import NotificationFactory, OfferFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+BEFORE = [
+    ("marketplace", "0019_notification_indexes_hold_what_they_serve"),
+    ("leads", "0028_offer_snapshot_keys_kept_by_the_lead"),
+]
+MISSING = 2_000_000_000  # no lead or pro has this id
+
 
 def migrate(targets):
     executor = MigrationExecutor(connection)
@@ -20,25 +26,41 @@ def migrate(targets):
     executor.migrate(targets)
 
 
-def delete_without_django(table: str, pk) -> None:
+def offer_naming(offer, column: str) -> int:
+    """A copy of `offer` whose lead or pro (`column`) does not exist, written as a script
+    would: nothing checks it now."""
+    columns = [f.column for f in Offer._meta.concrete_fields if f.column not in ("id", column)]
+    listed = ", ".join(columns)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [pk])  # noqa: S608 - ours
+        cursor.execute(
+            f"INSERT INTO leads_offer ({listed}, {column}) "  # noqa: S608 - our own names
+            f"SELECT {listed}, %s FROM leads_offer WHERE id = %s RETURNING id",
+            [MISSING, offer.pk],
+        )
+        return cursor.fetchone()[0]
 
 
 def test_going_back_deletes_the_rows_that_name_what_was_deleted_without_django():
     kept = NotificationFactory(user=UserFactory())
     orphan = NotificationFactory(user=UserFactory())
     to_an_address = NotificationFactory(user=None, to="homeowner@example.com")
-    with connection.cursor() as cursor:  # the user's other rows, as a script would
-        cursor.execute("DELETE FROM account_emailaddress WHERE user_id = %s", [orphan.user_id])
-        cursor.execute("DELETE FROM marketplace_historicaluser WHERE id = %s", [orphan.user_id])
-    delete_without_django("marketplace_user", orphan.user_id)
-    kept_offer, orphan_offer = OfferFactory(), OfferFactory()
-    delete_without_django("leads_lead", orphan_offer.lead_id)
+    with connection.cursor() as cursor:  # the user and their other rows, as a script would
+        for table, column in (
+            ("account_emailaddress", "user_id"),
+            ("marketplace_historicaluser", "id"),
+            ("marketplace_user", "id"),
+        ):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} = %s",  # noqa: S608 - our own names
+                [orphan.user_id],
+            )
+    kept_offer = OfferFactory()
+    offer_naming(kept_offer, "lead_id")
+    offer_naming(kept_offer, "contractor_id")
+    assert Offer.objects.count() == 3
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
 
-    # Back past both (leads 0029 depends on marketplace 0021).
-    migrate([("marketplace", "0019_notification_indexes_hold_what_they_serve")])
+    migrate(BEFORE)
 
     assert set(Notification.objects.values_list("pk", flat=True)) == {kept.pk, to_an_address.pk}
     assert list(Offer.objects.values_list("pk", flat=True)) == [kept_offer.pk]

@@ -9,7 +9,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('billing', '0010_entry_fees_index'),
-        ('marketplace', '0021_history_indexes_read_by_record_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

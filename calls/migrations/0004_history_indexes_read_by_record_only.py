@@ -8,7 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('calls', '0003_code_limits_per_day'),
-        ('marketplace', '0021_history_indexes_read_by_record_only'),
     ]
 
     operations = [

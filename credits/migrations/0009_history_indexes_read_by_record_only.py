@@ -9,8 +9,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('credits', '0008_backfill_analytics_rollup'),
-        ('leads', '0027_history_indexes_read_by_record_only'),
-        ('marketplace', '0021_history_indexes_read_by_record_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

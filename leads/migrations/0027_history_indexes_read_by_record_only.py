@@ -8,7 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('leads', '0026_offer_shown_keys_idx'),
-        ('marketplace', '0021_history_indexes_read_by_record_only'),
     ]
 
     operations = [

@@ -7,7 +7,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("leads", "0027_history_indexes_read_by_record_only"),
-        ("marketplace", "0021_history_indexes_read_by_record_only"),
     ]
 
     operations = [

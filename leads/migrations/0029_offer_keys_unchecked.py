@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.models import Exists, OuterRef
 
 
 def drop_offers_of_deleted_leads_and_pros(apps, schema_editor):
@@ -11,8 +12,10 @@ def drop_offers_of_deleted_leads_and_pros(apps, schema_editor):
     Offer = apps.get_model("leads", "Offer")
     Lead = apps.get_model("leads", "Lead")
     Contractor = apps.get_model("marketplace", "Contractor")
-    Offer.objects.exclude(lead_id__in=Lead.objects.values("pk")).delete()
-    Offer.objects.exclude(contractor_id__in=Contractor.objects.values("pk")).delete()
+    # Each a NOT EXISTS, which PostgreSQL answers as an anti-join (NOT IN rescans the other
+    # table for each offer once it outgrows work_mem).
+    for model, key in ((Lead, "lead_id"), (Contractor, "contractor_id")):
+        Offer.objects.filter(~Exists(model.objects.filter(pk=OuterRef(key)))).delete()
     if schema_editor.connection.vendor == "postgresql":
         # Their deletion's own checks now, not at commit: PostgreSQL alters no table with
         # checks still pending.
@@ -22,7 +25,6 @@ def drop_offers_of_deleted_leads_and_pros(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("leads", "0028_offer_snapshot_keys_kept_by_the_lead"),
-        ("marketplace", "0021_history_indexes_read_by_record_only"),
     ]
 
     operations = [

@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0021_history_indexes_read_by_record_only'),
         ('territories', '0002_staff_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

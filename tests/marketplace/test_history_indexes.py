@@ -5,6 +5,7 @@ accept and admin edit, and read by nothing."""
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leads.models import Lead
@@ -45,11 +46,17 @@ def test_every_history_table_has_only_the_indexes_its_reads_use():
             assert (record_id,) in indexed  # a record's past is found by its id
 
 
-def test_a_leads_past_still_shows_in_the_admin(admin_client):
+def test_a_leads_past_is_read_by_its_id_in_the_admin(admin_client):
     lead = LeadFactory()
     lead.status = Lead.Status.REJECTED
     lead.save()
     assert lead.history.count() == 2
-    response = admin_client.get(reverse("admin:leads_lead_history", args=[lead.pk]))
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(reverse("admin:leads_lead_history", args=[lead.pk]))
     assert response.status_code == 200
     assert response.content.count(b"Changed") + response.content.count(b"Created") >= 2
+    reads = [q["sql"] for q in captured.captured_queries if "leads_historicallead" in q["sql"]]
+    assert reads
+    for sql in reads:  # by the record's id (kept indexed), nothing else
+        where = sql.split(" WHERE ", 1)[1]
+        assert '"leads_historicallead"."id" = ' in where, sql

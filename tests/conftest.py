@@ -132,6 +132,14 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sessions_named_by_their_test(request, monkeypatch):
+    """Every PostgreSQL session a test opens (its threads', its Celery workers') carries the
+    test's name, through libpq's PGAPPNAME: a session left open at the end of the run is
+    named with its test in tests/parallel.py's warning, not found by bisecting the suite."""
+    monkeypatch.setenv("PGAPPNAME", request.node.nodeid.rsplit("/", 1)[-1][-63:])
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     django_cache.clear()
     localcache.clear()  # each test has its own database

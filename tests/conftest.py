@@ -131,12 +131,27 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _sessions_named_by_their_test(request, monkeypatch):
-    """Every PostgreSQL session a test opens (its threads', its Celery workers') carries the
-    test's name, through libpq's PGAPPNAME: a session left open at the end of the run is
-    named with its test in tests/parallel.py's warning, not found by bisecting the suite."""
-    monkeypatch.setenv("PGAPPNAME", request.node.nodeid.rsplit("/", 1)[-1][-63:])
+def _session_name(item, phase: str) -> str:
+    return f"{phase} {item.nodeid.rsplit('/', 1)[-1]}"[:63]
+
+
+# Every PostgreSQL session opened while a test is set up, run or torn down (by its fixtures,
+# module- and session-wide ones included, its threads or its Celery workers) carries the
+# test's name, through libpq's PGAPPNAME: a session left open at the end of the run is
+# named with its test in tests/parallel.py's warning, not found by bisecting the suite.
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    os.environ["PGAPPNAME"] = _session_name(item, "setup")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    os.environ["PGAPPNAME"] = _session_name(item, "call")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item):
+    os.environ["PGAPPNAME"] = _session_name(item, "teardown")
 
 
 @pytest.fixture(autouse=True)

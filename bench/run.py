@@ -145,20 +145,35 @@ class Processes:
     def __init__(self, env: dict):
         self.env = env
         self.procs: list[subprocess.Popen] = []
+        self.named: dict[str, subprocess.Popen] = {}
         VAR.mkdir(parents=True, exist_ok=True)
 
     def start(self, name: str, args: list[str]) -> None:
         log = open(VAR / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        self.procs.append(
-            subprocess.Popen(  # noqa: S603 - our own gunicorn and Celery command lines
-                args,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = subprocess.Popen(  # noqa: S603 - our own gunicorn and Celery command lines
+            args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        self.procs.append(proc)
+        self.named[name] = proc
+
+    @contextmanager
+    def paused(self, prefix: str):
+        """The processes whose name starts with `prefix` (their whole process groups),
+        stopped (SIGSTOP) meanwhile and continued after: the work they would have done
+        waits in the broker."""
+        group = [proc for name, proc in self.named.items() if name.startswith(prefix)]
+        for proc in group:
+            os.killpg(proc.pid, signal.SIGSTOP)
+        try:
+            yield group
+        finally:
+            for proc in group:
+                os.killpg(proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -818,6 +833,27 @@ def main() -> int:
                     TARGETS["intake req/s ratio"], higher_is_better=True,
                 ).line()
             )  # fmt: skip
+            # Information, not the target: the same bursts with the workers stopped, so the
+            # web tier has the cores to itself (as with workers on their own machines); the
+            # leads they would have routed wait in the broker and are routed after.
+            bare, intake = Series("bare insert req/s"), Series("intake req/s")
+            for r in range(scale["rounds"]):
+                bare.new_round()
+                intake.new_round()
+                pair = [(bare, bare_insert_request), (intake, intake_request)]
+                for s, make in pair if r % 2 == 0 else reversed(pair):
+                    drain(poller, timeout=600)
+                    with procs.paused("worker"):
+                        s.add(burst(web, make, scale["burst"]))
+            drain(poller, timeout=600)
+            procs.check()
+            alone = [i / b for i, b in zip(intake.values, bare.values, strict=True)]
+            report(
+                f"intake req/s ratio, web tier alone (workers stopped; information): "
+                f"{statistics.median(alone):.2f}x (rounds {min(alone):.2f}-{max(alone):.2f}; "
+                f"{statistics.median(intake.values):.0f} against "
+                f"{statistics.median(bare.values):.0f} req/s)"
+            )
 
         with section(
             f"Contractor pages and API lists: {scale['big']} leads bought vs {scale['small']}"

@@ -2,7 +2,11 @@
 count, its statistics are right. No timing is asserted here: `make bench` reports times."""
 
 import json
+import os
+import sys
+import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.db.models import F
@@ -123,3 +127,33 @@ def test_the_pages_pair_has_its_analytics_rollup(metro_zips):
     today = date.today()
     period = Period(today - timedelta(days=400), today + timedelta(days=1), big.timezone)
     assert contractor_analytics(big, period).totals.leads == 12
+
+
+def test_the_workers_stopped_for_the_web_tier_alone_are_continued_after():
+    """`Processes.paused`: the named processes are stopped (state T) meanwhile, the others
+    run, and all run again after."""
+
+    def state(proc) -> str:
+        return Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    def wait_for(proc, states: str) -> str:
+        for _ in range(200):
+            if (now := state(proc)) in states:
+                return now
+            time.sleep(0.01)
+        return state(proc)
+
+    spin = [sys.executable, "-c", "import time\nwhile True: time.sleep(0.005)"]
+    procs = run.Processes(dict(os.environ))
+    try:
+        procs.start("worker-0", spin)
+        procs.start("web", spin)
+        worker, web = procs.named["worker-0"], procs.named["web"]
+        with procs.paused("worker") as stopped:
+            assert stopped == [worker]
+            assert wait_for(worker, "T") == "T"
+            assert state(web) != "T"
+        assert wait_for(worker, "RS") in "RS"
+        assert worker.poll() is None and web.poll() is None
+    finally:
+        procs.stop()

@@ -1,7 +1,9 @@
 """Admin building blocks shared by every app."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -44,10 +46,26 @@ class HistoryAdmin(SimpleHistoryAdmin):
     whole row past every service (a tier, a lead's status, a claim's decision, a user's
     superuser flag): no one reverts here; a correction goes through the services."""
 
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
+        self._check_ids(object_id, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _check_ids(self, object_id, version_id=None) -> None:
+        """An address whose ids are not ids (a mistyped or cut link) is not found, as on
+        Django's own admin pages: simple-history passed it to the query, a 500. A record
+        since deleted keeps its history page."""
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                int(version_id)  # history_id, on every history table here
+        except (ValidationError, ValueError):
+            raise Http404("No such record.") from None
 
     def revert_disabled(self, request, obj=None):
         return True

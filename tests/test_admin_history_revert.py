@@ -69,3 +69,16 @@ def test_a_past_version_can_still_be_read(client):
     page = client.get(url)
     assert page.status_code == 200
     assert b"Revert" not in page.content
+
+
+@pytest.mark.parametrize("model_admin", HISTORY_ADMINS)
+def test_a_history_address_with_a_mistyped_id_is_not_found(model_admin, client):
+    """A cut or mistyped link (".../51/change/history/") is a 404, not a server error."""
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    opts = model_admin.model._meta
+    listing = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=["51/change"])
+    assert client.get(listing).status_code == 404
+    for ids in (["51x", 1], [1, "latest"]):
+        form = reverse(f"admin:{opts.app_label}_{opts.model_name}_simple_history", args=ids)
+        assert client.get(form).status_code == 404

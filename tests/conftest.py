@@ -132,7 +132,8 @@ def _test_settings(settings):
 
 
 def _session_name(item, phase: str) -> str:
-    return f"{phase} {item.nodeid.rsplit('/', 1)[-1]}"[:63]
+    path, _, test = item.nodeid.partition("::")  # a parameter's id may hold a "/"
+    return f"{phase} {path.rsplit('/', 1)[-1]}::{test}"[:63]
 
 
 # Every PostgreSQL session opened while a test is set up, run or torn down (by its fixtures,

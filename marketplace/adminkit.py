@@ -1,11 +1,16 @@
 """Admin building blocks shared by every app."""
 
+from datetime import datetime
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.defaultfilters import date as format_date
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .errors import DomainError
 
@@ -40,11 +45,25 @@ class ServiceFormMixin:
         return request.get_full_path()
 
 
+class _LocalTimeChanges(HistoricalRecordContextHelper):
+    """A change's times in the viewer's zone, as the page's Date/time column shows them:
+    simple-history printed the stored value, in UTC."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            return format_date(timezone.localtime(value), "DATETIME_FORMAT")
+        return value
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """The audit trail, read only. django-simple-history's history form saves an old
     version back on POST ("revert") after checking only view permission, and writes the
     whole row past every service (a tier, a lead's status, a claim's decision, a user's
     superuser flag): no one reverts here; a correction goes through the services."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return _LocalTimeChanges(self.model, historical_record)
 
     def history_view(self, request, object_id, extra_context=None):
         self._check_ids(object_id)

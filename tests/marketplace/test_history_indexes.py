@@ -2,14 +2,19 @@
 every other index would be written with each history row, on every quote request, routing,
 accept and admin edit, and read by nothing."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.template.defaultfilters import date as format_date
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from leads.models import Lead
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +65,19 @@ def test_a_leads_past_is_read_by_its_id_in_the_admin(admin_client):
     for sql in reads:  # by the record's id (kept indexed), nothing else
         where = sql.split(" WHERE ", 1)[1]
         assert '"leads_historicallead"."id" = ' in where, sql
+
+
+def test_a_changed_time_on_the_history_page_is_in_the_viewers_zone(client):
+    """The History page's changes show times as its Date/time column does, in the staff
+    member's zone, never the stored UTC."""
+    ops = UserFactory(is_staff=True, is_superuser=True, timezone="America/Los_Angeles")
+    client.force_login(ops)
+    lead = LeadFactory()
+    lead.routed_at = datetime(2026, 12, 2, 14, 22, 39, tzinfo=UTC)
+    lead.save()
+    response = client.get(reverse("admin:leads_lead_history", args=[lead.pk]))
+    page = response.content.decode()
+    with timezone.override(ZoneInfo("America/Los_Angeles")):
+        local = format_date(timezone.localtime(lead.routed_at), "DATETIME_FORMAT")
+    assert "6:22" in local and local in page
+    assert "+00:00" not in page and "14:22" not in page

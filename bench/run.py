@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -810,23 +810,31 @@ def main() -> int:
                 report(Ratio(label, pooled, round_ratios(s, base), TARGETS[key]).line())
 
         with section(f"Intake throughput, {CLIENT_THREADS} clients, {scale['burst']:.0f}s bursts"):
-            bare, intake = Series("bare insert req/s"), Series("intake req/s")
-            for r in range(scale["rounds"]):
-                bare.new_round()
-                intake.new_round()
-                pair = [(bare, bare_insert_request), (intake, intake_request)]
-                for s, make in pair if r % 2 == 0 else reversed(pair):
-                    drain(poller, timeout=600)
-                    s.add(burst(web, make, scale["burst"]))
-            drain(poller, timeout=600)
+
+            def rounds(quiet):
+                """Bare and intake bursts, interleaved, each after a drain; `quiet()`
+                wraps each burst."""
+                bare, intake = Series("bare insert req/s"), Series("intake req/s")
+                for r in range(scale["rounds"]):
+                    bare.new_round()
+                    intake.new_round()
+                    pair = [(bare, bare_insert_request), (intake, intake_request)]
+                    for s, make in pair if r % 2 == 0 else reversed(pair):
+                        drain(poller, timeout=600)
+                        with quiet():
+                            s.add(burst(web, make, scale["burst"]))
+                drain(poller, timeout=600)
+                procs.check()
+                ratios = [i / b for i, b in zip(intake.values, bare.values, strict=True)]
+                return bare, intake, ratios
+
+            bare, intake, per_round = rounds(nullcontext)
             for s in (bare, intake):
                 v = s.values
                 print(
                     f"   {s.name}: median {statistics.median(v):.1f}, "
                     f"rounds {' '.join(f'{x:.1f}' for x in v)}"
                 )
-            procs.check()
-            per_round = [i / b for i, b in zip(intake.values, bare.values, strict=True)]
             report(
                 Ratio(
                     "intake req/s ratio", statistics.median(per_round), per_round,
@@ -836,18 +844,7 @@ def main() -> int:
             # Information, not the target: the same bursts with the workers stopped, so the
             # web tier has the cores to itself (as with workers on their own machines); the
             # leads they would have routed wait in the broker and are routed after.
-            bare, intake = Series("bare insert req/s"), Series("intake req/s")
-            for r in range(scale["rounds"]):
-                bare.new_round()
-                intake.new_round()
-                pair = [(bare, bare_insert_request), (intake, intake_request)]
-                for s, make in pair if r % 2 == 0 else reversed(pair):
-                    drain(poller, timeout=600)
-                    with procs.paused("worker"):
-                        s.add(burst(web, make, scale["burst"]))
-            drain(poller, timeout=600)
-            procs.check()
-            alone = [i / b for i, b in zip(intake.values, bare.values, strict=True)]
+            bare, intake, alone = rounds(lambda: procs.paused("worker"))
             report(
                 f"intake req/s ratio, web tier alone (workers stopped; information): "
                 f"{statistics.median(alone):.2f}x (rounds {min(alone):.2f}-{max(alone):.2f}; "
